@@ -1,0 +1,73 @@
+"""Engines and sessions.
+
+Two views of one database: `read` connections run in autocommit, so a loader batch costs one
+SELECT and no BEGIN/ROLLBACK pair; `write()` opens one unit-of-work session that commits once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from hub.settings import Settings
+
+
+def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, echo=echo)
+        event.listen(engine.sync_engine, "connect", _enable_sqlite_foreign_keys)
+        return engine
+    return create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size)
+
+
+@dataclass(slots=True)
+class Database:
+    """The process-wide engine pair; sessions are short and never shared between tasks."""
+
+    engine: AsyncEngine
+    read_engine: AsyncEngine
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Database:
+        return cls.from_engine(
+            make_engine(
+                settings.database_url, pool_size=settings.db_pool_size, echo=settings.sql_echo
+            )
+        )
+
+    @classmethod
+    def from_engine(cls, engine: AsyncEngine) -> Database:
+        return cls(engine=engine, read_engine=engine.execution_options(isolation_level="AUTOCOMMIT"))
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        async with AsyncSession(self.read_engine, expire_on_commit=False) as session:
+            yield session
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncSession]:
+        """One unit of work: commits once at the end, rolls everything back on any error."""
+        async with AsyncSession(self.engine, expire_on_commit=False) as session:
+            try:
+                yield session
+                await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

@@ -1,0 +1,39 @@
+"""SQLModel tables, one module per aggregate. Importing this package registers every table."""
+
+from models.attachment import Attachment
+from models.client import BankAccount, Client
+from models.contract import Contract, InsurancePolicy, Instalment, LeasedItem
+from models.document import Document
+from models.identity import AuthToken, Membership, User
+from models.invoice import GatewayTransaction, Invoice, Payment, PaymentAllocation
+from models.message import Message, MessageThread
+from models.outbox import OutboxMessage
+from models.request import Request, RequestStageEntry
+from models.tyre import TyreDeposit, TyreRelocation, TyreServiceCentre, Vehicle
+
+__all__ = [
+    "Attachment",
+    "AuthToken",
+    "BankAccount",
+    "Client",
+    "Contract",
+    "Document",
+    "GatewayTransaction",
+    "InsurancePolicy",
+    "Instalment",
+    "Invoice",
+    "LeasedItem",
+    "Membership",
+    "Message",
+    "MessageThread",
+    "OutboxMessage",
+    "Payment",
+    "PaymentAllocation",
+    "Request",
+    "RequestStageEntry",
+    "TyreDeposit",
+    "TyreRelocation",
+    "TyreServiceCentre",
+    "User",
+    "Vehicle",
+]

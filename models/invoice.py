@@ -1,0 +1,101 @@
+"""Invoices, incoming payments, their allocations, and payment-gateway transactions."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date
+from decimal import Decimal
+
+from sqlmodel import Field
+
+from models.base import Timestamped, client_fk, enum_type, money_field
+from models.contract import Currency
+
+
+class InvoiceKind(enum.StrEnum):
+    INSTALMENT = "INSTALMENT"
+    INITIAL_FEE = "INITIAL_FEE"
+    INSURANCE = "INSURANCE"
+    FEE = "FEE"
+    CORRECTION = "CORRECTION"
+
+
+class PaymentSource(enum.StrEnum):
+    TRANSFER = "TRANSFER"
+    GATEWAY = "GATEWAY"
+
+
+class GatewayStatus(enum.StrEnum):
+    NOT_STARTED = "NOT_STARTED"
+    IN_PROGRESS = "IN_PROGRESS"
+    ACCEPTED = "ACCEPTED"
+    FAILED = "FAILED"
+    UNAVAILABLE = "UNAVAILABLE"
+
+
+class Invoice(Timestamped, table=True):
+    """An invoice as issued; what is still due is derived from allocations and corrections."""
+
+    __tablename__ = "invoices"
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: int = client_fk()
+    contract_id: int | None = Field(
+        default=None, foreign_key="contracts.id", index=True, ondelete="SET NULL"
+    )
+    number: str = Field(max_length=32, unique=True)
+    kind: InvoiceKind = Field(sa_type=enum_type(InvoiceKind), index=True)
+    ksef_number: str | None = Field(default=None, max_length=36, unique=True)
+    issue_date: date = Field(index=True)
+    sale_date: date
+    due_date: date = Field(index=True)
+    currency: Currency = Field(default=Currency.PLN, sa_type=enum_type(Currency))
+    vat_rate: int = Field(default=23)
+    net: Decimal = money_field()
+    vat: Decimal = money_field()
+    gross: Decimal = money_field()
+    split_payment: bool = Field(default=False)
+    corrects_id: int | None = Field(
+        default=None, foreign_key="invoices.id", index=True, ondelete="SET NULL"
+    )
+    description: str = Field(default="", max_length=300)
+
+
+class Payment(Timestamped, table=True):
+    """Money booked on the client's repayment account."""
+
+    __tablename__ = "payments"
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: int = client_fk()
+    booked_on: date = Field(index=True)
+    amount: Decimal = money_field()
+    currency: Currency = Field(default=Currency.PLN, sa_type=enum_type(Currency))
+    title: str = Field(max_length=200)
+    payer_iban: str | None = Field(default=None, max_length=34)
+    source: PaymentSource = Field(default=PaymentSource.TRANSFER, sa_type=enum_type(PaymentSource))
+
+
+class PaymentAllocation(Timestamped, table=True):
+    """The part of a booked payment settled against one invoice."""
+
+    __tablename__ = "payment_allocations"
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: int = client_fk()
+    payment_id: int = Field(foreign_key="payments.id", index=True, ondelete="CASCADE")
+    invoice_id: int = Field(foreign_key="invoices.id", index=True, ondelete="CASCADE")
+    amount: Decimal = money_field()
+    allocated_on: date
+
+
+class GatewayTransaction(Timestamped, table=True):
+    __tablename__ = "gateway_transactions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: int = client_fk()
+    invoice_id: int = Field(foreign_key="invoices.id", index=True, ondelete="CASCADE")
+    amount: Decimal = money_field()
+    status: GatewayStatus = Field(sa_type=enum_type(GatewayStatus))
+    provider_reference: str | None = Field(default=None, max_length=64)
+    started_by_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
