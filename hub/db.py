@@ -51,7 +51,8 @@ class Database:
 
     @classmethod
     def from_engine(cls, engine: AsyncEngine) -> Database:
-        return cls(engine=engine, read_engine=engine.execution_options(isolation_level="AUTOCOMMIT"))
+        read_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+        return cls(engine=engine, read_engine=read_engine)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:

@@ -2,7 +2,7 @@
 
 from models.attachment import Attachment
 from models.client import BankAccount, Client
-from models.contract import Contract, InsurancePolicy, Instalment, LeasedItem
+from models.contract import Contract, Instalment, InsurancePolicy, LeasedItem
 from models.document import Document
 from models.identity import AuthToken, Membership, User
 from models.invoice import GatewayTransaction, Invoice, Payment, PaymentAllocation
@@ -19,8 +19,8 @@ __all__ = [
     "Contract",
     "Document",
     "GatewayTransaction",
-    "InsurancePolicy",
     "Instalment",
+    "InsurancePolicy",
     "Invoice",
     "LeasedItem",
     "Membership",

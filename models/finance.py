@@ -16,7 +16,9 @@ def round_money(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def annuity_payment(capital: Decimal, annual_rate: Decimal, months: int, residual: Decimal) -> Decimal:
+def annuity_payment(
+    capital: Decimal, annual_rate: Decimal, months: int, residual: Decimal
+) -> Decimal:
     """P = (C·r·(1+r)^N − F·r) / ((1+r)^N − 1), r = annual rate / 12; zero rate splits evenly."""
     if months < 1:
         raise ValueError("months must be at least 1")

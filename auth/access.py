@@ -1,0 +1,33 @@
+"""The one place where ids that come from outside are checked against the viewer."""
+
+from __future__ import annotations
+
+from auth.errors import ForbiddenError, NotFoundError, UnauthenticatedError
+from auth.scopes import Scope
+from auth.viewer import Viewer
+
+
+def require_authenticated(viewer: Viewer) -> None:
+    if not viewer.is_authenticated:
+        raise UnauthenticatedError
+
+
+def require_staff(viewer: Viewer) -> None:
+    require_authenticated(viewer)
+    if not viewer.is_staff:
+        raise ForbiddenError("Only staff can see this.")
+
+
+def require_client(viewer: Viewer, client_id: int | None, *, field: str = "id") -> int:
+    """The client must be one of the viewer's; otherwise it is reported as not found."""
+    require_authenticated(viewer)
+    if client_id is None or not viewer.can_access_client(client_id):
+        raise NotFoundError(field=field)
+    return client_id
+
+
+def require_scope(viewer: Viewer, client_id: int | None, scope: Scope, *, field: str = "id") -> int:
+    client_id = require_client(viewer, client_id, field=field)
+    if not viewer.has_scope(client_id, scope):
+        raise ForbiddenError(f"This needs the {scope.value} permission.")
+    return client_id

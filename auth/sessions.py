@@ -1,0 +1,134 @@
+"""Sessions and API tokens: turning a bearer secret into a Viewer, logging in and out."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_, select, update
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from auth.passwords import hash_password, needs_rehash, verify_password
+from auth.scopes import Scope
+from auth.tokens import SESSION_PREFIX, hash_secret, new_secret
+from auth.viewer import ANONYMOUS, Viewer
+from models.client import Client
+from models.identity import AuthToken, Membership, TokenKind, User
+
+# API tokens record their last use at most this often, so a BI pull is not a write per request.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def bearer_secret(authorization: str | None) -> str | None:
+    if not authorization:
+        return None
+    scheme, _, secret = authorization.partition(" ")
+    return secret.strip() or None if scheme.lower() == "bearer" else None
+
+
+async def authenticate(session: AsyncSession, *, secret: str | None, now: datetime) -> Viewer:
+    """The viewer behind a bearer secret; anonymous for a missing, expired or revoked one."""
+    if not secret:
+        return ANONYMOUS
+    row = (
+        await session.execute(
+            select(AuthToken, User)
+            .join(User, User.id == AuthToken.user_id)
+            .where(
+                AuthToken.token_hash == hash_secret(secret),
+                AuthToken.revoked_at.is_(None),
+                or_(AuthToken.expires_at.is_(None), AuthToken.expires_at > now),
+                User.is_active.is_(True),
+            )
+        )
+    ).first()
+    if row is None:
+        return ANONYMOUS
+    token, user = row
+    memberships = (
+        await session.execute(
+            select(Membership.client_id, Membership.scopes, Membership.is_main).where(
+                Membership.user_id == user.id, Membership.is_active.is_(True)
+            )
+        )
+    ).all()
+    if token.kind is TokenKind.API:
+        await _touch_api_token(session, token, now)
+    return _viewer_for(user, token, memberships)
+
+
+def _viewer_for(user: User, token: AuthToken, memberships: list) -> Viewer:
+    granted: dict[int, frozenset[Scope]] = {}
+    for client_id, scopes, _ in memberships:
+        if token.client_id is not None and client_id != token.client_id:
+            continue
+        allowed = frozenset(Scope(s) for s in scopes if s in Scope)
+        if token.scopes is not None:
+            allowed &= frozenset(Scope(s) for s in token.scopes if s in Scope)
+        granted[client_id] = allowed
+    return Viewer(
+        user_id=user.id,
+        staff_role=user.staff_role if token.kind is TokenKind.SESSION else None,
+        memberships=granted,
+        main_clients=frozenset(c for c, _, is_main in memberships if is_main and c in granted),
+        token_id=token.id,
+        read_only=token.kind is TokenKind.API and token.read_only,
+    )
+
+
+async def _touch_api_token(session: AsyncSession, token: AuthToken, now: datetime) -> None:
+    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
+        await session.execute(
+            update(AuthToken).where(AuthToken.id == token.id).values(last_used_at=now)
+        )
+        await session.commit()
+
+
+async def find_user_by_login(session: AsyncSession, *, login: str) -> User | None:
+    """A login is a user's e-mail (any case) or the client number of a company they lead."""
+    login = login.strip()
+    if "@" in login:
+        query = select(User).where(func.lower(User.email) == login.lower())
+    else:
+        query = (
+            select(User)
+            .join(Membership, Membership.user_id == User.id)
+            .join(Client, Client.id == Membership.client_id)
+            .where(Client.number == login, Membership.is_main.is_(True))
+            .order_by(Membership.id)
+            .limit(1)
+        )
+    return (await session.execute(query)).scalars().first()
+
+
+async def start_session(
+    session: AsyncSession, *, login: str, password: str, now: datetime, ttl: timedelta
+) -> str | None:
+    """The new session's secret, or None for any wrong login, password or disabled account."""
+    user = await find_user_by_login(session, login=login)
+    if not verify_password(user.password_hash if user else None, password):
+        return None
+    assert user is not None and user.password_hash is not None  # verified above
+    if not user.is_active:
+        return None
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = now
+    secret = new_secret(SESSION_PREFIX)
+    session.add(
+        AuthToken(
+            user_id=user.id,  # type: ignore[arg-type]
+            kind=TokenKind.SESSION,
+            token_hash=hash_secret(secret),
+            expires_at=now + ttl,
+            read_only=False,
+        )
+    )
+    return secret
+
+
+async def end_session(session: AsyncSession, *, token_id: int, now: datetime) -> None:
+    await session.execute(
+        update(AuthToken)
+        .where(AuthToken.id == token_id, AuthToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )

@@ -1,0 +1,115 @@
+"""Loaders of contracts, leased items, schedules and policies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from loaders.base import BaseLoader, ByIdLoader, ManyByKeyLoader
+from loaders.paging import ChildPageLoader, Ordering
+from models.contract import (
+    Contract,
+    ContractStatus,
+    Instalment,
+    InsurancePolicy,
+    LeasedItem,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ContractFilter:
+    statuses: frozenset[ContractStatus] = frozenset()
+
+
+class ContractByIdLoader(ByIdLoader[Contract]):
+    model = Contract
+
+
+class ContractsByClientIdLoader(ChildPageLoader[Contract]):
+    model = Contract
+    parent = "client_id"
+    ordering = Ordering(("start_date",))
+
+    @classmethod
+    def filtered(cls, query: Select[Any], filters: ContractFilter | None) -> Select[Any]:
+        if filters and filters.statuses:
+            query = query.where(Contract.status.in_(filters.statuses))  # type: ignore[attr-defined]
+        return query
+
+
+class LeasedItemByIdLoader(ByIdLoader[LeasedItem]):
+    model = LeasedItem
+
+
+class LeasedItemsByContractIdLoader(ManyByKeyLoader[LeasedItem]):
+    model = LeasedItem
+    key = "contract_id"
+
+
+class InstalmentByIdLoader(ByIdLoader[Instalment]):
+    model = Instalment
+
+
+class InstalmentsByContractIdLoader(ManyByKeyLoader[Instalment]):
+    model = Instalment
+    key = "contract_id"
+    order_by = ("number",)
+
+
+@dataclass(frozen=True, slots=True)
+class InstalmentFilter:
+    due_from: date | None = None
+
+
+class UpcomingInstalmentsByClientIdLoader(ChildPageLoader[Instalment]):
+    """The nearest payments of a client, across all contracts."""
+
+    model = Instalment
+    parent = "client_id"
+    ordering = Ordering(("due_date",), descending=False)
+
+    @classmethod
+    def filtered(cls, query: Select[Any], filters: InstalmentFilter | None) -> Select[Any]:
+        if filters and filters.due_from:
+            query = query.where(Instalment.due_date >= filters.due_from)
+        return query
+
+
+class RemainingCapitalByContractIdLoader(BaseLoader[tuple[int, date], Decimal | None]):
+    """Capital left after the last instalment due by the given day (None: nothing due yet)."""
+
+    async def load_batch(
+        self, session: AsyncSession, keys: list[tuple[int, date]]
+    ) -> list[Decimal | None]:
+        result: dict[tuple[int, date], Decimal] = {}
+        for day in {day for _, day in keys}:
+            ids = [contract_id for contract_id, key_day in keys if key_day == day]
+            last = (
+                select(Instalment.contract_id, func.max(Instalment.number).label("number"))
+                .where(Instalment.contract_id.in_(ids), Instalment.due_date <= day)  # type: ignore[attr-defined]
+                .group_by(Instalment.contract_id)
+                .subquery()
+            )
+            query = select(Instalment.contract_id, Instalment.remaining_capital).join(
+                last,
+                (last.c.contract_id == Instalment.contract_id)
+                & (last.c.number == Instalment.number),
+            )
+            for contract_id, remaining in await session.execute(query):
+                result[(contract_id, day)] = remaining
+        return [result.get(key) for key in keys]
+
+
+class PolicyByIdLoader(ByIdLoader[InsurancePolicy]):
+    model = InsurancePolicy
+
+
+class PoliciesByContractIdLoader(ManyByKeyLoader[InsurancePolicy]):
+    model = InsurancePolicy
+    key = "contract_id"
+    order_by = ("start_date", "id")

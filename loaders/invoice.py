@@ -1,0 +1,250 @@
+"""Loaders of invoices, payments and settlements.
+
+The settlement rule of models/settlement.py in SQL: `paid` and `corrected` are correlated
+sums, so a status filter is a WHERE clause and a page never has to be filtered in Python.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
+from sqlalchemy.orm import aliased
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from loaders.base import BaseLoader, ByIdLoader, ManyByKeyLoader
+from loaders.paging import ChildPageLoader, Ordering
+from models.base import to_money
+from models.invoice import Invoice, InvoiceKind, Payment, PaymentAllocation
+from models.settlement import InvoiceStatus, archive_cutoff
+
+_Correction = aliased(Invoice)
+_ZERO = Decimal("0.00")
+
+
+def paid_amount() -> ColumnElement[Decimal]:
+    return (
+        select(func.coalesce(func.sum(PaymentAllocation.amount), _ZERO))
+        .where(PaymentAllocation.invoice_id == Invoice.id)
+        .scalar_subquery()
+    )
+
+
+def corrected_amount() -> ColumnElement[Decimal]:
+    return (
+        select(func.coalesce(func.sum(_Correction.gross), _ZERO))
+        .where(_Correction.corrects_id == Invoice.id)
+        .scalar_subquery()
+    )
+
+
+def status_condition(status: InvoiceStatus, today: date) -> ColumnElement[bool]:
+    paid = paid_amount()
+    due = Invoice.gross + corrected_amount() - paid
+    is_correction = Invoice.kind == InvoiceKind.CORRECTION
+    open_ = and_(~is_correction, due > 0)
+    if status is InvoiceStatus.PAID:
+        return or_(is_correction, due <= 0)
+    if status is InvoiceStatus.OVERDUE:
+        return and_(open_, Invoice.due_date < today)
+    not_yet_due = and_(open_, Invoice.due_date >= today)
+    if status is InvoiceStatus.PARTIALLY_PAID:
+        return and_(not_yet_due, paid > 0)
+    return and_(not_yet_due, paid <= 0)
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceFilter:
+    today: date
+    issued_from: date | None = None
+    issued_to: date | None = None
+    statuses: frozenset[InvoiceStatus] = frozenset()
+    kinds: frozenset[InvoiceKind] = frozenset()
+    contract_id: int | None = None
+    archived: bool | None = None
+
+    def apply(self, query: Select[Any]) -> Select[Any]:
+        conditions: list[ColumnElement[bool]] = []
+        if self.issued_from:
+            conditions.append(Invoice.issue_date >= self.issued_from)
+        if self.issued_to:
+            conditions.append(Invoice.issue_date <= self.issued_to)
+        if self.kinds:
+            conditions.append(Invoice.kind.in_(self.kinds))  # type: ignore[attr-defined]
+        if self.contract_id is not None:
+            conditions.append(Invoice.contract_id == self.contract_id)
+        if self.archived is not None:
+            old = Invoice.issue_date < archive_cutoff(self.today)
+            conditions.append(old if self.archived else ~old)
+        if self.statuses:
+            matches = (status_condition(status, self.today) for status in self.statuses)
+            conditions.append(or_(false(), *matches))
+        return query.where(*conditions)
+
+
+class _InvoicePages(ChildPageLoader[Invoice]):
+    model = Invoice
+    ordering = Ordering(("issue_date",))
+
+    @classmethod
+    def filtered(cls, query: Select[Any], filters: InvoiceFilter | None) -> Select[Any]:
+        return filters.apply(query) if filters else query
+
+
+class InvoicesByClientIdLoader(_InvoicePages):
+    parent = "client_id"
+
+
+class InvoicesByContractIdLoader(_InvoicePages):
+    parent = "contract_id"
+
+
+class InvoiceByIdLoader(ByIdLoader[Invoice]):
+    model = Invoice
+
+
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    paid: Decimal
+    corrected: Decimal
+
+
+class SettlementByInvoiceIdLoader(BaseLoader[int, Settlement]):
+    async def load_batch(self, session: AsyncSession, keys: list[int]) -> list[Settlement]:
+        query = select(Invoice.id, paid_amount(), corrected_amount()).where(
+            Invoice.id.in_(keys)  # type: ignore[union-attr]
+        )
+        found = {
+            invoice_id: Settlement(paid=to_money(paid), corrected=to_money(corrected))
+            for invoice_id, paid, corrected in await session.execute(query)
+        }
+        empty = Settlement(paid=_ZERO, corrected=_ZERO)
+        return [found.get(key, empty) for key in keys]
+
+
+class CorrectionsByInvoiceIdLoader(ManyByKeyLoader[Invoice]):
+    model = Invoice
+    key = "corrects_id"
+    order_by = ("issue_date", "id")
+
+
+class AllocationsByInvoiceIdLoader(ManyByKeyLoader[PaymentAllocation]):
+    model = PaymentAllocation
+    key = "invoice_id"
+    order_by = ("allocated_on", "id")
+
+
+class AllocationsByPaymentIdLoader(ManyByKeyLoader[PaymentAllocation]):
+    model = PaymentAllocation
+    key = "payment_id"
+    order_by = ("allocated_on", "id")
+
+
+class PaymentByIdLoader(ByIdLoader[Payment]):
+    model = Payment
+
+
+def allocated_amount() -> ColumnElement[Decimal]:
+    return (
+        select(func.coalesce(func.sum(PaymentAllocation.amount), _ZERO))
+        .where(PaymentAllocation.payment_id == Payment.id)
+        .scalar_subquery()
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentFilter:
+    unsettled_only: bool = False
+    booked_from: date | None = None
+    booked_to: date | None = None
+
+    def apply(self, query: Select[Any]) -> Select[Any]:
+        if self.unsettled_only:
+            query = query.where(Payment.amount - allocated_amount() > 0)
+        if self.booked_from:
+            query = query.where(Payment.booked_on >= self.booked_from)
+        if self.booked_to:
+            query = query.where(Payment.booked_on <= self.booked_to)
+        return query
+
+
+class PaymentsByClientIdLoader(ChildPageLoader[Payment]):
+    model = Payment
+    parent = "client_id"
+    ordering = Ordering(("booked_on",))
+
+    @classmethod
+    def filtered(cls, query: Select[Any], filters: PaymentFilter | None) -> Select[Any]:
+        return filters.apply(query) if filters else query
+
+
+class AllocatedByPaymentIdLoader(BaseLoader[int, Decimal]):
+    async def load_batch(self, session: AsyncSession, keys: list[int]) -> list[Decimal]:
+        query = (
+            select(PaymentAllocation.payment_id, func.sum(PaymentAllocation.amount))
+            .where(PaymentAllocation.payment_id.in_(keys))  # type: ignore[attr-defined]
+            .group_by(PaymentAllocation.payment_id)
+        )
+        found = {payment_id: to_money(total) for payment_id, total in await session.execute(query)}
+        return [found.get(key, _ZERO) for key in keys]
+
+
+@dataclass(frozen=True, slots=True)
+class ClientBalance:
+    amount_due: Decimal
+    overdue: Decimal
+    overpayment: Decimal
+
+
+class BalanceByClientIdLoader(BaseLoader[tuple[int, date], ClientBalance]):
+    """The dashboard's settlement summary: two grouped statements for any number of clients."""
+
+    async def load_batch(
+        self, session: AsyncSession, keys: list[tuple[int, date]]
+    ) -> list[ClientBalance]:
+        balances: dict[tuple[int, date], ClientBalance] = {}
+        for day in {day for _, day in keys}:
+            ids = [client_id for client_id, key_day in keys if key_day == day]
+            due = await self._dues(session, ids, day)
+            over = await self._overpayments(session, ids)
+            for client_id in ids:
+                amount_due, overdue = due.get(client_id, (_ZERO, _ZERO))
+                balances[(client_id, day)] = ClientBalance(
+                    amount_due=amount_due, overdue=overdue, overpayment=over.get(client_id, _ZERO)
+                )
+        return [balances[key] for key in keys]
+
+    @staticmethod
+    async def _dues(
+        session: AsyncSession, ids: list[int], day: date
+    ) -> dict[int, tuple[Decimal, Decimal]]:
+        due = Invoice.gross + corrected_amount() - paid_amount()
+        per_invoice = (
+            select(Invoice.client_id, Invoice.due_date, due.label("due"))
+            .where(Invoice.client_id.in_(ids), Invoice.kind != InvoiceKind.CORRECTION)  # type: ignore[attr-defined]
+            .subquery()
+        )
+        open_due = func.sum(per_invoice.c.due).filter(per_invoice.c.due > 0)
+        overdue = func.sum(per_invoice.c.due).filter(
+            per_invoice.c.due > 0, per_invoice.c.due_date < day
+        )
+        query = select(per_invoice.c.client_id, open_due, overdue).group_by(
+            per_invoice.c.client_id
+        )
+        return {
+            client_id: (to_money(total), to_money(late))
+            for client_id, total, late in await session.execute(query)
+        }
+
+    @staticmethod
+    async def _overpayments(session: AsyncSession, ids: list[int]) -> dict[int, Decimal]:
+        left = Payment.amount - allocated_amount()
+        query = (
+            select(Payment.client_id, func.sum(left))
+            .where(Payment.client_id.in_(ids), left > 0)  # type: ignore[attr-defined]
+            .group_by(Payment.client_id)
+        )
+        return {client_id: to_money(total) for client_id, total in await session.execute(query)}

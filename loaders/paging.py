@@ -1,0 +1,185 @@
+"""Keyset pagination of child lists, batched across parents.
+
+A page of every parent in a batch comes from one statement: `row_number()` partitioned by the
+parent column cuts each parent's rows at `first + 1` (the extra row says there is a next page).
+Cursors carry the sort values of the last row, so a page never shifts when rows are added.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, ClassVar, Generic
+
+from sqlalchemy import Select, asc, desc, func, select, tuple_
+from sqlalchemy.orm import aliased
+from sqlmodel import SQLModel
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from loaders.base import BaseLoader, M, column
+
+
+class InvalidCursorError(ValueError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Ordering:
+    """Sort columns, all in one direction, with the primary key appended as the tie-breaker."""
+
+    columns: tuple[str, ...]
+    descending: bool = True
+
+    def sort_keys(self) -> tuple[str, ...]:
+        return (*self.columns, "id")
+
+
+@dataclass(frozen=True, slots=True)
+class PageQuery:
+    first: int
+    after: tuple[Any, ...] | None = None
+    filters: Hashable = None
+
+
+@dataclass(slots=True)
+class Page(Generic[M]):
+    rows: list[M]
+    cursors: list[str]
+    has_next_page: bool
+    has_previous_page: bool
+    total_count: Callable[[], Awaitable[int]]
+
+
+def _encode_value(value: Any) -> Any:
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def encode_cursor(row: SQLModel, ordering: Ordering) -> str:
+    values = [_encode_value(getattr(row, key)) for key in ordering.sort_keys()]
+    raw = json.dumps(values, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, model: type[SQLModel], ordering: Ordering) -> tuple[Any, ...]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        values = json.loads(raw)
+        keys = ordering.sort_keys()
+        if not isinstance(values, list) or len(values) != len(keys):
+            raise InvalidCursorError(cursor)
+        return tuple(
+            _decode_value(column(model, key).type.python_type, value)
+            for key, value in zip(keys, values, strict=True)
+        )
+    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError) as error:
+        raise InvalidCursorError(cursor) from error
+
+
+def _decode_value(python_type: type, value: Any) -> Any:
+    if python_type is datetime:
+        return datetime.fromisoformat(value)
+    if python_type is date:
+        return date.fromisoformat(value)
+    if python_type is Decimal:
+        return Decimal(value)
+    if python_type is int and (isinstance(value, bool) or not isinstance(value, int)):
+        raise InvalidCursorError(value)
+    if python_type is str and not isinstance(value, str):
+        raise InvalidCursorError(value)
+    return value
+
+
+class ChildPageLoader(BaseLoader[tuple[int, PageQuery], Page[M]]):
+    """Pages of rows per parent id; subclasses name the model, parent column and ordering."""
+
+    model: ClassVar[type[SQLModel]]
+    parent: ClassVar[str]
+    ordering: ClassVar[Ordering]
+
+    @classmethod
+    def filtered(cls, query: Select[Any], filters: Any) -> Select[Any]:
+        """Apply the domain's filters; the base class has none."""
+        return query
+
+    def _order(self) -> list[Any]:
+        direction = desc if self.ordering.descending else asc
+        return [direction(column(self.model, key)) for key in self.ordering.sort_keys()]
+
+    def _base(self, parent_ids: list[int], page: PageQuery, *extra: Any) -> Select[Any]:
+        query = select(self.model, *extra).where(column(self.model, self.parent).in_(parent_ids))
+        query = self.filtered(query, page.filters)
+        if page.after is not None:
+            keys = tuple_(*(column(self.model, key) for key in self.ordering.sort_keys()))
+            after = page.after
+            query = query.where(keys < after if self.ordering.descending else keys > after)
+        return query
+
+    async def _rows(self, session: AsyncSession, parent_ids: list[int], page: PageQuery) -> list[M]:
+        if len(parent_ids) == 1:
+            query = self._base(parent_ids, page).order_by(*self._order()).limit(page.first + 1)
+            return list((await session.execute(query)).scalars())
+        rank = func.row_number().over(
+            partition_by=column(self.model, self.parent), order_by=self._order()
+        )
+        ranked = self._base(parent_ids, page, rank.label("page_rank")).subquery()
+        query = select(aliased(self.model, ranked)).where(ranked.c.page_rank <= page.first + 1)
+        return list((await session.execute(query.order_by(ranked.c.page_rank))).scalars())
+
+    async def load_batch(
+        self, session: AsyncSession, keys: list[tuple[int, PageQuery]]
+    ) -> list[Page[M]]:
+        by_query: dict[PageQuery, list[int]] = {}
+        for parent_id, page in keys:
+            by_query.setdefault(page, []).append(parent_id)
+        rows_by_key: dict[tuple[int, PageQuery], list[M]] = {}
+        for page, parent_ids in by_query.items():
+            for row in await self._rows(session, parent_ids, page):
+                rows_by_key.setdefault((getattr(row, self.parent), page), []).append(row)
+        return [self._page(key, rows_by_key.get(key, [])) for key in keys]
+
+    def _page(self, key: tuple[int, PageQuery], rows: list[M]) -> Page[M]:
+        parent_id, page = key
+        shown = rows[: page.first]
+        return Page(
+            rows=shown,
+            cursors=[encode_cursor(row, self.ordering) for row in shown],
+            has_next_page=len(rows) > page.first,
+            has_previous_page=page.after is not None,
+            total_count=lambda: self.counter().load((parent_id, page.filters)),
+        )
+
+    def counter(self) -> ChildCountLoader:
+        if not hasattr(self, "_counter"):
+            self._counter = ChildCountLoader(self.db, type(self))
+        return self._counter
+
+
+class ChildCountLoader(BaseLoader[tuple[int, Hashable], int]):
+    """`totalCount` of a child list: one grouped COUNT per batch, only when it is asked for."""
+
+    def __init__(self, db: Any, pages: type[ChildPageLoader[Any]]) -> None:
+        super().__init__(db)
+        self.pages = pages
+
+    async def load_batch(
+        self, session: AsyncSession, keys: list[tuple[int, Hashable]]
+    ) -> list[int]:
+        counts: dict[tuple[int, Hashable], int] = {}
+        by_filters: dict[Hashable, list[int]] = {}
+        for parent_id, filters in keys:
+            by_filters.setdefault(filters, []).append(parent_id)
+        parent = column(self.pages.model, self.pages.parent)
+        for filters, parent_ids in by_filters.items():
+            query = select(parent, func.count()).where(parent.in_(parent_ids)).group_by(parent)
+            for parent_id, count in await session.execute(self.pages.filtered(query, filters)):
+                counts[(parent_id, filters)] = count
+        return [counts.get(key, 0) for key in keys]

@@ -1,0 +1,1 @@
+"""Alembic migrations; `hub.migrate` runs them programmatically."""
