@@ -98,6 +98,50 @@ def _decode_value(python_type: type, value: Any) -> Any:
     return value
 
 
+def order_clauses(model: type[SQLModel], ordering: Ordering) -> list[Any]:
+    direction = desc if ordering.descending else asc
+    return [direction(column(model, key)) for key in ordering.sort_keys()]
+
+
+def after_position(
+    query: Select[Any], model: type[SQLModel], ordering: Ordering, page: PageQuery
+) -> Select[Any]:
+    if page.after is None:
+        return query
+    keys = tuple_(*(column(model, key) for key in ordering.sort_keys()))
+    return query.where(keys < page.after if ordering.descending else keys > page.after)
+
+
+def make_page(
+    rows: list[M], page: PageQuery, ordering: Ordering, total: Callable[[], Awaitable[int]]
+) -> Page[M]:
+    """`rows` holds up to `first + 1` rows: the extra one only tells that a next page exists."""
+    shown = rows[: page.first]
+    return Page(
+        rows=shown,
+        cursors=[encode_cursor(row, ordering) for row in shown],
+        has_next_page=len(rows) > page.first,
+        has_previous_page=page.after is not None,
+        total_count=total,
+    )
+
+
+async def root_page(
+    session: AsyncSession,
+    query: Select[Any],
+    *,
+    model: type[SQLModel],
+    ordering: Ordering,
+    page: PageQuery,
+    total: Callable[[], Awaitable[int]],
+) -> Page[Any]:
+    """A page of a list with no parent (a root field): `query` selects the filtered rows."""
+    query = after_position(query, model, ordering, page)
+    query = query.order_by(*order_clauses(model, ordering)).limit(page.first + 1)
+    rows = list((await session.execute(query)).scalars())
+    return make_page(rows, page, ordering, total)
+
+
 class ChildPageLoader(BaseLoader[tuple[int, PageQuery], Page[M]]):
     """Pages of rows per parent id; subclasses name the model, parent column and ordering."""
 
@@ -110,26 +154,16 @@ class ChildPageLoader(BaseLoader[tuple[int, PageQuery], Page[M]]):
         """Apply the domain's filters; the base class has none."""
         return query
 
-    def _order(self) -> list[Any]:
-        direction = desc if self.ordering.descending else asc
-        return [direction(column(self.model, key)) for key in self.ordering.sort_keys()]
-
     def _base(self, parent_ids: list[int], page: PageQuery, *extra: Any) -> Select[Any]:
         query = select(self.model, *extra).where(column(self.model, self.parent).in_(parent_ids))
-        query = self.filtered(query, page.filters)
-        if page.after is not None:
-            keys = tuple_(*(column(self.model, key) for key in self.ordering.sort_keys()))
-            after = page.after
-            query = query.where(keys < after if self.ordering.descending else keys > after)
-        return query
+        return after_position(self.filtered(query, page.filters), self.model, self.ordering, page)
 
     async def _rows(self, session: AsyncSession, parent_ids: list[int], page: PageQuery) -> list[M]:
+        order = order_clauses(self.model, self.ordering)
         if len(parent_ids) == 1:
-            query = self._base(parent_ids, page).order_by(*self._order()).limit(page.first + 1)
+            query = self._base(parent_ids, page).order_by(*order).limit(page.first + 1)
             return list((await session.execute(query)).scalars())
-        rank = func.row_number().over(
-            partition_by=column(self.model, self.parent), order_by=self._order()
-        )
+        rank = func.row_number().over(partition_by=column(self.model, self.parent), order_by=order)
         ranked = self._base(parent_ids, page, rank.label("page_rank")).subquery()
         query = select(aliased(self.model, ranked)).where(ranked.c.page_rank <= page.first + 1)
         return list((await session.execute(query.order_by(ranked.c.page_rank))).scalars())
@@ -148,13 +182,8 @@ class ChildPageLoader(BaseLoader[tuple[int, PageQuery], Page[M]]):
 
     def _page(self, key: tuple[int, PageQuery], rows: list[M]) -> Page[M]:
         parent_id, page = key
-        shown = rows[: page.first]
-        return Page(
-            rows=shown,
-            cursors=[encode_cursor(row, self.ordering) for row in shown],
-            has_next_page=len(rows) > page.first,
-            has_previous_page=page.after is not None,
-            total_count=lambda: self.counter().load((parent_id, page.filters)),
+        return make_page(
+            rows, page, self.ordering, lambda: self.counter().load((parent_id, page.filters))
         )
 
     def counter(self) -> ChildCountLoader:

@@ -1,0 +1,77 @@
+"""The GraphQL schema: `schema.schema` is what the app serves and schema.graphql records."""
+
+from __future__ import annotations
+
+import logging
+
+from graphql import GraphQLError
+from strawberry import Schema
+from strawberry.extensions import (
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+
+import schema.enums
+from auth.errors import PublicError
+from hub.settings import Settings, get_settings
+from schema.client import BankAccount, Client
+from schema.contract import Contract, Instalment, InsurancePolicy, LeasedItem
+from schema.document import Document
+from schema.invoice import Invoice, Payment
+from schema.message import MessageThread
+from schema.query import Mutation, Query
+from schema.request import Attachment, Request
+from schema.tyre import TyreServiceCentre, Vehicle
+
+logger = logging.getLogger("leasehub.graphql")
+
+NODE_TYPES = [
+    Attachment,
+    BankAccount,
+    Client,
+    Contract,
+    Document,
+    InsurancePolicy,
+    Instalment,
+    Invoice,
+    LeasedItem,
+    MessageThread,
+    Payment,
+    Request,
+    TyreServiceCentre,
+    Vehicle,
+]
+
+
+def is_unexpected(error: GraphQLError) -> bool:
+    """Mask everything but syntax/validation errors and our own PublicErrors; log what we mask."""
+    original = error.original_error
+    if original is None or isinstance(original, PublicError):
+        return False
+    logger.error("unexpected error at %s", error.path, exc_info=original)
+    return True
+
+
+def build_schema(settings: Settings) -> Schema:
+    return Schema(
+        query=Query,
+        mutation=Mutation,
+        types=NODE_TYPES,
+        config=StrawberryConfig(disable_field_suggestions=not settings.is_development),
+        extensions=[
+            QueryDepthLimiter(max_depth=settings.max_query_depth),
+            MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+            MaxTokensLimiter(max_token_count=settings.max_tokens),
+            ParserCache(maxsize=512),
+            ValidationCache(maxsize=512),
+            MaskErrors(should_mask_error=is_unexpected, error_message="Unexpected error."),
+        ],
+    )
+
+
+schema = build_schema(get_settings())

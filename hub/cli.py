@@ -1,0 +1,153 @@
+"""The `leasehub` command: run, serve, migrate, demo, export-schema."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from hub.db import make_engine
+from hub.migrate import upgrade
+from hub.settings import Settings, get_settings
+
+SCHEMA_FILE = Path("schema.graphql")
+
+
+def _progress(done: int, total: int) -> None:
+    width = 30
+    filled = width * done // max(total, 1)
+    bar = "#" * filled + "." * (width - filled)
+    sys.stderr.write(f"\r  demo data [{bar}] {done}/{total} clients")
+    if done >= total:
+        sys.stderr.write("\n")
+    sys.stderr.flush()
+
+
+async def _client_count(url: str) -> int:
+    from models.client import Client
+
+    engine = make_engine(url)
+    try:
+        async with engine.connect() as connection:
+            return int(
+                (await connection.execute(select(func.count()).select_from(Client))).scalar_one()
+            )
+    finally:
+        await engine.dispose()
+
+
+async def _load_demo(url: str, clients: int, seed: int, today: date | None) -> dict[str, int]:
+    from hub.demo import DemoSpec, load_demo
+
+    spec = DemoSpec(clients=clients, seed=seed, **({"today": today} if today else {}))
+    engine = make_engine(url)
+    try:
+        return await load_demo(engine, spec, progress=_progress)
+    finally:
+        await engine.dispose()
+
+
+def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
+    print(f"Migrating {_safe_url(settings.database_url)} …", file=sys.stderr)
+    upgrade(settings.database_url)
+    return 0
+
+
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from hub.demo import DemoDataExists
+
+    upgrade(settings.database_url)
+    try:
+        counts = asyncio.run(_load_demo(settings.database_url, args.clients, args.seed, args.today))
+    except DemoDataExists:
+        print(
+            "The database already holds clients; demo data goes into an empty one.", file=sys.stderr
+        )
+        return 1
+    print("Loaded: " + ", ".join(f"{n} {table}" for table, n in counts.items()), file=sys.stderr)
+    return 0
+
+
+def cmd_serve(settings: Settings, _args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from hub.app import create_app
+
+    print(f"LeaseHub on http://{settings.host}:{settings.port}/graphql", file=sys.stderr)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    return 0
+
+
+def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    """First run: migrate and load demo data into an empty database; then serve."""
+    cmd_migrate(settings, args)
+    if asyncio.run(_client_count(settings.database_url)) == 0:
+        print(
+            "Empty database: loading demo data (password of every demo login: LeaseHub!2026)",
+            file=sys.stderr,
+        )
+        asyncio.run(_load_demo(settings.database_url, args.clients, args.seed, None))
+    return cmd_serve(settings, args)
+
+
+def cmd_export_schema(_settings: Settings, args: argparse.Namespace) -> int:
+    from schema import schema
+
+    sdl = str(schema) + "\n"
+    if args.check:
+        if not args.output.exists() or args.output.read_text() != sdl:
+            print(
+                f"{args.output} differs from the schema in code: run `leasehub export-schema`",
+                file=sys.stderr,
+            )
+            return 1
+        return 0
+    args.output.write_text(sdl)
+    print(f"Wrote {args.output}", file=sys.stderr)
+    return 0
+
+
+def _safe_url(url: str) -> str:
+    """The database URL without its password, for messages."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="leasehub", description="LeaseHub data hub.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="migrate, load demo data when empty, and serve")
+    run.add_argument("--clients", type=int, default=100, help="demo clients on first run")
+    run.add_argument("--seed", type=int, default=2026)
+    run.set_defaults(handler=cmd_run)
+    commands.add_parser("serve", help="serve the API").set_defaults(handler=cmd_serve)
+    commands.add_parser("migrate", help="apply migrations").set_defaults(handler=cmd_migrate)
+    demo = commands.add_parser("demo", help="fill an empty database with demo data")
+    demo.add_argument("--clients", type=int, default=100)
+    demo.add_argument("--seed", type=int, default=2026)
+    demo.add_argument(
+        "--today",
+        type=date.fromisoformat,
+        default=None,
+        help="the day the data is anchored to (YYYY-MM-DD; default: today)",
+    )
+    demo.set_defaults(handler=cmd_demo)
+    export = commands.add_parser("export-schema", help="write schema.graphql")
+    export.add_argument("--output", type=Path, default=SCHEMA_FILE)
+    export.add_argument("--check", action="store_true", help="fail when the file is stale")
+    export.set_defaults(handler=cmd_export_schema)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.handler(get_settings(), args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,80 @@
+"""Turning filter inputs into loader filters, checking every id they carry."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Protocol
+
+from auth.errors import BadInputError, NotFoundError
+from loaders.contract import ContractByIdLoader
+from loaders.document import DocumentFilter
+from loaders.invoice import InvoiceFilter, PaymentFilter
+from resolvers.context import Context
+from resolvers.ids import pk_of
+
+
+class _DateRange(Protocol):
+    issued_from: date | None
+    issued_to: date | None
+
+
+def _check_range(given: _DateRange, field: str) -> None:
+    if given.issued_from and given.issued_to and given.issued_from > given.issued_to:
+        message = "issuedFrom must not be later than issuedTo."
+        raise BadInputError(message, field=f"{field}.issuedFrom")
+
+
+async def contract_of_client(
+    ctx: Context, *, client_id: int, global_id: str | None, field: str
+) -> int | None:
+    """A contract id from a filter: it must be a contract of this very client."""
+    if global_id is None:
+        return None
+    contract = await ctx.loaders[ContractByIdLoader].load(pk_of(global_id, "Contract", field=field))
+    if contract is None or contract.client_id != client_id:
+        raise NotFoundError(field=field)
+    return contract.id
+
+
+async def invoice_filter(ctx: Context, *, client_id: int, given: Any | None) -> InvoiceFilter:
+    if given is None:
+        return InvoiceFilter(today=ctx.today)
+    _check_range(given, "filter")
+    return InvoiceFilter(
+        today=ctx.today,
+        issued_from=given.issued_from,
+        issued_to=given.issued_to,
+        statuses=frozenset(given.status or ()),
+        kinds=frozenset(given.kind or ()),
+        contract_id=await contract_of_client(
+            ctx, client_id=client_id, global_id=given.contract_id, field="filter.contractId"
+        ),
+        archived=given.archived,
+    )
+
+
+async def document_filter(ctx: Context, *, client_id: int, given: Any | None) -> DocumentFilter:
+    if given is None:
+        return DocumentFilter()
+    _check_range(given, "filter")
+    return DocumentFilter(
+        kinds=frozenset(given.kind or ()),
+        issued_from=given.issued_from,
+        issued_to=given.issued_to,
+        contract_id=await contract_of_client(
+            ctx, client_id=client_id, global_id=given.contract_id, field="filter.contractId"
+        ),
+    )
+
+
+def payment_filter(given: Any | None) -> PaymentFilter:
+    if given is None:
+        return PaymentFilter()
+    if given.booked_from and given.booked_to and given.booked_from > given.booked_to:
+        message = "bookedFrom must not be later than bookedTo."
+        raise BadInputError(message, field="filter.bookedFrom")
+    return PaymentFilter(
+        unsettled_only=bool(given.unsettled_only),
+        booked_from=given.booked_from,
+        booked_to=given.booked_to,
+    )

@@ -1,0 +1,161 @@
+"""Building blocks shared by every domain: Info, Money, Node, connections, scope permissions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any, Generic, TypeVar
+
+import strawberry
+from strawberry.extensions.field_extension import FieldExtension
+from strawberry.permission import BasePermission, PermissionExtension
+
+from auth.scopes import Scope
+from loaders.paging import ChildPageLoader, Page
+from models.client import Client as ClientRow
+from models.contract import Currency
+from resolvers.context import Context
+from resolvers.ids import to_global_id
+from resolvers.paging import page_query
+
+Info = strawberry.Info[Context, None]
+T = TypeVar("T")
+
+CurrencyEnum = strawberry.enum(Currency, description="ISO 4217 currency code.")
+
+
+@strawberry.type(description="An amount of money; never a float.")
+class Money:
+    amount: Decimal
+    currency: Currency
+
+
+def money(attribute: str, description: str) -> Any:
+    """A Money field read from a Decimal attribute and the row's currency (PLN by default)."""
+
+    def resolve(root: Any) -> Money | None:
+        amount = getattr(root, attribute)
+        if amount is None:
+            return None
+        return Money(amount=amount, currency=getattr(root, "currency", Currency.PLN))
+
+    return strawberry.field(resolver=resolve, description=description)
+
+
+@strawberry.interface(description="An object with a global id, fetchable with `node(id)`.")
+class Node:
+    id: strawberry.ID
+
+
+def node_id(type_name: str) -> Any:
+    def resolve(root: Any) -> strawberry.ID:
+        return strawberry.ID(to_global_id(type_name, root.id))
+
+    return strawberry.field(resolver=resolve, description="Opaque global id.")
+
+
+def backed_by(model: type) -> Callable[[type[T]], type[T]]:
+    """Lets a Node type be resolved from the model row a resolver returns."""
+
+    def decorate(cls: type[T]) -> type[T]:
+        cls.is_type_of = classmethod(  # type: ignore[attr-defined]
+            lambda _cls, obj, _info: isinstance(obj, model)
+        )
+        return cls
+
+    return decorate
+
+
+def client_id_of(source: Any) -> int:
+    return source.id if isinstance(source, ClientRow) else source.client_id  # type: ignore[no-any-return]
+
+
+class HasScope(BasePermission):
+    """Declared on a field: the viewer needs `scope` in the client that owns the parent object."""
+
+    error_extensions = {"code": "FORBIDDEN"}
+
+    def __init__(self, scope: Scope) -> None:
+        self.scope = scope
+        self.message = f"This needs the {scope.value} permission."
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        return info.context.viewer.has_scope(client_id_of(source), self.scope)
+
+
+def scoped(scope: Scope) -> list[FieldExtension]:
+    return [PermissionExtension(permissions=[HasScope(scope)], use_directives=False)]
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type
+class Edge(Generic[T]):
+    cursor: str
+    node: T
+
+
+@strawberry.type(description="A page of a list, with keyset cursors.")
+class Connection(Generic[T]):
+    edges: list[Edge[T]]
+    nodes: list[T]
+    page_info: PageInfo
+    page: strawberry.Private[Page[Any]]
+
+    @strawberry.field(description="Size of the whole filtered list; costs one COUNT when asked.")
+    async def total_count(self) -> int:
+        return await self.page.total_count()
+
+
+def connection(page: Page[Any]) -> Connection[Any]:
+    return Connection(
+        edges=[Edge(cursor=c, node=row) for c, row in zip(page.cursors, page.rows, strict=True)],
+        nodes=page.rows,
+        page_info=PageInfo(
+            has_next_page=page.has_next_page,
+            has_previous_page=page.has_previous_page,
+            start_cursor=page.cursors[0] if page.cursors else None,
+            end_cursor=page.cursors[-1] if page.cursors else None,
+        ),
+        page=page,
+    )
+
+
+async def child_page(
+    info: Info,
+    loader: type[ChildPageLoader[Any]],
+    parent_id: int,
+    *,
+    first: int | None,
+    after: str | None = None,
+    filters: Any = None,
+) -> Page[Any]:
+    """One parent's page through the batched page loader of its list."""
+    query = page_query(
+        model=loader.model,
+        ordering=loader.ordering,
+        first=first,
+        after=after,
+        max_first=info.context.settings.page_size_max,
+        filters=filters,
+    )
+    return await info.context.loaders[loader].load((parent_id, query))
+
+
+async def child_connection(
+    info: Info,
+    loader: type[ChildPageLoader[Any]],
+    parent_id: int,
+    *,
+    first: int | None,
+    after: str | None,
+    filters: Any = None,
+) -> Connection[Any]:
+    page = await child_page(info, loader, parent_id, first=first, after=after, filters=filters)
+    return connection(page)

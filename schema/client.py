@@ -1,0 +1,200 @@
+"""GraphQL types of client companies."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from auth.scopes import Scope
+from loaders.client import BankAccountsByClientIdLoader
+from loaders.contract import ContractFilter, ContractsByClientIdLoader
+from loaders.document import DocumentsByClientIdLoader
+from loaders.invoice import (
+    BalanceByClientIdLoader,
+    InvoicesByClientIdLoader,
+    PaymentsByClientIdLoader,
+)
+from loaders.message import ThreadsByClientIdLoader
+from loaders.request import RequestFilter, RequestsByClientIdLoader
+from loaders.tyre import VehiclesByClientIdLoader
+from models.client import BankAccount as BankAccountRow
+from models.client import Client as ClientRow
+from models.contract import ContractStatus
+from models.request import RequestStage
+from resolvers.invoice import document_filter, invoice_filter, payment_filter
+from schema.base import (
+    Connection,
+    Info,
+    Money,
+    Node,
+    backed_by,
+    child_connection,
+    node_id,
+    scoped,
+)
+
+if TYPE_CHECKING:
+    from schema.contract import Contract
+    from schema.dashboard import Dashboard
+    from schema.document import Document, DocumentFilterInput
+    from schema.invoice import Invoice, InvoiceFilterInput, Payment, PaymentFilterInput
+    from schema.message import MessageThread
+    from schema.request import Request
+    from schema.tyre import Vehicle
+
+ContractLazy = Annotated["Contract", strawberry.lazy("schema.contract")]
+InvoiceLazy = Annotated["Invoice", strawberry.lazy("schema.invoice")]
+InvoiceFilterLazy = Annotated["InvoiceFilterInput", strawberry.lazy("schema.invoice")]
+PaymentLazy = Annotated["Payment", strawberry.lazy("schema.invoice")]
+PaymentFilterLazy = Annotated["PaymentFilterInput", strawberry.lazy("schema.invoice")]
+DocumentLazy = Annotated["Document", strawberry.lazy("schema.document")]
+DocumentFilterLazy = Annotated["DocumentFilterInput", strawberry.lazy("schema.document")]
+RequestLazy = Annotated["Request", strawberry.lazy("schema.request")]
+ThreadLazy = Annotated["MessageThread", strawberry.lazy("schema.message")]
+VehicleLazy = Annotated["Vehicle", strawberry.lazy("schema.tyre")]
+DashboardLazy = Annotated["Dashboard", strawberry.lazy("schema.dashboard")]
+
+
+@strawberry.type
+class Address:
+    street: str
+    postal_code: str
+    city: str
+    country: str
+
+
+@strawberry.type(description="An account the client repays to.")
+@backed_by(BankAccountRow)
+class BankAccount(Node):
+    id: strawberry.ID = node_id("BankAccount")
+    iban: str
+    bank_name: str
+    currency: str
+    is_default: bool
+
+
+@strawberry.type(description="A client company: the context every client-bound field lives in.")
+@backed_by(ClientRow)
+class Client(Node):
+    id: strawberry.ID = node_id("Client")
+    number: str = strawberry.field(description="Client number; also a login of the main account.")
+    name: str
+    nip: str
+    regon: str
+    email: str
+    phone: str
+    einvoice_email: str = strawberry.field(description="Where invoices and notices are sent.")
+
+    @strawberry.field
+    def address(self, root: ClientRow) -> Address:
+        return Address(
+            street=root.street, postal_code=root.postal_code, city=root.city, country=root.country
+        )
+
+    @strawberry.field(description="Accounts for repayments, the default one first.")
+    async def bank_accounts(self, root: ClientRow, info: Info) -> list[BankAccount]:
+        rows = await info.context.loaders[BankAccountsByClientIdLoader].load(root.id)
+        return sorted(rows, key=lambda row: not row.is_default)  # type: ignore[return-value]
+
+    @strawberry.field(extensions=scoped(Scope.CONTRACTS_READ))
+    async def contracts(
+        self,
+        root: ClientRow,
+        info: Info,
+        first: int | None = 20,
+        after: str | None = None,
+        status: list[ContractStatus] | None = None,
+    ) -> Connection[ContractLazy]:
+        filters = ContractFilter(statuses=frozenset(status or ()))
+        return await child_connection(
+            info, ContractsByClientIdLoader, root.id, first=first, after=after, filters=filters
+        )
+
+    @strawberry.field(extensions=scoped(Scope.INVOICES_READ))
+    async def invoices(
+        self,
+        root: ClientRow,
+        info: Info,
+        first: int | None = 20,
+        after: str | None = None,
+        filter: InvoiceFilterLazy | None = None,
+    ) -> Connection[InvoiceLazy]:
+        filters = await invoice_filter(info.context, client_id=root.id, given=filter)
+        return await child_connection(
+            info, InvoicesByClientIdLoader, root.id, first=first, after=after, filters=filters
+        )
+
+    @strawberry.field(extensions=scoped(Scope.PAYMENTS_READ))
+    async def payments(
+        self,
+        root: ClientRow,
+        info: Info,
+        first: int | None = 20,
+        after: str | None = None,
+        filter: PaymentFilterLazy | None = None,
+    ) -> Connection[PaymentLazy]:
+        filters = payment_filter(filter)
+        return await child_connection(
+            info, PaymentsByClientIdLoader, root.id, first=first, after=after, filters=filters
+        )
+
+    @strawberry.field(
+        extensions=scoped(Scope.PAYMENTS_READ),
+        description="Money booked but not settled against any invoice.",
+    )
+    async def overpayment(self, root: ClientRow, info: Info) -> Money:
+        balance = await info.context.loaders[BalanceByClientIdLoader].load(
+            (root.id, info.context.today)
+        )
+        return Money(amount=balance.overpayment, currency="PLN")  # type: ignore[arg-type]
+
+    @strawberry.field(extensions=scoped(Scope.DOCUMENTS_READ))
+    async def documents(
+        self,
+        root: ClientRow,
+        info: Info,
+        first: int | None = 20,
+        after: str | None = None,
+        filter: DocumentFilterLazy | None = None,
+    ) -> Connection[DocumentLazy]:
+        filters = await document_filter(info.context, client_id=root.id, given=filter)
+        return await child_connection(
+            info, DocumentsByClientIdLoader, root.id, first=first, after=after, filters=filters
+        )
+
+    @strawberry.field(extensions=scoped(Scope.REQUESTS_READ))
+    async def requests(
+        self,
+        root: ClientRow,
+        info: Info,
+        first: int | None = 20,
+        after: str | None = None,
+        stage: list[RequestStage] | None = None,
+    ) -> Connection[RequestLazy]:
+        filters = RequestFilter(stages=frozenset(stage or ()))
+        return await child_connection(
+            info, RequestsByClientIdLoader, root.id, first=first, after=after, filters=filters
+        )
+
+    @strawberry.field(extensions=scoped(Scope.MESSAGES_READ))
+    async def message_threads(
+        self, root: ClientRow, info: Info, first: int | None = 20, after: str | None = None
+    ) -> Connection[ThreadLazy]:
+        return await child_connection(
+            info, ThreadsByClientIdLoader, root.id, first=first, after=after
+        )
+
+    @strawberry.field(extensions=scoped(Scope.TYRES_READ))
+    async def vehicles(
+        self, root: ClientRow, info: Info, first: int | None = 20, after: str | None = None
+    ) -> Connection[VehicleLazy]:
+        return await child_connection(
+            info, VehiclesByClientIdLoader, root.id, first=first, after=after
+        )
+
+    @strawberry.field(description="The home screen: each block needs its own permission.")
+    def dashboard(self, root: ClientRow) -> DashboardLazy:
+        from schema.dashboard import Dashboard
+
+        return Dashboard(client_id=root.id)  # type: ignore[call-arg]

@@ -1,0 +1,214 @@
+"""GraphQL types of contracts, leased items, schedules and policies."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from auth.scopes import Scope
+from loaders.client import ClientByIdLoader
+from loaders.contract import (
+    ContractByIdLoader,
+    InstalmentsByContractIdLoader,
+    LeasedItemsByContractIdLoader,
+    PoliciesByContractIdLoader,
+    RemainingCapitalByContractIdLoader,
+)
+from loaders.invoice import (
+    InvoiceByIdLoader,
+    InvoicesByContractIdLoader,
+    SettlementByInvoiceIdLoader,
+)
+from models.base import to_money
+from models.contract import Contract as ContractRow
+from models.contract import (
+    ContractKind,
+    ContractStatus,
+    Currency,
+    ItemCategory,
+    PolicyKind,
+)
+from models.contract import Instalment as InstalmentRow
+from models.contract import InsurancePolicy as PolicyRow
+from models.contract import LeasedItem as LeasedItemRow
+from models.settlement import InstalmentState, amount_due, invoice_status
+from resolvers.invoice import invoice_filter
+from schema.base import (
+    Connection,
+    Info,
+    Money,
+    Node,
+    backed_by,
+    child_connection,
+    money,
+    node_id,
+    scoped,
+)
+
+if TYPE_CHECKING:
+    from schema.client import Client
+    from schema.invoice import Invoice, InvoiceFilterInput
+
+ClientLazy = Annotated["Client", strawberry.lazy("schema.client")]
+InvoiceLazy = Annotated["Invoice", strawberry.lazy("schema.invoice")]
+InvoiceFilterLazy = Annotated["InvoiceFilterInput", strawberry.lazy("schema.invoice")]
+
+
+@strawberry.type(description="A lease contract.")
+@backed_by(ContractRow)
+class Contract(Node):
+    id: strawberry.ID = node_id("Contract")
+    number: str
+    kind: ContractKind
+    status: ContractStatus
+    currency: Currency
+    start_date: date
+    end_date: date
+    net_value: Money = money("net_value", "Net purchase value of the leased items.")
+    initial_fee: Money = money("initial_fee", "Initial fee paid at the start.")
+    residual_value: Money = money("residual_value", "Buy-out value the schedule ends at.")
+    annual_rate: Decimal = strawberry.field(description="Nominal yearly rate, e.g. 0.0899.")
+    term_months: int
+    payment_day: int = strawberry.field(description="Day of month instalments fall due.")
+
+    @strawberry.field
+    async def client(self, root: ContractRow, info: Info) -> ClientLazy:
+        return await info.context.loaders[ClientByIdLoader].load(root.client_id)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="Leased items with serial numbers / VINs.")
+    async def items(self, root: ContractRow, info: Info) -> list[LeasedItem]:
+        return await info.context.loaders[LeasedItemsByContractIdLoader].load(root.id)  # type: ignore[no-any-return]
+
+    @strawberry.field(extensions=scoped(Scope.SCHEDULES_READ), description="Repayment schedule.")
+    async def schedule(self, root: ContractRow, info: Info) -> list[Instalment]:
+        return await info.context.loaders[InstalmentsByContractIdLoader].load(root.id)  # type: ignore[no-any-return]
+
+    @strawberry.field(
+        extensions=scoped(Scope.SCHEDULES_READ),
+        description="Capital left after the instalments due so far.",
+    )
+    async def remaining_capital(self, root: ContractRow, info: Info) -> Money:
+        remaining = await info.context.loaders[RemainingCapitalByContractIdLoader].load(
+            (root.id, info.context.today)
+        )
+        capital = root.net_value - root.initial_fee if remaining is None else remaining
+        return Money(amount=to_money(capital), currency=root.currency)
+
+    @strawberry.field(extensions=scoped(Scope.POLICIES_READ))
+    async def policies(self, root: ContractRow, info: Info) -> list[InsurancePolicy]:
+        return await info.context.loaders[PoliciesByContractIdLoader].load(root.id)  # type: ignore[no-any-return]
+
+    @strawberry.field(
+        extensions=scoped(Scope.POLICIES_READ), description="The policy in force today, if any."
+    )
+    async def active_policy(self, root: ContractRow, info: Info) -> InsurancePolicy | None:
+        today = info.context.today
+        policies = await info.context.loaders[PoliciesByContractIdLoader].load(root.id)
+        active = [p for p in policies if p.start_date <= today <= p.end_date]
+        return active[-1] if active else None  # type: ignore[return-value]
+
+    @strawberry.field(extensions=scoped(Scope.INVOICES_READ))
+    async def invoices(
+        self,
+        root: ContractRow,
+        info: Info,
+        first: int | None = 20,
+        after: str | None = None,
+        filter: InvoiceFilterLazy | None = None,
+    ) -> Connection[InvoiceLazy]:
+        filters = await invoice_filter(info.context, client_id=root.client_id, given=filter)
+        return await child_connection(
+            info, InvoicesByContractIdLoader, root.id, first=first, after=after, filters=filters
+        )
+
+
+@strawberry.type(description="A leased item.")
+@backed_by(LeasedItemRow)
+class LeasedItem(Node):
+    id: strawberry.ID = node_id("LeasedItem")
+    category: ItemCategory
+    name: str
+    manufacturer: str
+    model: str
+    serial_number: str | None
+    vin: str | None
+    registration_number: str | None
+    production_year: int
+    net_value: Money = money("net_value", "Net value of the item.")
+
+
+@strawberry.type(description="One row of a repayment schedule.")
+@backed_by(InstalmentRow)
+class Instalment(Node):
+    id: strawberry.ID = node_id("Instalment")
+    number: int
+    due_date: date
+    capital: Money = money("capital", "Capital part.")
+    interest: Money = money("interest", "Interest part.")
+    net: Money = money("net", "Net instalment (capital + interest).")
+    vat_rate: int
+    vat: Money = money("vat", "VAT on the instalment.")
+    gross: Money = money("gross", "Gross instalment.")
+    remaining_capital: Money = money("remaining_capital", "Capital left after this instalment.")
+
+    @strawberry.field(extensions=scoped(Scope.CONTRACTS_READ))
+    async def contract(self, root: InstalmentRow, info: Info) -> Contract | None:
+        return await info.context.loaders[ContractByIdLoader].load(root.contract_id)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="Whether the instalment is invoiced and how far it is settled.")
+    async def settlement_state(self, root: InstalmentRow, info: Info) -> InstalmentState:
+        if root.invoice_id is None:
+            return InstalmentState.NOT_INVOICED
+        loaders = info.context.loaders
+        invoice = await loaders[InvoiceByIdLoader].load(root.invoice_id)
+        settlement = await loaders[SettlementByInvoiceIdLoader].load(root.invoice_id)
+        status = invoice_status(
+            kind=invoice.kind,
+            gross=invoice.gross,
+            due_date=invoice.due_date,
+            paid=settlement.paid,
+            corrected=settlement.corrected,
+            today=info.context.today,
+        )
+        return InstalmentState(status.value)
+
+    @strawberry.field(description="What is left to pay of this instalment.")
+    async def amount_due(self, root: InstalmentRow, info: Info) -> Money:
+        if root.invoice_id is None:
+            return Money(amount=root.gross, currency=Currency.PLN)
+        loaders = info.context.loaders
+        invoice = await loaders[InvoiceByIdLoader].load(root.invoice_id)
+        settlement = await loaders[SettlementByInvoiceIdLoader].load(root.invoice_id)
+        due = amount_due(
+            kind=invoice.kind,
+            gross=invoice.gross,
+            paid=settlement.paid,
+            corrected=settlement.corrected,
+        )
+        return Money(amount=due, currency=invoice.currency)
+
+    @strawberry.field(extensions=scoped(Scope.INVOICES_READ))
+    async def invoice(self, root: InstalmentRow, info: Info) -> InvoiceLazy | None:
+        if root.invoice_id is None:
+            return None
+        return await info.context.loaders[InvoiceByIdLoader].load(root.invoice_id)  # type: ignore[no-any-return]
+
+
+@strawberry.type(description="An insurance policy of a contract.")
+@backed_by(PolicyRow)
+class InsurancePolicy(Node):
+    id: strawberry.ID = node_id("InsurancePolicy")
+    kind: PolicyKind
+    insurer: str
+    policy_number: str
+    start_date: date
+    end_date: date
+    sum_insured: Money = money("sum_insured", "Sum insured.")
+    premium: Money = money("premium", "Yearly premium.")
+
+    @strawberry.field(description="In force today.")
+    def is_active(self, root: PolicyRow, info: Info) -> bool:
+        return root.start_date <= info.context.today <= root.end_date

@@ -1,0 +1,36 @@
+"""The domain enums of models/, exposed as GraphQL enums (values are API: never rename)."""
+
+from __future__ import annotations
+
+import strawberry
+
+from auth.scopes import Scope
+from models.contract import ContractKind, ContractStatus, ItemCategory, PolicyKind
+from models.document import DocumentKind
+from models.identity import StaffRole
+from models.invoice import GatewayStatus, InvoiceKind, PaymentSource
+from models.message import ThreadStatus
+from models.request import RequestStage, RequestType
+from models.settlement import InstalmentState, InvoiceStatus
+from models.tyre import RelocationStatus, TyreSeason
+
+for enum_cls, description in (
+    (Scope, "A permission a user holds in one client company."),
+    (ContractKind, None),
+    (ContractStatus, None),
+    (ItemCategory, None),
+    (PolicyKind, None),
+    (DocumentKind, None),
+    (StaffRole, None),
+    (GatewayStatus, "State of an online payment of an invoice."),
+    (InvoiceKind, None),
+    (PaymentSource, None),
+    (ThreadStatus, None),
+    (RequestStage, None),
+    (RequestType, None),
+    (InstalmentState, "Settlement state of a schedule row."),
+    (InvoiceStatus, "Derived from booked payments and correcting invoices."),
+    (RelocationStatus, None),
+    (TyreSeason, None),
+):
+    strawberry.enum(enum_cls, description=description)

@@ -1,0 +1,119 @@
+"""The viewer, login and logout."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from auth.scopes import Scope
+from loaders.client import ClientByIdLoader
+from loaders.identity import UserByIdLoader
+from models.identity import StaffRole
+from models.identity import User as UserRow
+from resolvers import identity as identity_resolvers
+from schema.base import Info
+
+if TYPE_CHECKING:
+    from schema.client import Client
+
+ClientLazy = Annotated["Client", strawberry.lazy("schema.client")]
+
+
+@strawberry.type(description="A problem with the input of a mutation; `code` is stable.")
+class UserError:
+    field: str | None = strawberry.field(description="The input field at fault, if one is.")
+    code: str
+    message: str
+
+
+@strawberry.type
+class User:
+    email: str
+    first_name: str
+    last_name: str
+    phone: str | None
+
+
+@strawberry.type(description="A company the viewer may act for, with their scopes in it.")
+class ClientAccess:
+    client_id: strawberry.Private[int]
+    is_main_account: bool
+    scopes: list[Scope]
+
+    @strawberry.field
+    async def client(self, info: Info) -> ClientLazy:
+        return await info.context.loaders[ClientByIdLoader].load(self.client_id)  # type: ignore[no-any-return]
+
+
+@strawberry.type(description="Who is asking.")
+class Viewer:
+    user_id: strawberry.Private[int]
+    staff_role: StaffRole | None
+    read_only: bool = strawberry.field(description="Signed in with a read-only API token.")
+
+    @strawberry.field
+    async def user(self, info: Info) -> User:
+        row: UserRow = await info.context.loaders[UserByIdLoader].load(self.user_id)
+        return row  # type: ignore[return-value]
+
+    @strawberry.field
+    def is_staff(self) -> bool:
+        return self.staff_role is not None
+
+    @strawberry.field(description="Client companies to switch between; staff have none here.")
+    def clients(self, info: Info) -> list[ClientAccess]:
+        viewer = info.context.viewer
+        return [
+            ClientAccess(
+                client_id=client_id,
+                is_main_account=client_id in viewer.main_clients,
+                scopes=sorted(scopes),
+            )
+            for client_id, scopes in sorted(viewer.memberships.items())
+        ]
+
+
+def resolve_viewer(info: Info) -> Viewer | None:
+    viewer = info.context.viewer
+    if viewer.user_id is None:
+        return None
+    return Viewer(user_id=viewer.user_id, staff_role=viewer.staff_role, read_only=viewer.read_only)
+
+
+@strawberry.input
+class LoginInput:
+    login: str = strawberry.field(description="E-mail address or client number.")
+    password: str
+
+
+@strawberry.type
+class LoginPayload:
+    token: str | None = strawberry.field(
+        description="Bearer token of the new session: send it as `Authorization: Bearer …`."
+    )
+    errors: list[UserError]
+
+
+@strawberry.type
+class LogoutPayload:
+    errors: list[UserError]
+
+
+def _user_errors(errors: list[identity_resolvers.UserErrorData]) -> list[UserError]:
+    return [UserError(field=e.field, code=e.code, message=e.message) for e in errors]
+
+
+@strawberry.type
+class IdentityMutation:
+    @strawberry.mutation(description="Start a session with an e-mail or client number.")
+    async def login(self, info: Info, input: LoginInput) -> LoginPayload:
+        token, errors = await identity_resolvers.login(
+            info.context, login=input.login, password=input.password
+        )
+        return LoginPayload(token=token, errors=_user_errors(errors))
+
+    @strawberry.mutation(description="End the session of the token this request carries.")
+    async def logout(self, info: Info) -> LogoutPayload:
+        await identity_resolvers.logout(info.context)
+        return LogoutPayload(errors=[])

@@ -1,0 +1,161 @@
+"""GraphQL types of invoices, booked payments and their settlement."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from auth.scopes import Scope
+from loaders.contract import ContractByIdLoader
+from loaders.invoice import (
+    AllocatedByPaymentIdLoader,
+    AllocationsByInvoiceIdLoader,
+    AllocationsByPaymentIdLoader,
+    CorrectionsByInvoiceIdLoader,
+    InvoiceByIdLoader,
+    PaymentByIdLoader,
+    Settlement,
+    SettlementByInvoiceIdLoader,
+)
+from models.base import to_money
+from models.contract import Currency
+from models.invoice import Invoice as InvoiceRow
+from models.invoice import InvoiceKind, PaymentSource
+from models.invoice import Payment as PaymentRow
+from models.invoice import PaymentAllocation as AllocationRow
+from models.settlement import InvoiceStatus, amount_due, archive_cutoff, invoice_status
+from schema.base import Info, Money, Node, backed_by, money, node_id, scoped
+
+if TYPE_CHECKING:
+    from schema.contract import Contract
+
+ContractLazy = Annotated["Contract", strawberry.lazy("schema.contract")]
+
+
+@strawberry.input(description="Invoice list filters; all given conditions must hold.")
+class InvoiceFilterInput:
+    issued_from: date | None = None
+    issued_to: date | None = None
+    status: list[InvoiceStatus] | None = None
+    kind: list[InvoiceKind] | None = None
+    contract_id: strawberry.ID | None = None
+    archived: bool | None = strawberry.field(
+        default=None, description="true: issued over a year ago (the archive); false: newer."
+    )
+
+
+@strawberry.input
+class PaymentFilterInput:
+    unsettled_only: bool | None = strawberry.field(
+        default=None, description="Only payments with money not yet settled (overpayments)."
+    )
+    booked_from: date | None = None
+    booked_to: date | None = None
+
+
+async def _settlement(info: Info, invoice_id: int) -> Settlement:
+    return await info.context.loaders[SettlementByInvoiceIdLoader].load(invoice_id)
+
+
+@strawberry.type(description="An invoice; its status and amount due follow the settlements.")
+@backed_by(InvoiceRow)
+class Invoice(Node):
+    id: strawberry.ID = node_id("Invoice")
+    number: str
+    kind: InvoiceKind
+    ksef_number: str | None = strawberry.field(description="Number given by KSeF.")
+    issue_date: date
+    sale_date: date
+    due_date: date
+    currency: Currency
+    vat_rate: int
+    net: Money = money("net", "Net amount.")
+    vat: Money = money("vat", "VAT amount.")
+    gross: Money = money("gross", "Gross amount as issued.")
+    split_payment: bool = strawberry.field(description="Split payment (MPP) applies.")
+    description: str
+
+    @strawberry.field
+    async def status(self, root: InvoiceRow, info: Info) -> InvoiceStatus:
+        settlement = await _settlement(info, root.id)  # type: ignore[arg-type]
+        return invoice_status(
+            kind=root.kind,
+            gross=root.gross,
+            due_date=root.due_date,
+            paid=settlement.paid,
+            corrected=settlement.corrected,
+            today=info.context.today,
+        )
+
+    @strawberry.field(description="Left to pay after settlements and corrections.")
+    async def amount_due(self, root: InvoiceRow, info: Info) -> Money:
+        settlement = await _settlement(info, root.id)  # type: ignore[arg-type]
+        due = amount_due(
+            kind=root.kind, gross=root.gross, paid=settlement.paid, corrected=settlement.corrected
+        )
+        return Money(amount=due, currency=root.currency)
+
+    @strawberry.field(description="Booked payments settled against this invoice.")
+    async def amount_paid(self, root: InvoiceRow, info: Info) -> Money:
+        settlement = await _settlement(info, root.id)  # type: ignore[arg-type]
+        return Money(amount=to_money(settlement.paid), currency=root.currency)
+
+    @strawberry.field(description="Issued over a year ago.")
+    def is_archived(self, root: InvoiceRow, info: Info) -> bool:
+        return root.issue_date < archive_cutoff(info.context.today)
+
+    @strawberry.field(extensions=scoped(Scope.CONTRACTS_READ))
+    async def contract(self, root: InvoiceRow, info: Info) -> ContractLazy | None:
+        if root.contract_id is None:
+            return None
+        return await info.context.loaders[ContractByIdLoader].load(root.contract_id)  # type: ignore[no-any-return]
+
+    @strawberry.field(extensions=scoped(Scope.PAYMENTS_READ))
+    async def allocations(self, root: InvoiceRow, info: Info) -> list[PaymentAllocation]:
+        return await info.context.loaders[AllocationsByInvoiceIdLoader].load(root.id)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="Correcting invoices issued to this one.")
+    async def corrections(self, root: InvoiceRow, info: Info) -> list[Invoice]:
+        return await info.context.loaders[CorrectionsByInvoiceIdLoader].load(root.id)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="For a correcting invoice: the invoice it corrects.")
+    async def corrects(self, root: InvoiceRow, info: Info) -> Invoice | None:
+        if root.corrects_id is None:
+            return None
+        return await info.context.loaders[InvoiceByIdLoader].load(root.corrects_id)  # type: ignore[no-any-return]
+
+
+@strawberry.type(description="The part of a booked payment settled against one invoice.")
+class PaymentAllocation:
+    amount: Money = money("amount", "Amount settled.")
+    allocated_on: date
+
+    @strawberry.field(extensions=scoped(Scope.INVOICES_READ))
+    async def invoice(self, root: AllocationRow, info: Info) -> Invoice:
+        return await info.context.loaders[InvoiceByIdLoader].load(root.invoice_id)  # type: ignore[no-any-return]
+
+    @strawberry.field
+    async def payment(self, root: AllocationRow, info: Info) -> Payment:
+        return await info.context.loaders[PaymentByIdLoader].load(root.payment_id)  # type: ignore[no-any-return]
+
+
+@strawberry.type(description="Money booked on the client's repayment account.")
+@backed_by(PaymentRow)
+class Payment(Node):
+    id: strawberry.ID = node_id("Payment")
+    booked_on: date
+    amount: Money = money("amount", "Amount booked.")
+    currency: Currency
+    title: str
+    source: PaymentSource
+
+    @strawberry.field
+    async def allocations(self, root: PaymentRow, info: Info) -> list[PaymentAllocation]:
+        return await info.context.loaders[AllocationsByPaymentIdLoader].load(root.id)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="Not yet settled against any invoice (overpayment).")
+    async def unallocated(self, root: PaymentRow, info: Info) -> Money:
+        allocated = await info.context.loaders[AllocatedByPaymentIdLoader].load(root.id)  # type: ignore[arg-type]
+        return Money(amount=to_money(root.amount - allocated), currency=root.currency)

@@ -1,0 +1,63 @@
+"""The root Query and Mutation types."""
+
+from __future__ import annotations
+
+import strawberry
+
+from auth.access import require_staff
+from resolvers.client import get_client
+from resolvers.node import resolve_node
+from resolvers.request import REQUEST_TYPES
+from resolvers.tyre import list_centres
+from schema.admin import Admin
+from schema.base import Connection, Info, Node, connection
+from schema.client import Client
+from schema.identity import IdentityMutation, Viewer, resolve_viewer
+from schema.request import RequestTypeInfo
+from schema.tyre import TyreServiceCentre
+
+
+@strawberry.type
+class Query:
+    viewer: Viewer | None = strawberry.field(
+        resolver=resolve_viewer, description="The signed-in user; null when anonymous."
+    )
+
+    @strawberry.field(description="One client company of the viewer: the client context.")
+    async def client(self, info: Info, id: strawberry.ID) -> Client:
+        return await get_client(info.context, id)  # type: ignore[return-value]
+
+    @strawberry.field(description="Any object by its global id.")
+    async def node(self, info: Info, id: strawberry.ID) -> Node:
+        return await resolve_node(info.context, id)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="Active tyre service centres with their load.")
+    async def tyre_service_centres(
+        self,
+        info: Info,
+        city: str | None = None,
+        online_booking: bool | None = None,
+        first: int | None = 20,
+        after: str | None = None,
+    ) -> Connection[TyreServiceCentre]:
+        page = await list_centres(
+            info.context, city=city, online_booking=online_booking, first=first, after=after
+        )
+        return connection(page)
+
+    @strawberry.field(description="The kinds of request a client may file.")
+    def request_types(self) -> list[RequestTypeInfo]:
+        return [
+            RequestTypeInfo(type=kind, name=name, description=description)
+            for kind, (name, description) in REQUEST_TYPES.items()
+        ]
+
+    @strawberry.field(description="Staff console; staff only.")
+    def admin(self, info: Info) -> Admin:
+        require_staff(info.context.viewer)
+        return Admin()
+
+
+@strawberry.type
+class Mutation(IdentityMutation):
+    pass

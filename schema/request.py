@@ -1,0 +1,66 @@
+"""GraphQL types of requests (wnioski) and the catalogue of request types."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from strawberry.scalars import JSON
+
+from loaders.request import AttachmentsByStageIdLoader, StagesByRequestIdLoader
+from models.attachment import Attachment as AttachmentRow
+from models.request import Request as RequestRow
+from models.request import RequestStage, RequestStageEntry, RequestType
+from schema.base import Info, Node, backed_by, node_id
+
+
+@strawberry.type(description="A file attached to a request stage or a message.")
+@backed_by(AttachmentRow)
+class Attachment(Node):
+    id: strawberry.ID = node_id("Attachment")
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+@strawberry.type(description="A step of a request's history.")
+class RequestStageChange:
+    stage: RequestStage
+    comment: str
+    from_client: bool = strawberry.field(description="Written by the client, not the lessor.")
+    created_at: datetime
+
+    @strawberry.field
+    async def attachments(self, root: RequestStageEntry, info: Info) -> list[Attachment]:
+        return await info.context.loaders[AttachmentsByStageIdLoader].load(root.id)  # type: ignore[no-any-return]
+
+
+@strawberry.type(description="A request to change a contract or to get a document.")
+@backed_by(RequestRow)
+class Request(Node):
+    id: strawberry.ID = node_id("Request")
+    number: str
+    type: RequestType
+    stage: RequestStage
+    details: JSON = strawberry.field(description="The type's own fields, as filed.")
+    contact_name: str
+    contact_email: str
+    contact_phone: str
+    created_at: datetime
+    updated_at: datetime
+
+    @strawberry.field(description="The lessor waits for the client's answer.")
+    def awaiting_client(self, root: RequestRow) -> bool:
+        return root.stage is RequestStage.WAITING_FOR_CLIENT
+
+    @strawberry.field(description="Stage history with messages, oldest first.")
+    async def history(self, root: RequestRow, info: Info) -> list[RequestStageChange]:
+        return await info.context.loaders[StagesByRequestIdLoader].load(root.id)  # type: ignore[no-any-return]
+
+
+@strawberry.type(description="A kind of request a client may file.")
+class RequestTypeInfo:
+    type: RequestType
+    name: str
+    description: str

@@ -1,0 +1,111 @@
+"""GraphQL types of fleet vehicles, tyre deposits and tyre service centres."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from auth.scopes import Scope
+from loaders.contract import ContractByIdLoader
+from loaders.tyre import (
+    ActiveDepositsByVehicleIdLoader,
+    CentreByIdLoader,
+    RelocationsByVehicleIdLoader,
+    StoredTyresByCentreIdLoader,
+)
+from models.tyre import RelocationStatus, TyreSeason
+from models.tyre import TyreDeposit as DepositRow
+from models.tyre import TyreRelocation as RelocationRow
+from models.tyre import TyreServiceCentre as CentreRow
+from models.tyre import Vehicle as VehicleRow
+from schema.base import Info, Node, backed_by, node_id, scoped
+from schema.client import Address
+
+if TYPE_CHECKING:
+    from schema.contract import Contract
+
+ContractLazy = Annotated["Contract", strawberry.lazy("schema.contract")]
+
+
+@strawberry.type(description="A tyre service centre of the lessor's network.")
+@backed_by(CentreRow)
+class TyreServiceCentre(Node):
+    id: strawberry.ID = node_id("TyreServiceCentre")
+    name: str
+    phone: str
+    latitude: float
+    longitude: float
+    capacity: int = strawberry.field(description="Tyres the centre declared it can store.")
+    online_booking_url: str | None = strawberry.field(description="Link to book online.")
+    is_active: bool
+
+    @strawberry.field
+    def address(self, root: CentreRow) -> Address:
+        return Address(
+            street=root.street, postal_code=root.postal_code, city=root.city, country="PL"
+        )
+
+    @strawberry.field(description="The centre offers online booking (the green mark).")
+    def online_booking(self, root: CentreRow) -> bool:
+        return root.online_booking_url is not None
+
+    @strawberry.field(description="Tyres of the lessor's cars stored there now.")
+    async def stored_tyres(self, root: CentreRow, info: Info) -> int:
+        return await info.context.loaders[StoredTyresByCentreIdLoader].load(root.id)  # type: ignore[no-any-return]
+
+    @strawberry.field(
+        description="storedTyres / capacity (0.0-1.0+). Not a waiting time for an appointment."
+    )
+    async def load(self, root: CentreRow, info: Info) -> float:
+        stored = await info.context.loaders[StoredTyresByCentreIdLoader].load(root.id)
+        return round(stored / root.capacity, 4) if root.capacity else 0.0
+
+
+@strawberry.type(description="A set of tyres stored at a centre.")
+class TyreDeposit:
+    season: TyreSeason
+    tyre_size: str
+    tyre_count: int
+    stored_since: date
+
+    @strawberry.field
+    async def centre(self, root: DepositRow, info: Info) -> TyreServiceCentre:
+        return await info.context.loaders[CentreByIdLoader].load(root.centre_id)  # type: ignore[no-any-return]
+
+
+@strawberry.type(description="Tyres ordered to move to a centre for a change.")
+class TyreRelocation:
+    planned_date: date
+    status: RelocationStatus
+
+    @strawberry.field
+    async def centre(self, root: RelocationRow, info: Info) -> TyreServiceCentre:
+        return await info.context.loaders[CentreByIdLoader].load(root.to_centre_id)  # type: ignore[no-any-return]
+
+
+@strawberry.type(description="A vehicle of the client's fleet.")
+@backed_by(VehicleRow)
+class Vehicle(Node):
+    id: strawberry.ID = node_id("Vehicle")
+    registration_number: str
+    vin: str
+    make: str
+    model: str
+    driver_name: str | None
+
+    @strawberry.field(extensions=scoped(Scope.CONTRACTS_READ))
+    async def contract(self, root: VehicleRow, info: Info) -> ContractLazy | None:
+        if root.contract_id is None:
+            return None
+        return await info.context.loaders[ContractByIdLoader].load(root.contract_id)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="Tyres of this vehicle stored at a centre now.")
+    async def tyre_deposit(self, root: VehicleRow, info: Info) -> TyreDeposit | None:
+        deposits = await info.context.loaders[ActiveDepositsByVehicleIdLoader].load(root.id)
+        return deposits[-1] if deposits else None  # type: ignore[return-value]
+
+    @strawberry.field
+    async def relocations(self, root: VehicleRow, info: Info) -> list[TyreRelocation]:
+        return await info.context.loaders[RelocationsByVehicleIdLoader].load(root.id)  # type: ignore[no-any-return]
