@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select, update
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.passwords import hash_password, needs_rehash, verify_password
 from auth.scopes import Scope
@@ -16,6 +16,7 @@ from models.identity import AuthToken, Membership, TokenKind, User
 
 # API tokens record their last use at most this often, so a BI pull is not a write per request.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+_SCOPE_VALUES = frozenset(scope.value for scope in Scope)
 
 
 def bearer_secret(authorization: str | None) -> str | None:
@@ -56,14 +57,19 @@ async def authenticate(session: AsyncSession, *, secret: str | None, now: dateti
     return _viewer_for(user, token, memberships)
 
 
+def _known_scopes(values: list[str]) -> frozenset[Scope]:
+    """Scopes stored as strings; one withdrawn from the catalogue simply grants nothing."""
+    return frozenset(Scope(value) for value in values if value in _SCOPE_VALUES)
+
+
 def _viewer_for(user: User, token: AuthToken, memberships: list) -> Viewer:
     granted: dict[int, frozenset[Scope]] = {}
     for client_id, scopes, _ in memberships:
         if token.client_id is not None and client_id != token.client_id:
             continue
-        allowed = frozenset(Scope(s) for s in scopes if s in Scope)
+        allowed = _known_scopes(scopes)
         if token.scopes is not None:
-            allowed &= frozenset(Scope(s) for s in token.scopes if s in Scope)
+            allowed &= _known_scopes(token.scopes)
         granted[client_id] = allowed
     return Viewer(
         user_id=user.id,

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Select, func, select
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from loaders.base import BaseLoader, ByIdLoader, ManyByKeyLoader
 from loaders.paging import ChildPageLoader, Ordering

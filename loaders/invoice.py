@@ -12,8 +12,8 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from loaders.base import BaseLoader, ByIdLoader, ManyByKeyLoader
 from loaders.paging import ChildPageLoader, Ordering
@@ -41,9 +41,14 @@ def corrected_amount() -> ColumnElement[Decimal]:
     )
 
 
+def cents(amount: ColumnElement[Decimal]) -> ColumnElement[Decimal]:
+    """Round a computed amount to grosze: SQLite adds money as binary floats (1e-12 is not due)."""
+    return func.round(amount, 2)
+
+
 def status_condition(status: InvoiceStatus, today: date) -> ColumnElement[bool]:
     paid = paid_amount()
-    due = Invoice.gross + corrected_amount() - paid
+    due = cents(Invoice.gross + corrected_amount() - paid)
     is_correction = Invoice.kind == InvoiceKind.CORRECTION
     open_ = and_(~is_correction, due > 0)
     if status is InvoiceStatus.PAID:
@@ -163,7 +168,7 @@ class PaymentFilter:
 
     def apply(self, query: Select[Any]) -> Select[Any]:
         if self.unsettled_only:
-            query = query.where(Payment.amount - allocated_amount() > 0)
+            query = query.where(cents(Payment.amount - allocated_amount()) > 0)
         if self.booked_from:
             query = query.where(Payment.booked_on >= self.booked_from)
         if self.booked_to:
@@ -221,7 +226,7 @@ class BalanceByClientIdLoader(BaseLoader[tuple[int, date], ClientBalance]):
     async def _dues(
         session: AsyncSession, ids: list[int], day: date
     ) -> dict[int, tuple[Decimal, Decimal]]:
-        due = Invoice.gross + corrected_amount() - paid_amount()
+        due = cents(Invoice.gross + corrected_amount() - paid_amount())
         per_invoice = (
             select(Invoice.client_id, Invoice.due_date, due.label("due"))
             .where(Invoice.client_id.in_(ids), Invoice.kind != InvoiceKind.CORRECTION)  # type: ignore[attr-defined]
@@ -241,7 +246,7 @@ class BalanceByClientIdLoader(BaseLoader[tuple[int, date], ClientBalance]):
 
     @staticmethod
     async def _overpayments(session: AsyncSession, ids: list[int]) -> dict[int, Decimal]:
-        left = Payment.amount - allocated_amount()
+        left = cents(Payment.amount - allocated_amount())
         query = (
             select(Payment.client_id, func.sum(left))
             .where(Payment.client_id.in_(ids), left > 0)  # type: ignore[attr-defined]

@@ -17,9 +17,9 @@ from decimal import Decimal
 from typing import Any, ClassVar, Generic
 
 from sqlalchemy import Select, asc, desc, func, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import SQLModel
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from loaders.base import BaseLoader, M, column
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import Select, func, select
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from loaders.base import BaseLoader, ByIdLoader, ManyByKeyLoader
 from loaders.paging import ChildPageLoader, Ordering

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
+from typing import Any
 
 from graphql import GraphQLError
 from strawberry import Schema
@@ -51,25 +53,32 @@ NODE_TYPES = [
 def is_unexpected(error: GraphQLError) -> bool:
     """Mask everything but syntax/validation errors and our own PublicErrors; log what we mask."""
     original = error.original_error
-    if original is None or isinstance(original, PublicError):
+    if original is None or isinstance(original, PublicError | GraphQLError):
         return False
     logger.error("unexpected error at %s", error.path, exc_info=original)
     return True
 
 
+class LeaseHubSchema(Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        """Expected errors are answers, not incidents: `is_unexpected` logs the others."""
+
+
 def build_schema(settings: Settings) -> Schema:
-    return Schema(
+    return LeaseHubSchema(
         query=Query,
         mutation=Mutation,
         types=NODE_TYPES,
         config=StrawberryConfig(disable_field_suggestions=not settings.is_development),
+        # Factories, not instances: strawberry builds fresh extensions for every request, and
+        # the parser and validation caches still live at module level, shared by all of them.
         extensions=[
-            QueryDepthLimiter(max_depth=settings.max_query_depth),
-            MaxAliasesLimiter(max_alias_count=settings.max_aliases),
-            MaxTokensLimiter(max_token_count=settings.max_tokens),
-            ParserCache(maxsize=512),
-            ValidationCache(maxsize=512),
-            MaskErrors(should_mask_error=is_unexpected, error_message="Unexpected error."),
+            partial(QueryDepthLimiter, max_depth=settings.max_query_depth),
+            partial(MaxAliasesLimiter, max_alias_count=settings.max_aliases),
+            partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
+            partial(ParserCache, maxsize=512),
+            partial(ValidationCache, maxsize=512),
+            partial(MaskErrors, should_mask_error=is_unexpected, error_message="Unexpected error."),
         ],
     )
 

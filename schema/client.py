@@ -105,7 +105,7 @@ class Client(Node):
         first: int | None = 20,
         after: str | None = None,
         status: list[ContractStatus] | None = None,
-    ) -> Connection[ContractLazy]:
+    ) -> Connection[ContractLazy] | None:
         filters = ContractFilter(statuses=frozenset(status or ()))
         return await child_connection(
             info, ContractsByClientIdLoader, root.id, first=first, after=after, filters=filters
@@ -119,7 +119,7 @@ class Client(Node):
         first: int | None = 20,
         after: str | None = None,
         filter: InvoiceFilterLazy | None = None,
-    ) -> Connection[InvoiceLazy]:
+    ) -> Connection[InvoiceLazy] | None:
         filters = await invoice_filter(info.context, client_id=root.id, given=filter)
         return await child_connection(
             info, InvoicesByClientIdLoader, root.id, first=first, after=after, filters=filters
@@ -133,7 +133,7 @@ class Client(Node):
         first: int | None = 20,
         after: str | None = None,
         filter: PaymentFilterLazy | None = None,
-    ) -> Connection[PaymentLazy]:
+    ) -> Connection[PaymentLazy] | None:
         filters = payment_filter(filter)
         return await child_connection(
             info, PaymentsByClientIdLoader, root.id, first=first, after=after, filters=filters
@@ -143,7 +143,7 @@ class Client(Node):
         extensions=scoped(Scope.PAYMENTS_READ),
         description="Money booked but not settled against any invoice.",
     )
-    async def overpayment(self, root: ClientRow, info: Info) -> Money:
+    async def overpayment(self, root: ClientRow, info: Info) -> Money | None:
         balance = await info.context.loaders[BalanceByClientIdLoader].load(
             (root.id, info.context.today)
         )
@@ -157,7 +157,7 @@ class Client(Node):
         first: int | None = 20,
         after: str | None = None,
         filter: DocumentFilterLazy | None = None,
-    ) -> Connection[DocumentLazy]:
+    ) -> Connection[DocumentLazy] | None:
         filters = await document_filter(info.context, client_id=root.id, given=filter)
         return await child_connection(
             info, DocumentsByClientIdLoader, root.id, first=first, after=after, filters=filters
@@ -171,7 +171,7 @@ class Client(Node):
         first: int | None = 20,
         after: str | None = None,
         stage: list[RequestStage] | None = None,
-    ) -> Connection[RequestLazy]:
+    ) -> Connection[RequestLazy] | None:
         filters = RequestFilter(stages=frozenset(stage or ()))
         return await child_connection(
             info, RequestsByClientIdLoader, root.id, first=first, after=after, filters=filters
@@ -180,7 +180,7 @@ class Client(Node):
     @strawberry.field(extensions=scoped(Scope.MESSAGES_READ))
     async def message_threads(
         self, root: ClientRow, info: Info, first: int | None = 20, after: str | None = None
-    ) -> Connection[ThreadLazy]:
+    ) -> Connection[ThreadLazy] | None:
         return await child_connection(
             info, ThreadsByClientIdLoader, root.id, first=first, after=after
         )
@@ -188,7 +188,7 @@ class Client(Node):
     @strawberry.field(extensions=scoped(Scope.TYRES_READ))
     async def vehicles(
         self, root: ClientRow, info: Info, first: int | None = 20, after: str | None = None
-    ) -> Connection[VehicleLazy]:
+    ) -> Connection[VehicleLazy] | None:
         return await child_connection(
             info, VehiclesByClientIdLoader, root.id, first=first, after=after
         )

@@ -83,14 +83,14 @@ class Contract(Node):
         return await info.context.loaders[LeasedItemsByContractIdLoader].load(root.id)  # type: ignore[no-any-return]
 
     @strawberry.field(extensions=scoped(Scope.SCHEDULES_READ), description="Repayment schedule.")
-    async def schedule(self, root: ContractRow, info: Info) -> list[Instalment]:
+    async def schedule(self, root: ContractRow, info: Info) -> list[Instalment] | None:
         return await info.context.loaders[InstalmentsByContractIdLoader].load(root.id)  # type: ignore[no-any-return]
 
     @strawberry.field(
         extensions=scoped(Scope.SCHEDULES_READ),
         description="Capital left after the instalments due so far.",
     )
-    async def remaining_capital(self, root: ContractRow, info: Info) -> Money:
+    async def remaining_capital(self, root: ContractRow, info: Info) -> Money | None:
         remaining = await info.context.loaders[RemainingCapitalByContractIdLoader].load(
             (root.id, info.context.today)
         )
@@ -98,7 +98,7 @@ class Contract(Node):
         return Money(amount=to_money(capital), currency=root.currency)
 
     @strawberry.field(extensions=scoped(Scope.POLICIES_READ))
-    async def policies(self, root: ContractRow, info: Info) -> list[InsurancePolicy]:
+    async def policies(self, root: ContractRow, info: Info) -> list[InsurancePolicy] | None:
         return await info.context.loaders[PoliciesByContractIdLoader].load(root.id)  # type: ignore[no-any-return]
 
     @strawberry.field(
@@ -118,7 +118,7 @@ class Contract(Node):
         first: int | None = 20,
         after: str | None = None,
         filter: InvoiceFilterLazy | None = None,
-    ) -> Connection[InvoiceLazy]:
+    ) -> Connection[InvoiceLazy] | None:
         filters = await invoice_filter(info.context, client_id=root.client_id, given=filter)
         return await child_connection(
             info, InvoicesByContractIdLoader, root.id, first=first, after=after, filters=filters

@@ -46,7 +46,7 @@ class Dashboard:
     client_id: strawberry.Private[int]
 
     @strawberry.field(extensions=scoped(Scope.INVOICES_READ), description="Newest invoices.")
-    async def latest_invoices(self, info: Info, first: int = 5) -> list[InvoiceLazy]:
+    async def latest_invoices(self, info: Info, first: int = 5) -> list[InvoiceLazy] | None:
         filters = InvoiceFilter(today=info.context.today)
         page = await child_page(
             info, InvoicesByClientIdLoader, self.client_id, first=first, filters=filters
@@ -54,7 +54,7 @@ class Dashboard:
         return page.rows
 
     @strawberry.field(extensions=scoped(Scope.INVOICES_READ), description="Overdue invoices.")
-    async def overdue_invoices(self, info: Info, first: int = 10) -> list[InvoiceLazy]:
+    async def overdue_invoices(self, info: Info, first: int = 10) -> list[InvoiceLazy] | None:
         filters = InvoiceFilter(
             today=info.context.today, statuses=frozenset({InvoiceStatus.OVERDUE})
         )
@@ -66,7 +66,7 @@ class Dashboard:
     @strawberry.field(
         extensions=scoped(Scope.SCHEDULES_READ), description="Nearest instalments, soonest first."
     )
-    async def nearest_payments(self, info: Info, first: int = 5) -> list[InstalmentLazy]:
+    async def nearest_payments(self, info: Info, first: int = 5) -> list[InstalmentLazy] | None:
         filters = InstalmentFilter(due_from=info.context.today)
         page = await child_page(
             info,
@@ -80,7 +80,7 @@ class Dashboard:
     @strawberry.field(
         extensions=scoped(Scope.DOCUMENTS_READ), description="The most recent documents."
     )
-    async def recent_documents(self, info: Info, first: int = 6) -> list[DocumentLazy]:
+    async def recent_documents(self, info: Info, first: int = 6) -> list[DocumentLazy] | None:
         page = await child_page(info, DocumentsByClientIdLoader, self.client_id, first=first)
         return page.rows
 
@@ -88,7 +88,7 @@ class Dashboard:
         extensions=scoped(Scope.PAYMENTS_READ),
         description="Payments not fully settled (overpayments).",
     )
-    async def unsettled_payments(self, info: Info, first: int = 5) -> list[PaymentLazy]:
+    async def unsettled_payments(self, info: Info, first: int = 5) -> list[PaymentLazy] | None:
         filters = PaymentFilter(unsettled_only=True)
         page = await child_page(
             info, PaymentsByClientIdLoader, self.client_id, first=first, filters=filters
@@ -100,7 +100,7 @@ class Dashboard:
         return await info.context.loaders[BankAccountsByClientIdLoader].load(self.client_id)  # type: ignore[no-any-return]
 
     @strawberry.field(extensions=scoped(Scope.PAYMENTS_READ))
-    async def settlements(self, info: Info) -> SettlementSummary:
+    async def settlements(self, info: Info) -> SettlementSummary | None:
         balance = await info.context.loaders[BalanceByClientIdLoader].load(
             (self.client_id, info.context.today)
         )

@@ -113,7 +113,7 @@ class Invoice(Node):
         return await info.context.loaders[ContractByIdLoader].load(root.contract_id)  # type: ignore[no-any-return]
 
     @strawberry.field(extensions=scoped(Scope.PAYMENTS_READ))
-    async def allocations(self, root: InvoiceRow, info: Info) -> list[PaymentAllocation]:
+    async def allocations(self, root: InvoiceRow, info: Info) -> list[PaymentAllocation] | None:
         return await info.context.loaders[AllocationsByInvoiceIdLoader].load(root.id)  # type: ignore[no-any-return]
 
     @strawberry.field(description="Correcting invoices issued to this one.")
@@ -133,7 +133,7 @@ class PaymentAllocation:
     allocated_on: date
 
     @strawberry.field(extensions=scoped(Scope.INVOICES_READ))
-    async def invoice(self, root: AllocationRow, info: Info) -> Invoice:
+    async def invoice(self, root: AllocationRow, info: Info) -> Invoice | None:
         return await info.context.loaders[InvoiceByIdLoader].load(root.invoice_id)  # type: ignore[no-any-return]
 
     @strawberry.field

@@ -1,0 +1,169 @@
+"""Fixtures: every database test runs on SQLite and on a throwaway PostgreSQL cluster."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from hub.app import create_app
+from hub.db import Database
+from hub.demo import (
+    DEMO_MAIN_EMAIL,
+    DEMO_PASSWORD,
+    DEMO_STAFF_EMAIL,
+    DEMO_SUB_EMAIL,
+    DemoSpec,
+    load_demo,
+)
+from hub.migrate import upgrade
+from hub.settings import Settings
+from tests.pg import Cluster
+
+BACKENDS = ("sqlite", "postgresql")
+_names = itertools.count(1)
+
+
+def _postgres_required() -> bool:
+    return bool(os.environ.get("LEASEHUB_REQUIRE_POSTGRES") or os.environ.get("CI"))
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[str]:
+    cluster = Cluster()
+    if not cluster.available:
+        message = "PostgreSQL server binaries (initdb, pg_ctl) not found"
+        if _postgres_required():
+            pytest.fail(message + " and LEASEHUB_REQUIRE_POSTGRES/CI is set")
+        pytest.skip(message)
+    url = cluster.start()
+    yield url
+    cluster.stop()
+
+
+@dataclass
+class DatabaseFactory:
+    """Fresh, migrated databases of one backend."""
+
+    backend: str
+    tmp: Path
+    pg_url: str | None
+    urls: list[str] = field(default_factory=list)
+
+    async def create(self) -> str:
+        name = f"lh_{next(_names)}"
+        if self.backend == "sqlite":
+            url = f"sqlite+aiosqlite:///{self.tmp / name}.db"
+        else:
+            admin = create_async_engine(f"{self.pg_url}/postgres", isolation_level="AUTOCOMMIT")
+            async with admin.connect() as connection:
+                await connection.execute(text(f'CREATE DATABASE "{name}"'))
+            await admin.dispose()
+            url = f"{self.pg_url}/{name}"
+        await asyncio.to_thread(upgrade, url)
+        self.urls.append(url)
+        return url
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def databases(
+    backend: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> DatabaseFactory:
+    pg_url = request.getfixturevalue("pg_server") if backend == "postgresql" else None
+    return DatabaseFactory(backend=backend, tmp=tmp_path_factory.mktemp(backend), pg_url=pg_url)
+
+
+def settings_for(url: str, **overrides: Any) -> Settings:
+    return Settings(LEASEHUB_ENV="test", DATABASE_URL=url, **overrides)
+
+
+@dataclass
+class Hub:
+    """One demo database with an app in front of it, and the demo users' tokens."""
+
+    db: Database
+    client: httpx.AsyncClient
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    async def gql(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        as_: str | None = None,
+        token: str | None = None,
+    ) -> dict[str, Any]:
+        headers = {}
+        bearer = token or (self.tokens[as_] if as_ else None)
+        if bearer:
+            headers["Authorization"] = f"Bearer {bearer}"
+        response = await self.client.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
+        assert response.status_code == 200, response.text
+        return response.json()  # type: ignore[no-any-return]
+
+
+LOGIN = """
+mutation Login($login: String!, $password: String!) {
+  login(input: {login: $login, password: $password}) { token errors { field code message } }
+}
+"""
+
+DEMO_SPEC = DemoSpec(clients=8, seed=7)
+
+
+async def open_hub(url: str, **settings: Any) -> tuple[Hub, Database]:
+    db = Database.from_settings(settings_for(url))
+    app = create_app(settings_for(url, **settings), db=db)
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub.test")
+    return Hub(db=db, client=client), db
+
+
+@pytest.fixture(scope="session")
+async def hub(databases: DatabaseFactory) -> AsyncIterator[Hub]:
+    url = await databases.create()
+    db = Database.from_settings(settings_for(url))
+    await load_demo(db.engine, DEMO_SPEC)
+    instance, _ = await open_hub(url)
+    instance.db = db
+    for who, email in (
+        ("anna", DEMO_MAIN_EMAIL),
+        ("jan", DEMO_SUB_EMAIL),
+        ("staff", DEMO_STAFF_EMAIL),
+    ):
+        body = await instance.gql(LOGIN, {"login": email, "password": DEMO_PASSWORD})
+        instance.tokens[who] = body["data"]["login"]["token"]
+    yield instance
+    await instance.client.aclose()
+    await db.dispose()
+
+
+@contextmanager
+def count_statements(db: Database) -> Iterator[list[str]]:
+    """Every SQL statement sent to the database while the block runs."""
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement)
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", record)
