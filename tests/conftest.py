@@ -39,15 +39,15 @@ def _postgres_required() -> bool:
 
 
 @pytest.fixture(scope="session")
-def pg_server() -> Iterator[str]:
+def pg_cluster() -> Iterator[Cluster]:
     cluster = Cluster()
     if not cluster.available:
         message = "PostgreSQL server binaries (initdb, pg_ctl) not found"
         if _postgres_required():
             pytest.fail(message + " and LEASEHUB_REQUIRE_POSTGRES/CI is set")
         pytest.skip(message)
-    url = cluster.start()
-    yield url
+    cluster.start()
+    yield cluster
     cluster.stop()
 
 
@@ -84,7 +84,7 @@ def backend(request: pytest.FixtureRequest) -> str:
 def databases(
     backend: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> DatabaseFactory:
-    pg_url = request.getfixturevalue("pg_server") if backend == "postgresql" else None
+    pg_url = request.getfixturevalue("pg_cluster").url if backend == "postgresql" else None
     return DatabaseFactory(backend=backend, tmp=tmp_path_factory.mktemp(backend), pg_url=pg_url)
 
 

@@ -62,7 +62,9 @@ class Cluster:
         )
         options = (
             f"-p {self.port} -k {self.base} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200 "
+            # Every statement is logged so a test can see what really reached the server.
+            "-c log_statement=all"
         )
         self._run(
             str(self.pg_ctl),
@@ -75,7 +77,12 @@ class Cluster:
             "-w",
             "start",
         )
-        return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}"
+        self.url = f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}"
+        return self.url
+
+    @property
+    def log(self) -> Path:
+        return self.base / "server.log"
 
     def stop(self) -> None:
         try:

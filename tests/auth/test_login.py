@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from hub.demo import DEMO_MAIN_EMAIL, DEMO_PASSWORD
 from sqlalchemy import select
 
 from auth.tokens import hash_secret
+from hub.demo import DEMO_MAIN_EMAIL, DEMO_PASSWORD
 from models.identity import AuthToken
 from tests.conftest import LOGIN, Hub
 from tests.schema.helpers import error_codes

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from hub.demo import DEMO_MAIN_EMAIL, DEMO_PASSWORD, DemoSpec, load_demo
-
 from tests.conftest import LOGIN, DatabaseFactory, count_statements, open_hub
 
 DEEP_DASHBOARD = """
