@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     max_query_depth: int = Field(default=12, alias="LEASEHUB_MAX_QUERY_DEPTH", ge=2)
     max_aliases: int = Field(default=20, alias="LEASEHUB_MAX_ALIASES", ge=1)
     max_tokens: int = Field(default=2000, alias="LEASEHUB_MAX_TOKENS", ge=100)
+    max_query_cost: int = Field(default=50_000, alias="LEASEHUB_MAX_QUERY_COST", ge=1)
     page_size_max: int = Field(default=100, alias="LEASEHUB_PAGE_SIZE_MAX", ge=1)
     sql_echo: bool = Field(default=False, alias="LEASEHUB_SQL_ECHO")
 

@@ -23,6 +23,7 @@ from auth.errors import PublicError
 from hub.settings import Settings, get_settings
 from schema.client import BankAccount, Client
 from schema.contract import Contract, Instalment, InsurancePolicy, LeasedItem
+from schema.cost import QueryCostLimiter
 from schema.document import Document
 from schema.invoice import Invoice, Payment
 from schema.message import MessageThread
@@ -78,6 +79,7 @@ def build_schema(settings: Settings) -> Schema:
             partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
             partial(ParserCache, maxsize=512),
             partial(ValidationCache, maxsize=512),
+            partial(QueryCostLimiter, budget=settings.max_query_cost),
             partial(MaskErrors, should_mask_error=is_unexpected, error_message="Unexpected error."),
         ],
     )

@@ -71,3 +71,28 @@ async def test_get_requests_cannot_run_queries(hub: Hub) -> None:
 async def test_health_answers(hub: Hub) -> None:
     response = await hub.client.get("/health")
     assert response.status_code == 200 and response.json() == {"status": "ok"}
+
+
+COSTLY = """
+query($id: ID!) { client(id: $id) { contracts(first: 100) { nodes { invoices(first: 100) {
+  nodes { number status kind issueDate dueDate saleDate currency vatRate splitPayment } } } } } }
+"""
+
+
+async def test_query_over_the_cost_budget_is_refused_before_execution(hub: Hub) -> None:
+    client_id = (await client_ids(hub, "anna"))[0]
+    body = await hub.gql(COSTLY, {"id": client_id}, as_="anna")
+    assert body["data"] is None
+    assert error_codes(body) == ["QUERY_TOO_COSTLY"]
+    assert body["errors"][0]["extensions"]["cost"] > body["errors"][0]["extensions"]["budget"]
+
+
+async def test_cost_follows_first_and_is_reported(hub: Hub) -> None:
+    client_id = (await client_ids(hub, "anna"))[0]
+    query = (
+        "query($id: ID!, $n: Int) { client(id: $id) { invoices(first: $n) { nodes { number } } } }"
+    )
+    small = await hub.gql(query, {"id": client_id, "n": 2}, as_="anna")
+    large = await hub.gql(query, {"id": client_id, "n": 50}, as_="anna")
+    assert small["extensions"]["cost"]["requested"] == 1 + 1 + 2 * 2
+    assert large["extensions"]["cost"]["requested"] == 1 + 1 + 50 * 2
