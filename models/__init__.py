@@ -4,7 +4,15 @@ from models.attachment import Attachment
 from models.client import BankAccount, Client
 from models.contract import Contract, Instalment, InsurancePolicy, LeasedItem
 from models.document import Document
-from models.identity import AuthToken, Membership, User
+from models.identity import (
+    AuditEvent,
+    AuthEvent,
+    AuthToken,
+    Membership,
+    OneTimeCode,
+    RecoveryCode,
+    User,
+)
 from models.invoice import GatewayTransaction, Invoice, Payment, PaymentAllocation
 from models.message import Message, MessageThread
 from models.outbox import OutboxMessage
@@ -13,6 +21,8 @@ from models.tyre import TyreDeposit, TyreRelocation, TyreServiceCentre, Vehicle
 
 __all__ = [
     "Attachment",
+    "AuditEvent",
+    "AuthEvent",
     "AuthToken",
     "BankAccount",
     "Client",
@@ -26,9 +36,11 @@ __all__ = [
     "Membership",
     "Message",
     "MessageThread",
+    "OneTimeCode",
     "OutboxMessage",
     "Payment",
     "PaymentAllocation",
+    "RecoveryCode",
     "Request",
     "RequestStageEntry",
     "TyreDeposit",

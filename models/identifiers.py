@@ -41,12 +41,24 @@ def make_iban(rng: random.Random, bank_code: str) -> str:
     return std_iban.validate(f"PL{std_iban.calc_check_digits('PL00' + bban)}{bban}")
 
 
-def crc8(data: bytes, poly: int = 0x07) -> int:
-    crc = 0
-    for byte in data:
-        crc ^= byte
+def _crc8_table(poly: int) -> tuple[int, ...]:
+    table = []
+    for byte in range(256):
+        crc = byte
         for _ in range(8):
             crc = ((crc << 1) ^ poly) & 0xFF if crc & 0x80 else (crc << 1) & 0xFF
+        table.append(crc)
+    return tuple(table)
+
+
+_CRC8_07 = _crc8_table(0x07)
+
+
+def crc8(data: bytes) -> int:
+    """CRC-8 with polynomial 0x07, no reflection, initial value 0 (KSeF's checksum)."""
+    crc = 0
+    for byte in data:
+        crc = _CRC8_07[crc ^ byte]
     return crc
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Field
+from sqlmodel import Field, SQLModel
 
-from models.base import Timestamped, UTCDateTime, enum_type
+from models.base import Timestamped, UTCDateTime, enum_type, utcnow
 
 
 class StaffRole(enum.StrEnum):
@@ -34,6 +35,10 @@ class User(Timestamped, table=True):
     is_active: bool = Field(default=True)
     staff_role: StaffRole | None = Field(default=None, sa_type=enum_type(StaffRole))
     last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    password_changed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    totp_secret: str | None = Field(default=None, max_length=255)  # encrypted, see auth/totp.py
+    totp_enabled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Membership(Timestamped, table=True):
@@ -67,3 +72,66 @@ class AuthToken(Timestamped, table=True):
     expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class CodePurpose(enum.StrEnum):
+    ACTIVATION_SMS = "ACTIVATION_SMS"
+    ACTIVATION_LINK = "ACTIVATION_LINK"
+    FIRST_LOGIN_PIN = "FIRST_LOGIN_PIN"
+    PASSWORD_RESET = "PASSWORD_RESET"  # noqa: S105 - a purpose, not a secret
+    EMAIL_CHANGE = "EMAIL_CHANGE"
+
+
+class OneTimeCode(Timestamped, table=True):
+    """A code or link secret sent to a user; only its keyed hash is stored, and it works once."""
+
+    __tablename__ = "one_time_codes"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
+    purpose: CodePurpose = Field(sa_type=enum_type(CodePurpose))
+    secret_hash: str = Field(max_length=64, index=True)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    attempts: int = Field(default=0)
+    max_attempts: int = Field(default=5)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+
+
+class RecoveryCode(Timestamped, table=True):
+    """A single-use way past the second factor when the authenticator is lost."""
+
+    __tablename__ = "recovery_codes"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
+    code_hash: str = Field(max_length=64)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class AuthEvent(SQLModel, table=True):
+    """A counted attempt (failed login, reset request …) under a throttling key."""
+
+    __tablename__ = "auth_events"
+    __table_args__ = (sa.Index("ix_auth_events_key_created_at", "key", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=160)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class AuditEvent(SQLModel, table=True):
+    """What staff and account owners did to accounts: who, what, to whom, when."""
+
+    __tablename__ = "audit_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    actor_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+    action: str = Field(max_length=64, index=True)
+    target_user_id: int | None = Field(
+        default=None, foreign_key="users.id", index=True, ondelete="SET NULL"
+    )
+    client_id: int | None = Field(default=None, foreign_key="clients.id", ondelete="CASCADE")
+    details: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)

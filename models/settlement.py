@@ -38,7 +38,12 @@ def amount_due(*, kind: InvoiceKind, gross: Decimal, paid: Decimal, corrected: D
 
 
 def invoice_status(
-    *, kind: InvoiceKind, gross: Decimal, due_date: date, paid: Decimal, corrected: Decimal,
+    *,
+    kind: InvoiceKind,
+    gross: Decimal,
+    due_date: date,
+    paid: Decimal,
+    corrected: Decimal,
     today: date,
 ) -> InvoiceStatus:
     if amount_due(kind=kind, gross=gross, paid=paid, corrected=corrected) <= 0:

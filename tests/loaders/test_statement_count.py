@@ -18,7 +18,7 @@ query($id: ID!) {
       bankAccounts { iban }
       settlements { amountDue { amount } overdue { amount } overpayment { amount } }
     }
-    contracts(first: 100) {
+    contracts(first: 40) {
       totalCount
       nodes {
         number
@@ -26,7 +26,7 @@ query($id: ID!) {
         items { name }
         activePolicy { policyNumber }
         schedule { number settlementState amountDue { amount } }
-        invoices(first: 100) {
+        invoices(first: 20) {
           totalCount
           nodes {
             number status amountDue { amount }
