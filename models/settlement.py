@@ -6,11 +6,12 @@
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
 from models.base import to_money
-from models.invoice import InvoiceKind
+from models.invoice import Invoice, InvoiceKind
 
 ARCHIVE_AFTER = timedelta(days=365)
 
@@ -56,3 +57,28 @@ def invoice_status(
 def archive_cutoff(today: date) -> date:
     """Invoices issued before this day are in the archive (older than a year)."""
     return today - ARCHIVE_AFTER
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    status: InvoiceStatus
+    amount_due: Decimal
+    paid: Decimal
+
+
+def standing(invoice: Invoice, *, paid: Decimal, corrected: Decimal, today: date) -> Standing:
+    """Status and amount due of one invoice, from the sums of its allocations and corrections."""
+    return Standing(
+        status=invoice_status(
+            kind=invoice.kind,
+            gross=invoice.gross,
+            due_date=invoice.due_date,
+            paid=paid,
+            corrected=corrected,
+            today=today,
+        ),
+        amount_due=amount_due(
+            kind=invoice.kind, gross=invoice.gross, paid=paid, corrected=corrected
+        ),
+        paid=to_money(paid),
+    )

@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
-
 import strawberry
 
 from resolvers.client import search_clients
 from schema.base import Connection, Info, connection
-
-if TYPE_CHECKING:
-    from schema.client import Client
-
-ClientLazy = Annotated["Client", strawberry.lazy("schema.client")]
+from schema.refs import ClientRef
 
 
 @strawberry.type(description="Staff only: every client, for the admin console.")
@@ -24,6 +18,6 @@ class Admin:
         search: str | None = None,
         first: int | None = 20,
         after: str | None = None,
-    ) -> Connection[ClientLazy]:
+    ) -> Connection[ClientRef]:
         page = await search_clients(info.context, search=search, first=first, after=after)
         return connection(page)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
-
 import strawberry
 
 from auth.scopes import Scope
@@ -33,27 +31,19 @@ from schema.base import (
     node_id,
     scoped,
 )
-
-if TYPE_CHECKING:
-    from schema.contract import Contract
-    from schema.dashboard import Dashboard
-    from schema.document import Document, DocumentFilterInput
-    from schema.invoice import Invoice, InvoiceFilterInput, Payment, PaymentFilterInput
-    from schema.message import MessageThread
-    from schema.request import Request
-    from schema.tyre import Vehicle
-
-ContractLazy = Annotated["Contract", strawberry.lazy("schema.contract")]
-InvoiceLazy = Annotated["Invoice", strawberry.lazy("schema.invoice")]
-InvoiceFilterLazy = Annotated["InvoiceFilterInput", strawberry.lazy("schema.invoice")]
-PaymentLazy = Annotated["Payment", strawberry.lazy("schema.invoice")]
-PaymentFilterLazy = Annotated["PaymentFilterInput", strawberry.lazy("schema.invoice")]
-DocumentLazy = Annotated["Document", strawberry.lazy("schema.document")]
-DocumentFilterLazy = Annotated["DocumentFilterInput", strawberry.lazy("schema.document")]
-RequestLazy = Annotated["Request", strawberry.lazy("schema.request")]
-ThreadLazy = Annotated["MessageThread", strawberry.lazy("schema.message")]
-VehicleLazy = Annotated["Vehicle", strawberry.lazy("schema.tyre")]
-DashboardLazy = Annotated["Dashboard", strawberry.lazy("schema.dashboard")]
+from schema.refs import (
+    ContractRef,
+    DashboardRef,
+    DocumentFilterRef,
+    DocumentRef,
+    InvoiceFilterRef,
+    InvoiceRef,
+    PaymentFilterRef,
+    PaymentRef,
+    RequestRef,
+    ThreadRef,
+    VehicleRef,
+)
 
 
 @strawberry.type
@@ -105,7 +95,7 @@ class Client(Node):
         first: int | None = 20,
         after: str | None = None,
         status: list[ContractStatus] | None = None,
-    ) -> Connection[ContractLazy] | None:
+    ) -> Connection[ContractRef] | None:
         filters = ContractFilter(statuses=frozenset(status or ()))
         return await child_connection(
             info, ContractsByClientIdLoader, root.id, first=first, after=after, filters=filters
@@ -118,8 +108,8 @@ class Client(Node):
         info: Info,
         first: int | None = 20,
         after: str | None = None,
-        filter: InvoiceFilterLazy | None = None,
-    ) -> Connection[InvoiceLazy] | None:
+        filter: InvoiceFilterRef | None = None,
+    ) -> Connection[InvoiceRef] | None:
         filters = await invoice_filter(info.context, client_id=root.id, given=filter)
         return await child_connection(
             info, InvoicesByClientIdLoader, root.id, first=first, after=after, filters=filters
@@ -132,8 +122,8 @@ class Client(Node):
         info: Info,
         first: int | None = 20,
         after: str | None = None,
-        filter: PaymentFilterLazy | None = None,
-    ) -> Connection[PaymentLazy] | None:
+        filter: PaymentFilterRef | None = None,
+    ) -> Connection[PaymentRef] | None:
         filters = payment_filter(filter)
         return await child_connection(
             info, PaymentsByClientIdLoader, root.id, first=first, after=after, filters=filters
@@ -156,8 +146,8 @@ class Client(Node):
         info: Info,
         first: int | None = 20,
         after: str | None = None,
-        filter: DocumentFilterLazy | None = None,
-    ) -> Connection[DocumentLazy] | None:
+        filter: DocumentFilterRef | None = None,
+    ) -> Connection[DocumentRef] | None:
         filters = await document_filter(info.context, client_id=root.id, given=filter)
         return await child_connection(
             info, DocumentsByClientIdLoader, root.id, first=first, after=after, filters=filters
@@ -171,7 +161,7 @@ class Client(Node):
         first: int | None = 20,
         after: str | None = None,
         stage: list[RequestStage] | None = None,
-    ) -> Connection[RequestLazy] | None:
+    ) -> Connection[RequestRef] | None:
         filters = RequestFilter(stages=frozenset(stage or ()))
         return await child_connection(
             info, RequestsByClientIdLoader, root.id, first=first, after=after, filters=filters
@@ -180,7 +170,7 @@ class Client(Node):
     @strawberry.field(extensions=scoped(Scope.MESSAGES_READ))
     async def message_threads(
         self, root: ClientRow, info: Info, first: int | None = 20, after: str | None = None
-    ) -> Connection[ThreadLazy] | None:
+    ) -> Connection[ThreadRef] | None:
         return await child_connection(
             info, ThreadsByClientIdLoader, root.id, first=first, after=after
         )
@@ -188,13 +178,13 @@ class Client(Node):
     @strawberry.field(extensions=scoped(Scope.TYRES_READ))
     async def vehicles(
         self, root: ClientRow, info: Info, first: int | None = 20, after: str | None = None
-    ) -> Connection[VehicleLazy] | None:
+    ) -> Connection[VehicleRef] | None:
         return await child_connection(
             info, VehiclesByClientIdLoader, root.id, first=first, after=after
         )
 
     @strawberry.field(description="The home screen: each block needs its own permission.")
-    def dashboard(self, root: ClientRow) -> DashboardLazy:
+    def dashboard(self, root: ClientRow) -> DashboardRef:
         from schema.dashboard import Dashboard
 
         return Dashboard(client_id=root.id)  # type: ignore[call-arg]

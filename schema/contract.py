@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
@@ -20,7 +19,6 @@ from loaders.contract import (
 from loaders.invoice import (
     InvoiceByIdLoader,
     InvoicesByContractIdLoader,
-    SettlementByInvoiceIdLoader,
 )
 from models.base import to_money
 from models.contract import Contract as ContractRow
@@ -34,7 +32,7 @@ from models.contract import (
 from models.contract import Instalment as InstalmentRow
 from models.contract import InsurancePolicy as PolicyRow
 from models.contract import LeasedItem as LeasedItemRow
-from models.settlement import InstalmentState, amount_due, invoice_status
+from models.settlement import InstalmentState
 from resolvers.invoice import invoice_filter
 from schema.base import (
     Connection,
@@ -47,14 +45,8 @@ from schema.base import (
     node_id,
     scoped,
 )
-
-if TYPE_CHECKING:
-    from schema.client import Client
-    from schema.invoice import Invoice, InvoiceFilterInput
-
-ClientLazy = Annotated["Client", strawberry.lazy("schema.client")]
-InvoiceLazy = Annotated["Invoice", strawberry.lazy("schema.invoice")]
-InvoiceFilterLazy = Annotated["InvoiceFilterInput", strawberry.lazy("schema.invoice")]
+from schema.invoice import invoice_standing
+from schema.refs import ClientRef, InvoiceFilterRef, InvoiceRef
 
 
 @strawberry.type(description="A lease contract.")
@@ -75,7 +67,7 @@ class Contract(Node):
     payment_day: int = strawberry.field(description="Day of month instalments fall due.")
 
     @strawberry.field
-    async def client(self, root: ContractRow, info: Info) -> ClientLazy:
+    async def client(self, root: ContractRow, info: Info) -> ClientRef:
         return await info.context.loaders[ClientByIdLoader].load(root.client_id)  # type: ignore[no-any-return]
 
     @strawberry.field(description="Leased items with serial numbers / VINs.")
@@ -117,8 +109,8 @@ class Contract(Node):
         info: Info,
         first: int | None = 20,
         after: str | None = None,
-        filter: InvoiceFilterLazy | None = None,
-    ) -> Connection[InvoiceLazy] | None:
+        filter: InvoiceFilterRef | None = None,
+    ) -> Connection[InvoiceRef] | None:
         filters = await invoice_filter(info.context, client_id=root.client_id, given=filter)
         return await child_connection(
             info, InvoicesByContractIdLoader, root.id, first=first, after=after, filters=filters
@@ -162,36 +154,19 @@ class Instalment(Node):
     async def settlement_state(self, root: InstalmentRow, info: Info) -> InstalmentState:
         if root.invoice_id is None:
             return InstalmentState.NOT_INVOICED
-        loaders = info.context.loaders
-        invoice = await loaders[InvoiceByIdLoader].load(root.invoice_id)
-        settlement = await loaders[SettlementByInvoiceIdLoader].load(root.invoice_id)
-        status = invoice_status(
-            kind=invoice.kind,
-            gross=invoice.gross,
-            due_date=invoice.due_date,
-            paid=settlement.paid,
-            corrected=settlement.corrected,
-            today=info.context.today,
-        )
-        return InstalmentState(status.value)
+        invoice = await info.context.loaders[InvoiceByIdLoader].load(root.invoice_id)
+        return InstalmentState((await invoice_standing(info, invoice)).status.value)
 
     @strawberry.field(description="What is left to pay of this instalment.")
     async def amount_due(self, root: InstalmentRow, info: Info) -> Money:
         if root.invoice_id is None:
             return Money(amount=root.gross, currency=Currency.PLN)
-        loaders = info.context.loaders
-        invoice = await loaders[InvoiceByIdLoader].load(root.invoice_id)
-        settlement = await loaders[SettlementByInvoiceIdLoader].load(root.invoice_id)
-        due = amount_due(
-            kind=invoice.kind,
-            gross=invoice.gross,
-            paid=settlement.paid,
-            corrected=settlement.corrected,
-        )
+        invoice = await info.context.loaders[InvoiceByIdLoader].load(root.invoice_id)
+        due = (await invoice_standing(info, invoice)).amount_due
         return Money(amount=due, currency=invoice.currency)
 
     @strawberry.field(extensions=scoped(Scope.INVOICES_READ))
-    async def invoice(self, root: InstalmentRow, info: Info) -> InvoiceLazy | None:
+    async def invoice(self, root: InstalmentRow, info: Info) -> InvoiceRef | None:
         if root.invoice_id is None:
             return None
         return await info.context.loaders[InvoiceByIdLoader].load(root.invoice_id)  # type: ignore[no-any-return]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
-
 import strawberry
 
 from auth.scopes import Scope
@@ -20,18 +18,7 @@ from loaders.invoice import (
 from models.contract import Currency
 from models.settlement import InvoiceStatus
 from schema.base import Info, Money, child_page, scoped
-
-if TYPE_CHECKING:
-    from schema.client import BankAccount
-    from schema.contract import Instalment
-    from schema.document import Document
-    from schema.invoice import Invoice, Payment
-
-InvoiceLazy = Annotated["Invoice", strawberry.lazy("schema.invoice")]
-PaymentLazy = Annotated["Payment", strawberry.lazy("schema.invoice")]
-InstalmentLazy = Annotated["Instalment", strawberry.lazy("schema.contract")]
-DocumentLazy = Annotated["Document", strawberry.lazy("schema.document")]
-BankAccountLazy = Annotated["BankAccount", strawberry.lazy("schema.client")]
+from schema.refs import BankAccountRef, DocumentRef, InstalmentRef, InvoiceRef, PaymentRef
 
 
 @strawberry.type(description="Summary of current settlements.")
@@ -46,7 +33,7 @@ class Dashboard:
     client_id: strawberry.Private[int]
 
     @strawberry.field(extensions=scoped(Scope.INVOICES_READ), description="Newest invoices.")
-    async def latest_invoices(self, info: Info, first: int = 5) -> list[InvoiceLazy] | None:
+    async def latest_invoices(self, info: Info, first: int = 5) -> list[InvoiceRef] | None:
         filters = InvoiceFilter(today=info.context.today)
         page = await child_page(
             info, InvoicesByClientIdLoader, self.client_id, first=first, filters=filters
@@ -54,7 +41,7 @@ class Dashboard:
         return page.rows
 
     @strawberry.field(extensions=scoped(Scope.INVOICES_READ), description="Overdue invoices.")
-    async def overdue_invoices(self, info: Info, first: int = 10) -> list[InvoiceLazy] | None:
+    async def overdue_invoices(self, info: Info, first: int = 10) -> list[InvoiceRef] | None:
         filters = InvoiceFilter(
             today=info.context.today, statuses=frozenset({InvoiceStatus.OVERDUE})
         )
@@ -66,7 +53,7 @@ class Dashboard:
     @strawberry.field(
         extensions=scoped(Scope.SCHEDULES_READ), description="Nearest instalments, soonest first."
     )
-    async def nearest_payments(self, info: Info, first: int = 5) -> list[InstalmentLazy] | None:
+    async def nearest_payments(self, info: Info, first: int = 5) -> list[InstalmentRef] | None:
         filters = InstalmentFilter(due_from=info.context.today)
         page = await child_page(
             info,
@@ -80,7 +67,7 @@ class Dashboard:
     @strawberry.field(
         extensions=scoped(Scope.DOCUMENTS_READ), description="The most recent documents."
     )
-    async def recent_documents(self, info: Info, first: int = 6) -> list[DocumentLazy] | None:
+    async def recent_documents(self, info: Info, first: int = 6) -> list[DocumentRef] | None:
         page = await child_page(info, DocumentsByClientIdLoader, self.client_id, first=first)
         return page.rows
 
@@ -88,7 +75,7 @@ class Dashboard:
         extensions=scoped(Scope.PAYMENTS_READ),
         description="Payments not fully settled (overpayments).",
     )
-    async def unsettled_payments(self, info: Info, first: int = 5) -> list[PaymentLazy] | None:
+    async def unsettled_payments(self, info: Info, first: int = 5) -> list[PaymentRef] | None:
         filters = PaymentFilter(unsettled_only=True)
         page = await child_page(
             info, PaymentsByClientIdLoader, self.client_id, first=first, filters=filters
@@ -96,7 +83,7 @@ class Dashboard:
         return page.rows
 
     @strawberry.field(description="Accounts for repayments.")
-    async def bank_accounts(self, info: Info) -> list[BankAccountLazy]:
+    async def bank_accounts(self, info: Info) -> list[BankAccountRef]:
         return await info.context.loaders[BankAccountsByClientIdLoader].load(self.client_id)  # type: ignore[no-any-return]
 
     @strawberry.field(extensions=scoped(Scope.PAYMENTS_READ))

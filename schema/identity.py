@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
-
 import strawberry
 
 from auth.scopes import Scope
@@ -13,11 +11,7 @@ from models.identity import StaffRole
 from models.identity import User as UserRow
 from resolvers import identity as identity_resolvers
 from schema.base import Info
-
-if TYPE_CHECKING:
-    from schema.client import Client
-
-ClientLazy = Annotated["Client", strawberry.lazy("schema.client")]
+from schema.refs import ClientRef
 
 
 @strawberry.type(description="A problem with the input of a mutation; `code` is stable.")
@@ -42,7 +36,7 @@ class ClientAccess:
     scopes: list[Scope]
 
     @strawberry.field
-    async def client(self, info: Info) -> ClientLazy:
+    async def client(self, info: Info) -> ClientRef:
         return await info.context.loaders[ClientByIdLoader].load(self.client_id)  # type: ignore[no-any-return]
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
@@ -16,7 +15,6 @@ from loaders.invoice import (
     CorrectionsByInvoiceIdLoader,
     InvoiceByIdLoader,
     PaymentByIdLoader,
-    Settlement,
     SettlementByInvoiceIdLoader,
 )
 from models.base import to_money
@@ -25,13 +23,9 @@ from models.invoice import Invoice as InvoiceRow
 from models.invoice import InvoiceKind, PaymentSource
 from models.invoice import Payment as PaymentRow
 from models.invoice import PaymentAllocation as AllocationRow
-from models.settlement import InvoiceStatus, amount_due, archive_cutoff, invoice_status
+from models.settlement import InvoiceStatus, Standing, archive_cutoff, standing
 from schema.base import Info, Money, Node, backed_by, money, node_id, scoped
-
-if TYPE_CHECKING:
-    from schema.contract import Contract
-
-ContractLazy = Annotated["Contract", strawberry.lazy("schema.contract")]
+from schema.refs import ContractRef
 
 
 @strawberry.input(description="Invoice list filters; all given conditions must hold.")
@@ -55,8 +49,12 @@ class PaymentFilterInput:
     booked_to: date | None = None
 
 
-async def _settlement(info: Info, invoice_id: int) -> Settlement:
-    return await info.context.loaders[SettlementByInvoiceIdLoader].load(invoice_id)
+async def invoice_standing(info: Info, invoice: InvoiceRow) -> Standing:
+    """How an invoice stands today; batched: one statement for all invoices of a response."""
+    settlement = await info.context.loaders[SettlementByInvoiceIdLoader].load(invoice.id)
+    return standing(
+        invoice, paid=settlement.paid, corrected=settlement.corrected, today=info.context.today
+    )
 
 
 @strawberry.type(description="An invoice; its status and amount due follow the settlements.")
@@ -79,35 +77,24 @@ class Invoice(Node):
 
     @strawberry.field
     async def status(self, root: InvoiceRow, info: Info) -> InvoiceStatus:
-        settlement = await _settlement(info, root.id)  # type: ignore[arg-type]
-        return invoice_status(
-            kind=root.kind,
-            gross=root.gross,
-            due_date=root.due_date,
-            paid=settlement.paid,
-            corrected=settlement.corrected,
-            today=info.context.today,
-        )
+        return (await invoice_standing(info, root)).status
 
     @strawberry.field(description="Left to pay after settlements and corrections.")
     async def amount_due(self, root: InvoiceRow, info: Info) -> Money:
-        settlement = await _settlement(info, root.id)  # type: ignore[arg-type]
-        due = amount_due(
-            kind=root.kind, gross=root.gross, paid=settlement.paid, corrected=settlement.corrected
-        )
+        due = (await invoice_standing(info, root)).amount_due
         return Money(amount=due, currency=root.currency)
 
     @strawberry.field(description="Booked payments settled against this invoice.")
     async def amount_paid(self, root: InvoiceRow, info: Info) -> Money:
-        settlement = await _settlement(info, root.id)  # type: ignore[arg-type]
-        return Money(amount=to_money(settlement.paid), currency=root.currency)
+        paid = (await invoice_standing(info, root)).paid
+        return Money(amount=paid, currency=root.currency)
 
     @strawberry.field(description="Issued over a year ago.")
     def is_archived(self, root: InvoiceRow, info: Info) -> bool:
         return root.issue_date < archive_cutoff(info.context.today)
 
     @strawberry.field(extensions=scoped(Scope.CONTRACTS_READ))
-    async def contract(self, root: InvoiceRow, info: Info) -> ContractLazy | None:
+    async def contract(self, root: InvoiceRow, info: Info) -> ContractRef | None:
         if root.contract_id is None:
             return None
         return await info.context.loaders[ContractByIdLoader].load(root.contract_id)  # type: ignore[no-any-return]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
@@ -22,11 +21,7 @@ from models.tyre import TyreServiceCentre as CentreRow
 from models.tyre import Vehicle as VehicleRow
 from schema.base import Info, Node, backed_by, node_id, scoped
 from schema.client import Address
-
-if TYPE_CHECKING:
-    from schema.contract import Contract
-
-ContractLazy = Annotated["Contract", strawberry.lazy("schema.contract")]
+from schema.refs import ContractRef
 
 
 @strawberry.type(description="A tyre service centre of the lessor's network.")
@@ -96,7 +91,7 @@ class Vehicle(Node):
     driver_name: str | None
 
     @strawberry.field(extensions=scoped(Scope.CONTRACTS_READ))
-    async def contract(self, root: VehicleRow, info: Info) -> ContractLazy | None:
+    async def contract(self, root: VehicleRow, info: Info) -> ContractRef | None:
         if root.contract_id is None:
             return None
         return await info.context.loaders[ContractByIdLoader].load(root.contract_id)  # type: ignore[no-any-return]
