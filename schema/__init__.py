@@ -6,9 +6,10 @@ import logging
 from functools import partial
 from typing import Any
 
-from graphql import GraphQLError
+from graphql import ASTValidationRule, GraphQLError
 from strawberry import Schema
 from strawberry.extensions import (
+    AddValidationRules,
     MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
@@ -65,17 +66,23 @@ class LeaseHubSchema(Schema):
         """Expected errors are answers, not incidents: `is_unexpected` logs the others."""
 
 
+def limit_rules(settings: Settings) -> list[type[ASTValidationRule]]:
+    """The depth and alias rules, as the classes the limiter extensions would build each time."""
+    depth = QueryDepthLimiter(max_depth=settings.max_query_depth)
+    aliases = MaxAliasesLimiter(max_alias_count=settings.max_aliases)
+    return [*depth.validation_rules, *aliases.validation_rules]
+
+
 def build_schema(settings: Settings) -> Schema:
     return LeaseHubSchema(
         query=Query,
         mutation=Mutation,
         types=NODE_TYPES,
         config=StrawberryConfig(disable_field_suggestions=not settings.is_development),
-        # Factories, not instances: strawberry builds fresh extensions for every request, and
-        # the parser and validation caches still live at module level, shared by all of them.
+        # Factories, not instances: strawberry builds fresh extensions for every request. The
+        # validation rules are built once, so ValidationCache (keyed by the rule classes) hits.
         extensions=[
-            partial(QueryDepthLimiter, max_depth=settings.max_query_depth),
-            partial(MaxAliasesLimiter, max_alias_count=settings.max_aliases),
+            partial(AddValidationRules, limit_rules(settings)),
             partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
             partial(ParserCache, maxsize=512),
             partial(ValidationCache, maxsize=512),
