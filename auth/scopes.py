@@ -36,8 +36,11 @@ CATALOGUE: tuple[ScopeInfo, ...] = (
     ScopeInfo(Scope.SCHEDULES_READ, "Contracts", "See repayment schedules"),
     ScopeInfo(Scope.POLICIES_READ, "Contracts", "See insurance policies"),
     ScopeInfo(Scope.INVOICES_READ, "Invoices and settlements", "See invoices and their status"),
-    ScopeInfo(Scope.PAYMENTS_READ, "Invoices and settlements", "See booked payments, "
-              "settlements, overpayments and repayment accounts"),
+    ScopeInfo(
+        Scope.PAYMENTS_READ,
+        "Invoices and settlements",
+        "See booked payments, settlements, overpayments and repayment accounts",
+    ),
     ScopeInfo(Scope.PAYMENTS_PAY, "Invoices and settlements", "Pay invoices online"),
     ScopeInfo(Scope.DOCUMENTS_READ, "Documents", "See and download documents"),
     ScopeInfo(Scope.REQUESTS_READ, "Requests", "See requests and their stages"),

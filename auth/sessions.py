@@ -106,10 +106,8 @@ async def find_user_by_login(session: AsyncSession, *, login: str) -> User | Non
     return (await session.execute(query)).scalars().first()
 
 
-async def start_session(
-    session: AsyncSession, *, login: str, password: str, now: datetime, ttl: timedelta
-) -> str | None:
-    """The new session's secret, or None for any wrong login, password or disabled account."""
+async def check_credentials(session: AsyncSession, *, login: str, password: str) -> User | None:
+    """The user behind a login and password; None for any miss, in the same time either way."""
     user = await find_user_by_login(session, login=login)
     if not verify_password(user.password_hash if user else None, password):
         return None
@@ -118,6 +116,11 @@ async def start_session(
         return None
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
+    return user
+
+
+def create_session(session: AsyncSession, *, user: User, now: datetime, ttl: timedelta) -> str:
+    """A new session for the user; returns the bearer secret, which is stored only hashed."""
     user.last_login_at = now
     secret = new_secret(SESSION_PREFIX)
     session.add(
@@ -130,6 +133,20 @@ async def start_session(
         )
     )
     return secret
+
+
+async def end_sessions_of(
+    session: AsyncSession, *, user_id: int, now: datetime, keep_token_id: int | None = None
+) -> None:
+    """After a password change or reset: every other session of the user ends."""
+    query = update(AuthToken).where(
+        AuthToken.user_id == user_id,
+        AuthToken.kind == TokenKind.SESSION,
+        AuthToken.revoked_at.is_(None),  # type: ignore[union-attr]
+    )
+    if keep_token_id is not None:
+        query = query.where(AuthToken.id != keep_token_id)
+    await session.execute(query.values(revoked_at=now))
 
 
 async def end_session(session: AsyncSession, *, token_id: int, now: datetime) -> None:

@@ -17,6 +17,7 @@ from starlette.routing import Route
 from strawberry import Schema
 from strawberry.asgi import GraphQL
 
+from auth.captcha import CaptchaVerifier, ImageCaptchaVerifier
 from auth.sessions import authenticate, bearer_secret
 from hub.db import Database
 from hub.settings import Settings, get_settings
@@ -30,7 +31,9 @@ logger = logging.getLogger("leasehub")
 
 
 class LeaseHubGraphQL(GraphQL[Context, None]):
-    def __init__(self, schema: Schema, *, db: Database, settings: Settings) -> None:
+    def __init__(
+        self, schema: Schema, *, db: Database, settings: Settings, captcha: CaptchaVerifier
+    ) -> None:
         super().__init__(
             schema,
             graphql_ide="graphiql" if settings.is_development else None,
@@ -38,6 +41,7 @@ class LeaseHubGraphQL(GraphQL[Context, None]):
         )
         self.db = db
         self.settings = settings
+        self.captcha = captcha
 
     async def get_context(self, request: Any, response: Any) -> Context:
         now = utcnow()
@@ -53,16 +57,27 @@ class LeaseHubGraphQL(GraphQL[Context, None]):
             settings=self.settings,
             now=now,
             today=now.astimezone(WARSAW).date(),
+            client_ip=request.client.host if request.client else "unknown",
+            captcha=self.captcha,
         )
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
 
 
-def create_app(settings: Settings | None = None, db: Database | None = None) -> Starlette:
+def create_app(
+    settings: Settings | None = None,
+    db: Database | None = None,
+    captcha: CaptchaVerifier | None = None,
+) -> Starlette:
     settings = settings or get_settings()
     database = db or Database.from_settings(settings)
-    graphql = LeaseHubGraphQL(build_schema(settings), db=database, settings=settings)
+    graphql = LeaseHubGraphQL(
+        build_schema(settings),
+        db=database,
+        settings=settings,
+        captcha=captcha or ImageCaptchaVerifier(settings.secret_key),
+    )
 
     async def health(_request: Request) -> Response:
         try:

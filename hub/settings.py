@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import enum
 from functools import lru_cache
+from pathlib import Path
 from typing import Self
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from auth.policy import PasswordPolicy
 
 PLACEHOLDER_SECRET = "changethis-development-only"  # noqa: S105 - refused outside development
 
@@ -16,6 +19,12 @@ class Environment(enum.StrEnum):
     DEVELOPMENT = "development"
     TEST = "test"
     PRODUCTION = "production"
+
+
+class MailSender(enum.StrEnum):
+    CONSOLE = "console"
+    FILE = "file"
+    SMTP = "smtp"
 
 
 class Settings(BaseSettings):
@@ -35,9 +44,46 @@ class Settings(BaseSettings):
     page_size_max: int = Field(default=100, alias="LEASEHUB_PAGE_SIZE_MAX", ge=1)
     sql_echo: bool = Field(default=False, alias="LEASEHUB_SQL_ECHO")
 
+    # Links in e-mails lead to the portal's pages, which call the API with the token.
+    portal_url: str = Field(default="http://127.0.0.1:3000", alias="LEASEHUB_PORTAL_URL")
+    mail_sender: MailSender = Field(default=MailSender.FILE, alias="LEASEHUB_MAIL_SENDER")
+    sms_sender: MailSender = Field(default=MailSender.FILE, alias="LEASEHUB_SMS_SENDER")
+    outbox_dir: Path = Field(default=Path("var/outbox"), alias="LEASEHUB_OUTBOX_DIR")
+    mail_from: str = Field(default="LeaseHub <no-reply@leasehub.pl>", alias="LEASEHUB_MAIL_FROM")
+    smtp_host: str = Field(default="127.0.0.1", alias="LEASEHUB_SMTP_HOST")
+    smtp_port: int = Field(default=25, alias="LEASEHUB_SMTP_PORT")
+    smtp_username: str | None = Field(default=None, alias="LEASEHUB_SMTP_USERNAME")
+    smtp_password: str | None = Field(default=None, alias="LEASEHUB_SMTP_PASSWORD")
+    smtp_starttls: bool = Field(default=False, alias="LEASEHUB_SMTP_STARTTLS")
+
+    password_min_length: int = Field(default=8, alias="LEASEHUB_PASSWORD_MIN_LENGTH", ge=1)
+    password_max_length: int = Field(default=24, alias="LEASEHUB_PASSWORD_MAX_LENGTH", ge=8)
+    password_require_uppercase: bool = Field(default=True, alias="LEASEHUB_PASSWORD_UPPERCASE")
+    password_require_digit: bool = Field(default=True, alias="LEASEHUB_PASSWORD_DIGIT")
+    password_require_special: bool = Field(default=True, alias="LEASEHUB_PASSWORD_SPECIAL")
+    password_forbid_personal: bool = Field(default=True, alias="LEASEHUB_PASSWORD_NO_PERSONAL")
+
+    code_max_attempts: int = Field(default=5, alias="LEASEHUB_CODE_MAX_ATTEMPTS", ge=1)
+    login_failures_per_account: int = Field(default=5, alias="LEASEHUB_LOGIN_ACCOUNT_LIMIT", ge=1)
+    login_failures_per_ip: int = Field(default=30, alias="LEASEHUB_LOGIN_IP_LIMIT", ge=1)
+    login_window_minutes: int = Field(default=15, alias="LEASEHUB_LOGIN_WINDOW_MINUTES", ge=1)
+    resets_per_address: int = Field(default=3, alias="LEASEHUB_RESET_ADDRESS_LIMIT", ge=1)
+    resets_per_ip: int = Field(default=10, alias="LEASEHUB_RESET_IP_LIMIT", ge=1)
+
     @property
     def is_development(self) -> bool:
         return self.environment is Environment.DEVELOPMENT
+
+    @property
+    def password_policy(self) -> PasswordPolicy:
+        return PasswordPolicy(
+            min_length=self.password_min_length,
+            max_length=self.password_max_length,
+            require_uppercase=self.password_require_uppercase,
+            require_digit=self.password_require_digit,
+            require_special=self.password_require_special,
+            forbid_personal_data=self.password_forbid_personal,
+        )
 
     @property
     def is_sqlite(self) -> bool:

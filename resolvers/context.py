@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from auth.captcha import CaptchaVerifier
 from auth.viewer import Viewer
-from hub.db import Database
-from hub.settings import Settings
 from loaders.base import Loaders
+
+if TYPE_CHECKING:  # hub builds the context; resolvers only use what it hands them
+    from hub.db import Database
+    from hub.settings import Settings
 
 
 @dataclass(slots=True)
@@ -22,4 +25,6 @@ class Context:
     settings: Settings
     now: datetime
     today: date
+    client_ip: str
+    captcha: CaptchaVerifier
     """The business day in Europe/Warsaw: due dates and "overdue" are Polish calendar days."""

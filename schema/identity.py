@@ -10,6 +10,7 @@ from loaders.identity import UserByIdLoader
 from models.identity import StaffRole
 from models.identity import User as UserRow
 from resolvers import identity as identity_resolvers
+from resolvers.errors import UserErrorData
 from schema.base import Info
 from schema.refs import ClientRef
 
@@ -79,6 +80,10 @@ def resolve_viewer(info: Info) -> Viewer | None:
 class LoginInput:
     login: str = strawberry.field(description="E-mail address or client number.")
     password: str
+    captcha_id: str | None = strawberry.field(
+        default=None, description="Asked for after failed attempts: see `captchaCreate`."
+    )
+    captcha_answer: str | None = None
 
 
 @strawberry.type
@@ -94,7 +99,7 @@ class LogoutPayload:
     errors: list[UserError]
 
 
-def _user_errors(errors: list[identity_resolvers.UserErrorData]) -> list[UserError]:
+def user_errors(errors: list[UserErrorData]) -> list[UserError]:
     return [UserError(field=e.field, code=e.code, message=e.message) for e in errors]
 
 
@@ -103,9 +108,13 @@ class IdentityMutation:
     @strawberry.mutation(description="Start a session with an e-mail or client number.")
     async def login(self, info: Info, input: LoginInput) -> LoginPayload:
         token, errors = await identity_resolvers.login(
-            info.context, login=input.login, password=input.password
+            info.context,
+            login=input.login,
+            password=input.password,
+            captcha_id=input.captcha_id,
+            captcha_answer=input.captcha_answer,
         )
-        return LoginPayload(token=token, errors=_user_errors(errors))
+        return LoginPayload(token=token, errors=user_errors(errors))
 
     @strawberry.mutation(description="End the session of the token this request carries.")
     async def logout(self, info: Info) -> LogoutPayload:

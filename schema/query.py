@@ -9,6 +9,7 @@ from resolvers.client import get_client
 from resolvers.node import resolve_node
 from resolvers.request import REQUEST_TYPES
 from resolvers.tyre import list_centres
+from schema.account import AccountMutation
 from schema.admin import Admin
 from schema.base import Connection, Info, Node, connection
 from schema.client import Client
@@ -59,5 +60,5 @@ class Query:
 
 
 @strawberry.type
-class Mutation(IdentityMutation):
+class Mutation(IdentityMutation, AccountMutation):
     pass

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from auth.captcha import ImageCaptchaVerifier
 from hub.app import create_app
 from hub.db import Database
 from hub.demo import (
@@ -92,13 +93,36 @@ def settings_for(url: str, **overrides: Any) -> Settings:
     return Settings(LEASEHUB_ENV="test", DATABASE_URL=url, **overrides)
 
 
+CAPTCHA_TEXT = "K7PX3"
+
+
+def known_captcha(secret_key: str) -> ImageCaptchaVerifier:
+    """The real image captcha with a known text: the one double at the edge of the world."""
+    return ImageCaptchaVerifier(secret_key, text_source=lambda: CAPTCHA_TEXT)
+
+
 @dataclass
 class Hub:
     """One demo database with an app in front of it, and the demo users' tokens."""
 
     db: Database
     client: httpx.AsyncClient
+    app: Any = None
     tokens: dict[str, str] = field(default_factory=dict)
+    by_ip: dict[str, httpx.AsyncClient] = field(default_factory=dict)
+
+    def client_from(self, ip: str | None) -> httpx.AsyncClient:
+        """Requests from another client address (throttling counts per IP)."""
+        if ip is None:
+            return self.client
+        if ip not in self.by_ip:
+            transport = httpx.ASGITransport(app=self.app, client=(ip, 40000))
+            self.by_ip[ip] = httpx.AsyncClient(transport=transport, base_url="http://hub.test")
+        return self.by_ip[ip]
+
+    async def close(self) -> None:
+        for client in (self.client, *self.by_ip.values()):
+            await client.aclose()
 
     async def gql(
         self,
@@ -107,12 +131,13 @@ class Hub:
         *,
         as_: str | None = None,
         token: str | None = None,
+        ip: str | None = None,
     ) -> dict[str, Any]:
         headers = {}
         bearer = token or (self.tokens[as_] if as_ else None)
         if bearer:
             headers["Authorization"] = f"Bearer {bearer}"
-        response = await self.client.post(
+        response = await self.client_from(ip).post(
             "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
         )
         assert response.status_code == 200, response.text
@@ -130,18 +155,17 @@ DEMO_SPEC = DemoSpec(clients=8, seed=7)
 
 async def open_hub(url: str, **settings: Any) -> tuple[Hub, Database]:
     db = Database.from_settings(settings_for(url))
-    app = create_app(settings_for(url, **settings), db=db)
+    config = settings_for(url, **settings)
+    app = create_app(config, db=db, captcha=known_captcha(config.secret_key))
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub.test")
-    return Hub(db=db, client=client), db
+    return Hub(db=db, client=client, app=app), db
 
 
 @pytest.fixture(scope="session")
 async def hub(databases: DatabaseFactory) -> AsyncIterator[Hub]:
     url = await databases.create()
-    db = Database.from_settings(settings_for(url))
+    instance, db = await open_hub(url)
     await load_demo(db.engine, DEMO_SPEC)
-    instance, _ = await open_hub(url)
-    instance.db = db
     for who, email in (
         ("anna", DEMO_MAIN_EMAIL),
         ("jan", DEMO_SUB_EMAIL),
@@ -150,7 +174,7 @@ async def hub(databases: DatabaseFactory) -> AsyncIterator[Hub]:
         body = await instance.gql(LOGIN, {"login": email, "password": DEMO_PASSWORD})
         instance.tokens[who] = body["data"]["login"]["token"]
     yield instance
-    await instance.client.aclose()
+    await instance.close()
     await db.dispose()
 
 

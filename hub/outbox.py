@@ -1,0 +1,153 @@
+"""Delivering the outbox: console or file senders in development, SMTP in production.
+
+A sender gets the whole message but never logs its body: bodies carry codes and links.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import smtplib
+import sys
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import make_msgid
+from pathlib import Path
+from typing import Protocol
+
+from sqlalchemy import select
+
+from hub.db import Database
+from hub.settings import MailSender, Settings
+from models.base import utcnow
+from models.outbox import Channel, OutboxMessage
+
+logger = logging.getLogger("leasehub.outbox")
+MAX_ATTEMPTS = 5
+
+
+class Sender(Protocol):
+    async def send(self, message: OutboxMessage) -> None: ...
+
+
+def as_email(message: OutboxMessage, sender: str) -> EmailMessage:
+    email = EmailMessage()
+    email["From"] = sender
+    email["To"] = message.recipient
+    email["Subject"] = message.subject
+    email["Message-ID"] = make_msgid(domain="leasehub.pl")
+    email.set_content(message.body)
+    return email
+
+
+@dataclass
+class ConsoleSender:
+    """Prints whole messages: for a developer's terminal only, never for production."""
+
+    mail_from: str
+
+    async def send(self, message: OutboxMessage) -> None:
+        if message.channel is Channel.EMAIL:
+            sys.stdout.write(as_email(message, self.mail_from).as_string() + "\n")
+        else:
+            sys.stdout.write(f"SMS to {message.recipient}: {message.body}\n")
+        sys.stdout.flush()
+
+
+@dataclass
+class FileSender:
+    """Writes each message to a file of its own: `.eml` for e-mail, `.txt` for SMS."""
+
+    directory: Path
+    mail_from: str
+
+    async def send(self, message: OutboxMessage) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        stem = f"{message.id:08d}-{message.template}"
+        if message.channel is Channel.EMAIL:
+            content = as_email(message, self.mail_from).as_bytes()
+            (self.directory / f"{stem}.eml").write_bytes(content)
+        else:
+            (self.directory / f"{stem}.sms.txt").write_text(
+                f"To: {message.recipient}\n\n{message.body}\n", encoding="utf-8"
+            )
+
+
+@dataclass
+class SmtpSender:
+    host: str
+    port: int
+    mail_from: str
+    username: str | None = None
+    password: str | None = None
+    starttls: bool = False
+    timeout: float = 30.0
+
+    def _send_blocking(self, email: EmailMessage) -> None:
+        with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+            if self.starttls:
+                smtp.starttls()
+            if self.username:
+                smtp.login(self.username, self.password or "")
+            smtp.send_message(email)
+
+    async def send(self, message: OutboxMessage) -> None:
+        if message.channel is not Channel.EMAIL:
+            raise ValueError("the SMTP sender carries e-mail only")
+        await asyncio.to_thread(self._send_blocking, as_email(message, self.mail_from))
+
+
+def sender_for(kind: MailSender, settings: Settings) -> Sender:
+    if kind is MailSender.CONSOLE:
+        return ConsoleSender(settings.mail_from)
+    if kind is MailSender.FILE:
+        return FileSender(settings.outbox_dir, settings.mail_from)
+    return SmtpSender(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        mail_from=settings.mail_from,
+        username=settings.smtp_username,
+        password=settings.smtp_password,
+        starttls=settings.smtp_starttls,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    sent: int
+    failed: int
+
+
+async def deliver_pending(
+    db: Database, *, email: Sender, sms: Sender, limit: int = 100
+) -> Delivery:
+    """Send what waits in the outbox, oldest first; a failure is counted and retried later."""
+    sent = failed = 0
+    async with db.write() as session:
+        query = (
+            select(OutboxMessage)
+            .where(OutboxMessage.sent_at.is_(None), OutboxMessage.attempts < MAX_ATTEMPTS)  # type: ignore[union-attr]
+            .order_by(OutboxMessage.id)  # type: ignore[arg-type]
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        for message in (await session.execute(query)).scalars():
+            sender = email if message.channel is Channel.EMAIL else sms
+            try:
+                await sender.send(message)
+            except Exception as error:  # a sender's failure must not stop the others
+                message.attempts += 1
+                message.last_error = f"{type(error).__name__}: {error}"[:500]
+                failed += 1
+                logger.warning(
+                    "outbox message %s (%s) failed: %s",
+                    message.id,
+                    message.template,
+                    type(error).__name__,
+                )
+            else:
+                message.attempts += 1
+                message.sent_at = utcnow()
+                sent += 1
+                logger.info("outbox message %s (%s) sent", message.id, message.template)
+    return Delivery(sent=sent, failed=failed)
