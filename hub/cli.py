@@ -111,6 +111,31 @@ def cmd_export_schema(_settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_outbox(settings: Settings, args: argparse.Namespace) -> int:
+    """Deliver waiting e-mail and SMS; with --watch, keep doing so every few seconds."""
+    return asyncio.run(_outbox(settings, watch=args.watch, interval=args.interval))
+
+
+async def _outbox(settings: Settings, *, watch: bool, interval: float) -> int:
+    from hub.db import Database
+    from hub.outbox import deliver_pending, sender_for
+
+    db = Database.from_settings(settings)
+    email, sms = (
+        sender_for(settings.mail_sender, settings),
+        sender_for(settings.sms_sender, settings),
+    )
+    try:
+        while True:
+            delivery = await deliver_pending(db, email=email, sms=sms)
+            print(f"outbox: {delivery.sent} sent, {delivery.failed} failed", file=sys.stderr)
+            if not watch:
+                return 0 if delivery.failed == 0 else 1
+            await asyncio.sleep(interval)
+    finally:
+        await db.dispose()
+
+
 def _safe_url(url: str) -> str:
     """The database URL without its password, for messages."""
     from sqlalchemy.engine import make_url
@@ -137,6 +162,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="the day the data is anchored to (YYYY-MM-DD; default: today)",
     )
     demo.set_defaults(handler=cmd_demo)
+    outbox = commands.add_parser("outbox", help="deliver waiting e-mail and SMS")
+    outbox.add_argument("--watch", action="store_true", help="keep delivering until stopped")
+    outbox.add_argument("--interval", type=float, default=5.0, help="seconds between rounds")
+    outbox.set_defaults(handler=cmd_outbox)
     export = commands.add_parser("export-schema", help="write schema.graphql")
     export.add_argument("--output", type=Path, default=SCHEMA_FILE)
     export.add_argument("--check", action="store_true", help="fail when the file is stale")

@@ -62,6 +62,9 @@ class FileSender:
     mail_from: str
 
     async def send(self, message: OutboxMessage) -> None:
+        await asyncio.to_thread(self._write, message)
+
+    def _write(self, message: OutboxMessage) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         stem = f"{message.id:08d}-{message.template}"
         if message.channel is Channel.EMAIL:

@@ -362,3 +362,43 @@ async def test_too_many_failures_from_one_ip_ask_to_wait(flows: Hub) -> None:
         body = await flows.gql(LOGIN, {"login": f"user{i}@x.pl", "password": "Bad#pass1"}, ip=ip)
         codes.append(body["data"]["login"]["errors"][0]["code"])
     assert codes[:30] == ["INVALID_CREDENTIALS"] * 30 and codes[30] == "TOO_MANY_ATTEMPTS"
+
+
+async def test_code_checked_after_its_midnight_is_expired(flows: Hub) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from auth import codes
+    from auth.clock import warsaw_midnight_after
+    from models.identity import CodePurpose
+
+    user = await inactive_user(flows, 5)
+    issued_at = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+    midnight = warsaw_midnight_after(issued_at)
+    async with flows.db.write() as session:
+        await codes.issue(
+            session,
+            secret_key="k",
+            user_id=user.id,
+            purpose=CodePurpose.ACTIVATION_SMS,  # type: ignore[arg-type]
+            secret="246810",
+            expires_at=midnight,
+            now=issued_at,
+        )
+    async with flows.db.write() as session:
+        late = await codes.check_code(
+            session,
+            secret_key="k",
+            user_id=user.id,  # type: ignore[arg-type]
+            purpose=CodePurpose.ACTIVATION_SMS,
+            secret="246810",
+            now=midnight + timedelta(seconds=1),
+        )
+        in_time = await codes.check_code(
+            session,
+            secret_key="k",
+            user_id=user.id,  # type: ignore[arg-type]
+            purpose=CodePurpose.ACTIVATION_SMS,
+            secret="246810",
+            now=midnight - timedelta(seconds=1),
+        )
+    assert late.reason == "CODE_EXPIRED" and in_time.code is not None
