@@ -77,6 +77,7 @@ def _viewer_for(user: User, token: AuthToken, memberships: list) -> Viewer:
         memberships=granted,
         main_clients=frozenset(c for c, _, is_main in memberships if is_main and c in granted),
         token_id=token.id,
+        token_kind=token.kind,
         read_only=token.kind is TokenKind.API and token.read_only,
     )
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from auth.scopes import READ_SCOPES, Scope
-from models.identity import StaffRole
+from models.identity import StaffRole, TokenKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,6 +16,7 @@ class Viewer:
     memberships: Mapping[int, frozenset[Scope]] = field(default_factory=dict)
     main_clients: frozenset[int] = frozenset()
     token_id: int | None = None
+    token_kind: TokenKind | None = None
     read_only: bool = False
 
     @property

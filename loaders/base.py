@@ -93,4 +93,3 @@ def group_by(rows: Iterable[Any], attribute: str, keys: list[Any]) -> list[list[
     for row in rows:
         groups[getattr(row, attribute)].append(row)
     return [groups.get(key, []) for key in keys]
-

@@ -236,9 +236,7 @@ class BalanceByClientIdLoader(BaseLoader[tuple[int, date], ClientBalance]):
         overdue = func.sum(per_invoice.c.due).filter(
             per_invoice.c.due > 0, per_invoice.c.due_date < day
         )
-        query = select(per_invoice.c.client_id, open_due, overdue).group_by(
-            per_invoice.c.client_id
-        )
+        query = select(per_invoice.c.client_id, open_due, overdue).group_by(per_invoice.c.client_id)
         return {
             client_id: (to_money(total), to_money(late))
             for client_id, total, late in await session.execute(query)

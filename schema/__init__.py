@@ -29,12 +29,15 @@ from schema.document import Document
 from schema.invoice import Invoice, Payment
 from schema.message import MessageThread
 from schema.query import Mutation, Query
+from schema.read_only import ReadOnlyTokens
 from schema.request import Attachment, Request
+from schema.subaccount import ApiToken, Subaccount
 from schema.tyre import TyreServiceCentre, Vehicle
 
 logger = logging.getLogger("leasehub.graphql")
 
 NODE_TYPES = [
+    ApiToken,
     Attachment,
     BankAccount,
     Client,
@@ -47,6 +50,7 @@ NODE_TYPES = [
     MessageThread,
     Payment,
     Request,
+    Subaccount,
     TyreServiceCentre,
     Vehicle,
 ]
@@ -87,6 +91,7 @@ def build_schema(settings: Settings) -> Schema:
             partial(ParserCache, maxsize=512),
             partial(ValidationCache, maxsize=512),
             partial(QueryCostLimiter, budget=settings.max_query_cost),
+            ReadOnlyTokens,
             partial(MaskErrors, should_mask_error=is_unexpected, error_message="Unexpected error."),
         ],
     )

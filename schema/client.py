@@ -8,6 +8,7 @@ from auth.scopes import Scope
 from loaders.client import BankAccountsByClientIdLoader
 from loaders.contract import ContractFilter, ContractsByClientIdLoader
 from loaders.document import DocumentsByClientIdLoader
+from loaders.identity import SubaccountsByClientIdLoader
 from loaders.invoice import (
     BalanceByClientIdLoader,
     InvoicesByClientIdLoader,
@@ -41,6 +42,7 @@ from schema.refs import (
     PaymentFilterRef,
     PaymentRef,
     RequestRef,
+    SubaccountRef,
     ThreadRef,
     VehicleRef,
 )
@@ -182,6 +184,10 @@ class Client(Node):
         return await child_connection(
             info, VehiclesByClientIdLoader, root.id, first=first, after=after
         )
+
+    @strawberry.field(extensions=scoped(Scope.SUBACCOUNTS_MANAGE))
+    async def subaccounts(self, root: ClientRow, info: Info) -> list[SubaccountRef] | None:
+        return await info.context.loaders[SubaccountsByClientIdLoader].load(root.id)  # type: ignore[no-any-return]
 
     @strawberry.field(description="The home screen: each block needs its own permission.")
     def dashboard(self, root: ClientRow) -> DashboardRef:

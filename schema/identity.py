@@ -6,13 +6,13 @@ import strawberry
 
 from auth.scopes import Scope
 from loaders.client import ClientByIdLoader
-from loaders.identity import UserByIdLoader
+from loaders.identity import ApiTokensByUserIdLoader, UserByIdLoader
 from models.identity import StaffRole
 from models.identity import User as UserRow
 from resolvers import identity as identity_resolvers
 from resolvers.errors import UserErrorData
 from schema.base import Info
-from schema.refs import ClientRef
+from schema.refs import ApiTokenRef, ClientRef
 
 
 @strawberry.type(description="A problem with the input of a mutation; `code` is stable.")
@@ -55,6 +55,10 @@ class Viewer:
     @strawberry.field
     def is_staff(self) -> bool:
         return self.staff_role is not None
+
+    @strawberry.field(description="Your API tokens (the secrets are never shown again).")
+    async def api_tokens(self, info: Info) -> list[ApiTokenRef]:
+        return await info.context.loaders[ApiTokensByUserIdLoader].load(self.user_id)  # type: ignore[no-any-return]
 
     @strawberry.field(description="Client companies to switch between; staff have none here.")
     def clients(self, info: Info) -> list[ClientAccess]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from auth.access import require_staff
+from auth.access import require_authenticated, require_staff
 from resolvers.client import get_client
 from resolvers.node import resolve_node
 from resolvers.request import REQUEST_TYPES
@@ -15,6 +15,7 @@ from schema.base import Connection, Info, Node, connection
 from schema.client import Client
 from schema.identity import IdentityMutation, Viewer, resolve_viewer
 from schema.request import RequestTypeInfo
+from schema.subaccount import ScopeInfo, SubaccountMutation, scope_catalogue
 from schema.tyre import TyreServiceCentre
 
 
@@ -53,6 +54,11 @@ class Query:
             for kind, (name, description) in REQUEST_TYPES.items()
         ]
 
+    @strawberry.field(description="Scopes a subaccount or API token can be given; filterable.")
+    def scope_catalogue(self, info: Info, search: str | None = None) -> list[ScopeInfo]:
+        require_authenticated(info.context.viewer)
+        return scope_catalogue(search)
+
     @strawberry.field(description="Staff console; staff only.")
     def admin(self, info: Info) -> Admin:
         require_staff(info.context.viewer)
@@ -60,5 +66,5 @@ class Query:
 
 
 @strawberry.type
-class Mutation(IdentityMutation, AccountMutation):
+class Mutation(IdentityMutation, AccountMutation, SubaccountMutation):
     pass

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from schema.invoice import Invoice, InvoiceFilterInput, Payment, PaymentFilterInput
     from schema.message import MessageThread
     from schema.request import Request
+    from schema.subaccount import ApiToken, Subaccount
     from schema.tyre import Vehicle
 
 BankAccountRef = Annotated["BankAccount", strawberry.lazy("schema.client")]
@@ -30,3 +31,5 @@ PaymentFilterRef = Annotated["PaymentFilterInput", strawberry.lazy("schema.invoi
 ThreadRef = Annotated["MessageThread", strawberry.lazy("schema.message")]
 RequestRef = Annotated["Request", strawberry.lazy("schema.request")]
 VehicleRef = Annotated["Vehicle", strawberry.lazy("schema.tyre")]
+SubaccountRef = Annotated["Subaccount", strawberry.lazy("schema.subaccount")]
+ApiTokenRef = Annotated["ApiToken", strawberry.lazy("schema.subaccount")]

@@ -178,6 +178,16 @@ async def hub(databases: DatabaseFactory) -> AsyncIterator[Hub]:
     await db.dispose()
 
 
+@pytest.fixture(scope="session")
+async def flows(databases: DatabaseFactory) -> AsyncIterator[Hub]:
+    """A demo database of its own: these tests change accounts."""
+    hub, db = await open_hub(await databases.create())
+    await load_demo(db.engine, DemoSpec(clients=14, seed=3))
+    yield hub
+    await hub.close()
+    await db.dispose()
+
+
 @contextmanager
 def count_statements(db: Database) -> Iterator[list[str]]:
     """Every SQL statement sent to the database while the block runs."""

@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-import itertools
 import json
-import re
-from collections.abc import AsyncIterator
-from typing import Any
 
-import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
+from auth.passwords import hash_password
 from hub.demo import DEMO_MAIN_EMAIL, DEMO_PASSWORD
 from models.client import Client
 from models.identity import Membership, User
-from models.outbox import Channel, OutboxMessage
-from tests.conftest import CAPTCHA_TEXT, LOGIN, DatabaseFactory, Hub, open_hub
+from models.outbox import Channel
+from tests.auth.helpers import errors_of, fresh_ip, last_message, secret_in
+from tests.conftest import CAPTCHA_TEXT, LOGIN, Hub
 from tests.schema.helpers import error_codes
 
 NEW_PASSWORD = "Zielone#Jabłko7"
-_ips = itertools.count(1)
 
 START = "mutation($e: String!) { activationStart(input: {email: $e}) { errors { field code } } }"
 CONFIRM = """mutation($e: String!, $c: String!) {
@@ -40,30 +36,6 @@ CHANGE = """mutation($c: String!, $n: String!) {
   passwordChange(input: {currentPassword: $c, newPassword: $n}) { errors { field code } } }"""
 
 
-def fresh_ip() -> str:
-    """Every test gets addresses of its own: failures are counted per client IP too."""
-    n = next(_ips)
-    return f"10.9.{n // 250}.{n % 250 + 1}"
-
-
-@pytest.fixture(scope="session")
-async def flows(databases: DatabaseFactory) -> AsyncIterator[Hub]:
-    """A demo database of its own: these tests change accounts."""
-    from hub.demo import DemoSpec, load_demo
-
-    hub, db = await open_hub(await databases.create())
-    await load_demo(db.engine, DemoSpec(clients=10, seed=3))
-    yield hub
-    await hub.close()
-    await db.dispose()
-
-
-async def errors_of(hub: Hub, query: str, variables: dict[str, Any], **kw: Any) -> list[dict]:
-    body = await hub.gql(query, variables, **kw)
-    assert "errors" not in body, body
-    return next(iter(body["data"].values()))["errors"]  # type: ignore[no-any-return]
-
-
 async def inactive_user(hub: Hub, index: int) -> User:
     """The main account of client 100003 + index: each test owns one, not activated by the demo."""
     async with hub.db.read() as session:
@@ -76,24 +48,13 @@ async def inactive_user(hub: Hub, index: int) -> User:
         return (await session.execute(query)).scalars().one()
 
 
-async def last_message(hub: Hub, recipient: str, channel: Channel) -> OutboxMessage:
-    async with hub.db.read() as session:
-        query = (
-            select(OutboxMessage)
-            .where(
-                func.lower(OutboxMessage.recipient) == recipient.lower(),
-                OutboxMessage.channel == channel,
-            )
-            .order_by(OutboxMessage.id.desc())
-        )
-        return (await session.execute(query)).scalars().first()  # type: ignore[return-value]
-
-
-def secret_in(message: OutboxMessage) -> str:
-    link = re.search(r"token=([\w.%-]+)", message.body)
-    if link:
-        return link.group(1).replace("%2E", ".")
-    return re.search(r"\b(\d{6})\b", message.body).group(1)  # type: ignore[union-attr]
+async def user_with_password(hub: Hub, index: int) -> tuple[User, str]:
+    """A main account of its own for a test, given DEMO_PASSWORD; returns it and its number."""
+    user = await inactive_user(hub, index)
+    async with hub.db.write() as session:
+        stored = await session.get(User, user.id)
+        stored.password_hash = hash_password(DEMO_PASSWORD)  # type: ignore[union-attr]
+    return user, str(100003 + index)
 
 
 async def password_hash_of(hub: Hub, user_id: int) -> str | None:
@@ -302,7 +263,8 @@ async def test_reset_link_sets_password_ends_sessions_and_notifies(flows: Hub) -
 
 
 async def test_password_change_keeps_this_session_and_ends_the_others(flows: Hub) -> None:
-    login = {"login": DEMO_MAIN_EMAIL, "password": DEMO_PASSWORD}
+    user, _ = await user_with_password(flows, 8)
+    login = {"login": user.email, "password": DEMO_PASSWORD}
     this = (await flows.gql(LOGIN, login))["data"]["login"]["token"]
     other = (await flows.gql(LOGIN, login))["data"]["login"]["token"]
     wrong = await errors_of(flows, CHANGE, {"c": "nope", "n": NEW_PASSWORD}, token=this)
@@ -323,17 +285,18 @@ async def test_failed_logins_ask_for_a_captcha_the_same_way_for_any_login(flows:
             result.append(errors[0]["code"] if errors else None)
         return result
 
-    known = await codes_for("jan.nowak@demo.leasehub.pl", "Wrong#2026a", 6)
+    user, _ = await user_with_password(flows, 9)
+    known = await codes_for(user.email, "Wrong#2026a", 6)
     unknown = await codes_for("ghost@demo.leasehub.pl", "Wrong#2026a", 6)
     assert known == unknown == ["INVALID_CREDENTIALS"] * 5 + ["CAPTCHA_REQUIRED"]
-    right = await codes_for("jan.nowak@demo.leasehub.pl", DEMO_PASSWORD, 1)
+    right = await codes_for(user.email, DEMO_PASSWORD, 1)
     assert right == ["CAPTCHA_REQUIRED"]  # the owner is asked for a captcha, not locked out
     body = await flows.gql(
         """mutation($l: String!, $p: String!, $id: String!, $a: String!) {
              login(input: {login: $l, password: $p, captchaId: $id, captchaAnswer: $a}) {
                token errors { code } } }""",
         {
-            "l": "JAN.NOWAK@demo.leasehub.pl",
+            "l": user.email.upper(),
             "p": DEMO_PASSWORD,
             "id": await _captcha(flows),
             "a": CAPTCHA_TEXT,
@@ -344,9 +307,10 @@ async def test_failed_logins_ask_for_a_captcha_the_same_way_for_any_login(flows:
 
 
 async def test_aliased_login_brute_force_in_one_request_hits_the_captcha(flows: Hub) -> None:
+    _, number = await user_with_password(flows, 10)
     guesses = [f"Guess#{i}aaaa" for i in range(8)] + [DEMO_PASSWORD]
     aliases = " ".join(
-        f'a{i}: login(input: {{login: "100001", password: "{p}"}}) {{ token errors {{ code }} }}'
+        f'a{i}: login(input: {{login: "{number}", password: "{p}"}}) {{ token errors {{ code }} }}'
         for i, p in enumerate(guesses)
     )
     body = await flows.gql(f"mutation {{ {aliases} }}", ip=fresh_ip())

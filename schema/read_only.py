@@ -1,0 +1,23 @@
+"""Read-only API tokens (the default for BI tools) can run queries and nothing else."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType
+
+
+class ReadOnlyTokens(SchemaExtension):
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        viewer = getattr(context.context, "viewer", None)
+        read_only = viewer is not None and viewer.read_only
+        if read_only and context.operation_type is OperationType.MUTATION:
+            error = GraphQLError(
+                "This API token is read-only: it cannot run mutations.",
+                extensions={"code": "FORBIDDEN"},
+            )
+            context.pre_execution_errors = [*(context.pre_execution_errors or []), error]
+        yield

@@ -1,0 +1,204 @@
+"""Subaccounts and API tokens: nobody grants more than they hold, and tokens stay read-only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from hub.demo import DEMO_MAIN_EMAIL, DEMO_PASSWORD, DEMO_SUB_EMAIL
+from models.client import Client
+from models.identity import AuthToken, Membership, User
+from models.outbox import Channel
+from resolvers.ids import to_global_id
+from tests.auth.helpers import errors_of, fresh_ip, last_message, secret_in
+from tests.conftest import LOGIN, Hub
+from tests.schema.helpers import error_codes
+
+PASSWORD = "Zielone#Jabłko7"
+CREATE = """mutation($c: ID!, $e: String!, $s: [Scope!]!) {
+  subaccountCreate(input: {clientId: $c, email: $e, firstName: "Ewa", lastName: "Wiśniewska",
+                           scopes: $s}) {
+    subaccount { id scopes isActive user { email } } errors { field code message } } }"""
+UPDATE = """mutation($id: ID!, $s: [Scope!], $a: Boolean) {
+  subaccountUpdate(input: {id: $id, scopes: $s, isActive: $a}) {
+    subaccount { scopes isActive } errors { field code } } }"""
+ACTIVATE = """mutation($t: String!, $p: String!) {
+  activationComplete(input: {token: $t, password: $p}) { errors { code } } }"""
+TOKEN_CREATE = """mutation($c: ID!, $s: [Scope!], $ro: Boolean!) {
+  apiTokenCreate(input: {name: "Power BI", clientId: $c, scopes: $s, readOnly: $ro}) {
+    token apiToken { id name scopes readOnly lastUsedAt } errors { field code } } }"""
+CLIENT_READS = """query($id: ID!) { client(id: $id) {
+  invoices(first: 1) { nodes { number } } contracts(first: 1) { nodes { number } } } }"""
+
+
+async def login(hub: Hub, email: str, password: str = DEMO_PASSWORD) -> str:
+    body = await hub.gql(LOGIN, {"login": email, "password": password}, ip=fresh_ip())
+    return body["data"]["login"]["token"]  # type: ignore[no-any-return]
+
+
+async def first_company(hub: Hub) -> str:
+    async with hub.db.read() as session:
+        client = (
+            await session.execute(select(Client).where(Client.number == "100001"))
+        ).scalar_one()
+    return to_global_id("Client", client.id)  # type: ignore[arg-type]
+
+
+async def invite_and_activate(
+    hub: Hub, token: str, email: str, scopes: list[str]
+) -> dict[str, Any]:
+    body = await hub.gql(
+        CREATE, {"c": await first_company(hub), "e": email, "s": scopes}, token=token
+    )
+    payload = body["data"]["subaccountCreate"]
+    assert payload["errors"] == [], payload
+    invitation = await last_message(hub, email, Channel.EMAIL)
+    assert invitation.template == "subaccount_invitation"
+    assert await errors_of(hub, ACTIVATE, {"t": secret_in(invitation), "p": PASSWORD}) == []
+    return payload["subaccount"]  # type: ignore[no-any-return]
+
+
+async def test_scope_catalogue_is_filterable(flows: Hub) -> None:
+    anna = await login(flows, DEMO_MAIN_EMAIL)
+    everything = await flows.gql("{ scopeCatalogue { scope group description } }", token=anna)
+    invoices = await flows.gql('{ scopeCatalogue(search: "invoice") { scope } }', token=anna)
+    assert len(everything["data"]["scopeCatalogue"]) == 15
+    assert {e["scope"] for e in invoices["data"]["scopeCatalogue"]} == {
+        "INVOICES_READ",
+        "PAYMENTS_PAY",
+        "PAYMENTS_READ",
+    }
+
+
+async def test_invited_subaccount_activates_and_sees_only_its_scopes(flows: Hub) -> None:
+    anna = await login(flows, DEMO_MAIN_EMAIL)
+    created = await invite_and_activate(flows, anna, "ewa.wisniewska@firma.pl", ["INVOICES_READ"])
+    assert created["scopes"] == ["INVOICES_READ"] and created["isActive"]
+    ewa = await login(flows, "ewa.wisniewska@firma.pl", PASSWORD)
+    body = await flows.gql(CLIENT_READS, {"id": await first_company(flows)}, token=ewa)
+    assert body["data"]["client"]["invoices"]["nodes"]
+    assert body["data"]["client"]["contracts"] is None and error_codes(body) == ["FORBIDDEN"]
+    listed = await flows.gql(
+        "query($id: ID!) { client(id: $id) { subaccounts { user { email } } } }",
+        {"id": await first_company(flows)},
+        token=anna,
+    )
+    emails = {s["user"]["email"] for s in listed["data"]["client"]["subaccounts"]}
+    assert {"ewa.wisniewska@firma.pl", DEMO_SUB_EMAIL} <= emails
+
+
+async def test_subaccount_without_the_manage_scope_cannot_add_people(flows: Hub) -> None:
+    jan = await login(flows, DEMO_SUB_EMAIL)
+    body = await flows.gql(
+        CREATE,
+        {"c": await first_company(flows), "e": "x@firma.pl", "s": ["INVOICES_READ"]},
+        token=jan,
+    )
+    assert error_codes(body) == ["FORBIDDEN"]
+
+
+async def test_nobody_grants_more_than_they_hold(flows: Hub) -> None:
+    anna = await login(flows, DEMO_MAIN_EMAIL)
+    await invite_and_activate(
+        flows, anna, "kierownik@firma.pl", ["SUBACCOUNTS_MANAGE", "INVOICES_READ"]
+    )
+    manager = await login(flows, "kierownik@firma.pl", PASSWORD)
+    body = await flows.gql(
+        CREATE,
+        {
+            "c": await first_company(flows),
+            "e": "wiecej@firma.pl",
+            "s": ["INVOICES_READ", "CONTRACTS_READ"],
+        },
+        token=manager,
+    )
+    errors = body["data"]["subaccountCreate"]["errors"]
+    assert [(e["field"], e["code"]) for e in errors] == [("scopes", "SCOPE_NOT_GRANTABLE")]
+    assert "contracts:read" in errors[0]["message"]
+
+
+async def test_disabling_takes_effect_on_the_next_request(flows: Hub) -> None:
+    anna = await login(flows, DEMO_MAIN_EMAIL)
+    created = await invite_and_activate(flows, anna, "stazysta@firma.pl", ["INVOICES_READ"])
+    intern = await login(flows, "stazysta@firma.pl", PASSWORD)
+    company = await first_company(flows)
+    query = "query($id: ID!) { client(id: $id) { name } }"
+    assert (await flows.gql(query, {"id": company}, token=intern))["data"]["client"]
+    disabled = await errors_of(flows, UPDATE, {"id": created["id"], "a": False}, token=anna)
+    assert disabled == []
+    assert error_codes(await flows.gql(query, {"id": company}, token=intern)) == ["NOT_FOUND"]
+    await flows.gql(UPDATE, {"id": created["id"], "a": True}, token=anna)
+    assert (await flows.gql(query, {"id": company}, token=intern))["data"]["client"]
+
+
+async def test_subaccount_of_another_company_is_not_found(flows: Hub) -> None:
+    """Jan gets a subaccount in company 100005, which Anna does not manage."""
+    async with flows.db.write() as session:
+        other = (
+            await session.execute(select(Client).where(Client.number == "100005"))
+        ).scalar_one()
+        jan = (await session.execute(select(User).where(User.email == DEMO_SUB_EMAIL))).scalar_one()
+        stranger = Membership(user_id=jan.id, client_id=other.id, is_main=False, scopes=[])
+        session.add(stranger)
+    anna = await login(flows, DEMO_MAIN_EMAIL)
+    foreign_id = to_global_id("Subaccount", stranger.id)  # type: ignore[arg-type]
+    body = await flows.gql(UPDATE, {"id": foreign_id, "s": ["INVOICES_READ"]}, token=anna)
+    missing = await flows.gql(
+        UPDATE, {"id": to_global_id("Subaccount", 10**9), "s": []}, token=anna
+    )
+    assert error_codes(body) == error_codes(missing) == ["NOT_FOUND"]
+    async with flows.db.read() as session:
+        assert (await session.get(Membership, stranger.id)).scopes == []  # type: ignore[union-attr]
+
+
+async def test_read_only_api_token_reads_its_scopes_and_cannot_mutate(flows: Hub) -> None:
+    anna = await login(flows, DEMO_MAIN_EMAIL)
+    company = await first_company(flows)
+    created = await flows.gql(
+        TOKEN_CREATE, {"c": company, "s": ["INVOICES_READ"], "ro": True}, token=anna
+    )
+    payload = created["data"]["apiTokenCreate"]
+    secret = payload["token"]
+    assert secret.startswith("lht_") and payload["apiToken"]["readOnly"]
+    listed = await flows.gql("{ viewer { apiTokens { name scopes } } }", token=anna)
+    assert secret not in str(listed)
+    body = await flows.gql(CLIENT_READS, {"id": company}, token=secret)
+    assert body["data"]["client"]["invoices"]["nodes"] and error_codes(body) == ["FORBIDDEN"]
+    mutation = await flows.gql("mutation { logout { errors { code } } }", token=secret)
+    assert mutation["data"] is None and error_codes(mutation) == ["FORBIDDEN"]
+    async with flows.db.read() as session:
+        stored = (
+            (
+                await session.execute(
+                    select(AuthToken)
+                    .where(AuthToken.name == "Power BI")
+                    .order_by(AuthToken.id.desc())
+                )
+            )
+            .scalars()
+            .first()
+        )
+    assert stored is not None and stored.last_used_at is not None
+    revoke = (
+        """mutation($id: ID!) { apiTokenRevoke(input: {id: $id}) { apiToken { revokedAt } } }"""
+    )
+    await flows.gql(revoke, {"id": payload["apiToken"]["id"]}, token=anna)
+    assert error_codes(await flows.gql(CLIENT_READS, {"id": company}, token=secret)) == [
+        "UNAUTHENTICATED"
+    ]
+
+
+async def test_tokens_cannot_exceed_their_owner_nor_make_tokens(flows: Hub) -> None:
+    jan = await login(flows, DEMO_SUB_EMAIL)
+    company = await first_company(flows)
+    body = await flows.gql(
+        TOKEN_CREATE, {"c": company, "s": ["PAYMENTS_READ"], "ro": True}, token=jan
+    )
+    assert [e["code"] for e in body["data"]["apiTokenCreate"]["errors"]] == ["SCOPE_NOT_GRANTABLE"]
+    anna = await login(flows, DEMO_MAIN_EMAIL)
+    writable = (await flows.gql(TOKEN_CREATE, {"c": company, "s": None, "ro": False}, token=anna))[
+        "data"
+    ]["apiTokenCreate"]["token"]
+    again = await flows.gql(TOKEN_CREATE, {"c": company, "s": None, "ro": True}, token=writable)
+    assert error_codes(again) == ["FORBIDDEN"]
