@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select
+from datetime import datetime
 
-from loaders.base import ByIdLoader, ManyByKeyLoader
-from models.identity import AuthToken, Membership, TokenKind, User
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from loaders.base import BaseLoader, ByIdLoader, ManyByKeyLoader
+from models.identity import AuthEvent, AuthToken, Membership, TokenKind, User
 
 
 class UserByIdLoader(ByIdLoader[User]):
@@ -34,3 +37,19 @@ class ApiTokensByUserIdLoader(ManyByKeyLoader[AuthToken]):
 
     def query(self, keys: list[int]) -> Select:  # type: ignore[type-arg]
         return super().query(keys).where(AuthToken.kind == TokenKind.API)
+
+
+class RecentEventsByKeyLoader(BaseLoader[tuple[str, datetime], int]):
+    """How many throttled attempts each key had since a moment: one grouped COUNT."""
+
+    async def load_batch(
+        self, session: AsyncSession, keys: list[tuple[str, datetime]]
+    ) -> list[int]:
+        since = min(moment for _, moment in keys)
+        query = (
+            select(AuthEvent.key, AuthEvent.created_at).where(
+                AuthEvent.key.in_({key for key, _ in keys}), AuthEvent.created_at > since
+            )  # type: ignore[attr-defined]
+        )
+        events = (await session.execute(query)).all()
+        return [sum(1 for k, at in events if k == key and at > moment) for key, moment in keys]

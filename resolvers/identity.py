@@ -50,6 +50,12 @@ async def captcha_solved(
     return True
 
 
+def login_account_key(ctx: Context, *, user_id: int | None, login: str) -> str:
+    """Failures count per account whichever login named it; an unknown login counts as itself."""
+    account = f"user:{user_id}" if user_id is not None else login
+    return throttle.throttle_key(ctx.settings.secret_key, "login-account", account)
+
+
 async def login(
     ctx: Context,
     *,
@@ -71,8 +77,7 @@ async def login(
         ):
             return None, [TOO_MANY_ATTEMPTS]
         named = await find_user_by_login(session, login=login)
-        account = f"user:{named.id}" if named else login
-        account_key = throttle.throttle_key(settings.secret_key, "login-account", account)
+        account_key = login_account_key(ctx, user_id=named.id if named else None, login=login)
         limit = Limit(settings.login_failures_per_account, window)
         if await throttle.is_over(session, key=account_key, now=ctx.now, limit=limit) and not (
             await captcha_solved(ctx, session, captcha_id, captcha_answer)

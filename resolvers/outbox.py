@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models.identity import User
 from models.outbox import Channel, OutboxMessage
 
+__all__ = ["Channel", "email_user", "enqueue", "sms_user"]
+
 SIGNATURE = "\n\nZespół LeaseHub\nTa wiadomość została wysłana automatycznie."
 
 

@@ -22,6 +22,7 @@ from strawberry.schema.config import StrawberryConfig
 import schema.enums
 from auth.errors import PublicError
 from hub.settings import Settings, get_settings
+from schema.admin import AdminUser
 from schema.client import BankAccount, Client
 from schema.contract import Contract, Instalment, InsurancePolicy, LeasedItem
 from schema.cost import QueryCostLimiter
@@ -37,6 +38,7 @@ from schema.tyre import TyreServiceCentre, Vehicle
 logger = logging.getLogger("leasehub.graphql")
 
 NODE_TYPES = [
+    AdminUser,
     ApiToken,
     Attachment,
     BankAccount,

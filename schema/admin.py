@@ -2,15 +2,88 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import strawberry
 
+from loaders.identity import RecentEventsByKeyLoader
+from models.identity import StaffRole
+from models.identity import User as UserRow
+from resolvers import staff
 from resolvers.client import search_clients
-from schema.base import Connection, Info, connection
+from resolvers.identity import login_account_key
+from schema.base import Connection, Info, Node, backed_by, connection, node_id
+from schema.identity import UserError
 from schema.refs import ClientRef
+
+
+@strawberry.type(description="A user account as staff see it.")
+@backed_by(UserRow)
+class AdminUser(Node):
+    id: strawberry.ID = node_id("User")
+    email: str
+    first_name: str
+    last_name: str
+    phone: str | None
+    is_active: bool
+    staff_role: StaffRole | None
+    last_login_at: datetime | None
+    password_changed_at: datetime | None
+
+    @strawberry.field(description="A password is set (the account was activated).")
+    def is_activated(self, root: UserRow) -> bool:
+        return root.password_hash is not None
+
+    @strawberry.field(
+        description="Failed logins in the current window; past the limit the "
+        "login asks for a captcha until `adminUserUnlock`."
+    )
+    async def recent_failed_logins(self, root: UserRow, info: Info) -> int:
+        ctx = info.context
+        key = login_account_key(ctx, user_id=root.id, login=root.email)
+        since = ctx.now - timedelta(minutes=ctx.settings.login_window_minutes)
+        return await ctx.loaders[RecentEventsByKeyLoader].load((key, since))  # type: ignore[no-any-return]
+
+
+@strawberry.input
+class AdminUserInput:
+    user_id: strawberry.ID
+
+
+@strawberry.type
+class AdminUserPayload:
+    user: AdminUser | None
+    errors: list[UserError]
+
+
+@strawberry.type
+class AdminMutation:
+    @strawberry.mutation(description="Staff: clear a user's failed logins (no more captcha).")
+    async def admin_user_unlock(self, info: Info, input: AdminUserInput) -> AdminUserPayload:
+        user = await staff.unlock_user(info.context, global_id=input.user_id)
+        return AdminUserPayload(user=user, errors=[])  # type: ignore[arg-type]
+
+    @strawberry.mutation(description="Staff: e-mail the user a reset link (staff never set it).")
+    async def admin_password_reset_start(
+        self, info: Info, input: AdminUserInput
+    ) -> AdminUserPayload:
+        user = await staff.start_reset(info.context, global_id=input.user_id)
+        return AdminUserPayload(user=user, errors=[])  # type: ignore[arg-type]
 
 
 @strawberry.type(description="Staff only: every client, for the admin console.")
 class Admin:
+    @strawberry.field(description="Users by e-mail or last name.")
+    async def users(
+        self,
+        info: Info,
+        search: str | None = None,
+        first: int | None = 20,
+        after: str | None = None,
+    ) -> Connection[AdminUser]:
+        page = await staff.search_users(info.context, search=search, first=first, after=after)
+        return connection(page)
+
     @strawberry.field(description="Clients by name, NIP, client number or city.")
     async def clients(
         self,

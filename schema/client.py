@@ -20,8 +20,9 @@ from loaders.tyre import VehiclesByClientIdLoader
 from models.client import BankAccount as BankAccountRow
 from models.client import Client as ClientRow
 from models.contract import ContractStatus
-from models.request import RequestStage
+from models.request import RequestStage, RequestType
 from resolvers.invoice import document_filter, invoice_filter, payment_filter
+from resolvers.request import REQUEST_TYPES
 from schema.base import (
     Connection,
     Info,
@@ -46,6 +47,7 @@ from schema.refs import (
     ThreadRef,
     VehicleRef,
 )
+from schema.request import RequestTypeInfo
 
 
 @strawberry.type
@@ -188,6 +190,14 @@ class Client(Node):
     @strawberry.field(extensions=scoped(Scope.SUBACCOUNTS_MANAGE))
     async def subaccounts(self, root: ClientRow, info: Info) -> list[SubaccountRef] | None:
         return await info.context.loaders[SubaccountsByClientIdLoader].load(root.id)  # type: ignore[no-any-return]
+
+    @strawberry.field(
+        description="Company master data is changed through this request, not edited here."
+    )
+    def master_data_change_request(self) -> RequestTypeInfo:
+        kind = RequestType.CLIENT_DATA_CHANGE
+        name, description = REQUEST_TYPES[kind]
+        return RequestTypeInfo(type=kind, name=name, description=description)
 
     @strawberry.field(description="The home screen: each block needs its own permission.")
     def dashboard(self, root: ClientRow) -> DashboardRef:

@@ -10,10 +10,11 @@ from resolvers.node import resolve_node
 from resolvers.request import REQUEST_TYPES
 from resolvers.tyre import list_centres
 from schema.account import AccountMutation
-from schema.admin import Admin
+from schema.admin import Admin, AdminMutation
 from schema.base import Connection, Info, Node, connection
 from schema.client import Client
 from schema.identity import IdentityMutation, Viewer, resolve_viewer
+from schema.profile import ProfileMutation
 from schema.request import RequestTypeInfo
 from schema.subaccount import ScopeInfo, SubaccountMutation, scope_catalogue
 from schema.tyre import TyreServiceCentre
@@ -66,5 +67,7 @@ class Query:
 
 
 @strawberry.type
-class Mutation(IdentityMutation, AccountMutation, SubaccountMutation):
+class Mutation(
+    IdentityMutation, AccountMutation, SubaccountMutation, ProfileMutation, AdminMutation
+):
     pass

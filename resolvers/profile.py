@@ -1,0 +1,174 @@
+"""Profile (AUTH-9): the person's own contact data, their e-mail, the company's e-invoice address.
+
+Changing the company's master data (name, NIP, address) is a request (CLIENT_DATA_CHANGE), not
+an edit: the lessor checks documents first.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from auth import codes
+from auth.access import require_authenticated, require_scope
+from auth.passwords import verify_password
+from auth.scopes import Scope
+from models.client import Client
+from models.identity import CodePurpose, User
+from resolvers import outbox
+from resolvers.account import INVALID_LINK, portal_link, user_by_email
+from resolvers.context import Context
+from resolvers.errors import Abort, UserErrorData, required
+from resolvers.ids import pk_of
+
+EMAIL_CHANGE_LIFETIME = timedelta(hours=24)
+
+
+def _email_error(email: str, field: str) -> UserErrorData | None:
+    local, _, domain = email.strip().partition("@")
+    if local and "." in domain and " " not in email.strip():
+        return None
+    return UserErrorData(field=field, code="INVALID_EMAIL", message="Not an e-mail address.")
+
+
+async def update_profile(
+    ctx: Context, *, first_name: str | None, last_name: str | None, phone: str | None
+) -> tuple[User | None, list[UserErrorData]]:
+    require_authenticated(ctx.viewer)
+    errors = [
+        e
+        for e in (
+            required(first_name, "firstName") if first_name is not None else None,
+            required(last_name, "lastName") if last_name is not None else None,
+        )
+        if e
+    ]
+    if phone is not None and not phone.replace(" ", "").lstrip("+").isdigit():
+        errors.append(
+            UserErrorData(
+                field="phone",
+                code="INVALID_PHONE",
+                message="Use digits, optionally with a leading +.",
+            )
+        )
+    if errors:
+        return None, errors
+    async with ctx.db.write() as session:
+        user = await session.get(User, ctx.viewer.user_id)
+        assert user is not None  # the viewer's own account
+        if first_name is not None:
+            user.first_name = first_name.strip()
+        if last_name is not None:
+            user.last_name = last_name.strip()
+        if phone is not None:
+            user.phone = phone.strip()
+        user.updated_at = ctx.now
+    return user, []
+
+
+async def email_change_start(ctx: Context, *, new_email: str, password: str) -> list[UserErrorData]:
+    """A confirmation link goes to the new address; the old one keeps working until then."""
+    require_authenticated(ctx.viewer)
+    if error := _email_error(new_email, "newEmail"):
+        return [error]
+    async with ctx.db.write() as session:
+        user = await session.get(User, ctx.viewer.user_id)
+        assert user is not None
+        if not verify_password(user.password_hash, password):
+            return [
+                UserErrorData(
+                    field="password", code="INVALID_PASSWORD", message="The password is wrong."
+                )
+            ]
+        if await user_by_email(session, new_email):
+            return [
+                UserErrorData(
+                    field="newEmail",
+                    code="EMAIL_TAKEN",
+                    message="Another account uses this address.",
+                )
+            ]
+        secret = codes.new_link_secret()
+        link = await codes.issue(
+            session,
+            secret_key=ctx.settings.secret_key,
+            user_id=user.id,  # type: ignore[arg-type]
+            purpose=CodePurpose.EMAIL_CHANGE,
+            secret=secret,
+            now=ctx.now,
+            expires_at=ctx.now + EMAIL_CHANGE_LIFETIME,
+            payload={"email": new_email.strip().lower()},
+        )
+        url = portal_link(ctx, "potwierdz-email", codes.link_token(link, secret))
+        outbox.email_user(
+            session,
+            user,
+            to=new_email.strip(),
+            template="email_change",
+            subject="Potwierdź nowy adres e-mail",
+            body=f"Aby potwierdzić nowy adres, otwórz link:\n{url}",
+        )
+    return []
+
+
+async def email_change_confirm(ctx: Context, *, token: str) -> list[UserErrorData]:
+    try:
+        async with ctx.db.write() as session:
+            link = await codes.redeem_link(
+                session,
+                secret_key=ctx.settings.secret_key,
+                purpose=CodePurpose.EMAIL_CHANGE,
+                token=token,
+                now=ctx.now,
+            )
+            user = await session.get(User, link.user_id) if link else None
+            if user is None or link is None:
+                raise Abort(INVALID_LINK)
+            new_email = link.payload["email"]
+            if await user_by_email(session, new_email):
+                raise Abort(
+                    UserErrorData(
+                        field="token",
+                        code="EMAIL_TAKEN",
+                        message="Another account uses this address now.",
+                    )
+                )
+            old_email, user.email = user.email, new_email
+            outbox.email_user(
+                session,
+                user,
+                to=old_email,
+                template="email_changed",
+                subject="Adres e-mail został zmieniony",
+                body=f"Adres logowania zmieniono na {new_email}.",
+            )
+    except Abort as abort:
+        return abort.errors
+    return []
+
+
+async def einvoice_email_update(
+    ctx: Context, *, client_global_id: str, email: str
+) -> tuple[Client | None, list[UserErrorData]]:
+    client_id = require_scope(
+        ctx.viewer,
+        pk_of(client_global_id, "Client", field="clientId"),
+        Scope.PROFILE_WRITE,
+        field="clientId",
+    )
+    if error := _email_error(email, "email"):
+        return None, [error]
+    async with ctx.db.write() as session:
+        client = await session.get(Client, client_id)
+        assert client is not None  # require_scope passed, and clients are never deleted here
+        old, client.einvoice_email = client.einvoice_email, email.strip()
+        client.updated_at = ctx.now
+        outbox.enqueue(
+            session,
+            channel=outbox.Channel.EMAIL,
+            recipient=old,
+            template="einvoice_email_changed",
+            client_id=client.id,
+            subject="Zmiana adresu e-faktury",
+            body=f"Faktury będą wysyłane na adres {client.einvoice_email}.",
+        )
+    return client, []

@@ -1,0 +1,86 @@
+"""What staff do to accounts (AUTH item 10): look people up, unlock them, start a reset.
+
+Staff never set a password: a reset sends the owner a link. Every action is audited.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select
+
+from auth import throttle
+from auth.access import require_staff
+from auth.errors import ForbiddenError, NotFoundError
+from loaders.paging import Ordering, Page
+from models.identity import AuditEvent, StaffRole, User
+from resolvers.account import send_reset_link
+from resolvers.context import Context
+from resolvers.identity import login_account_key
+from resolvers.ids import pk_of
+from resolvers.paging import root_list
+
+USER_ORDERING = Ordering(("email",), descending=False)
+ACTING_ROLES = frozenset({StaffRole.ADMIN, StaffRole.OPERATOR})
+
+
+def require_acting_staff(ctx: Context) -> None:
+    require_staff(ctx.viewer)
+    if ctx.viewer.staff_role not in ACTING_ROLES:
+        raise ForbiddenError("Auditors can look, not act.")
+
+
+def _user_search(search: str | None) -> Select[Any]:
+    query = select(User)
+    if search and search.strip():
+        term = f"%{search.strip().lower()}%"
+        query = query.where(
+            or_(func.lower(User.email).like(term), func.lower(User.last_name).like(term))
+        )
+    return query
+
+
+async def search_users(
+    ctx: Context, *, search: str | None, first: int | None, after: str | None
+) -> Page[User]:
+    require_staff(ctx.viewer)
+    return await root_list(
+        ctx, _user_search(search), model=User, ordering=USER_ORDERING, first=first, after=after
+    )
+
+
+async def _target(ctx: Context, session: Any, global_id: str) -> User:
+    user = await session.get(User, pk_of(global_id, "User", field="userId"))
+    if user is None:
+        raise NotFoundError(field="userId")
+    return user  # type: ignore[no-any-return]
+
+
+def _audit(session: Any, ctx: Context, action: str, user: User) -> None:
+    session.add(
+        AuditEvent(
+            actor_id=ctx.viewer.user_id, action=action, target_user_id=user.id, created_at=ctx.now
+        )
+    )
+
+
+async def unlock_user(ctx: Context, *, global_id: str) -> User:
+    """Clears the failed logins, so the owner is no longer asked for a captcha."""
+    require_acting_staff(ctx)
+    async with ctx.db.write() as session:
+        user = await _target(ctx, session, global_id)
+        await throttle.forget(
+            session, key=login_account_key(ctx, user_id=user.id, login=user.email)
+        )
+        user.locked_until = None
+        _audit(session, ctx, "user.unlock", user)
+    return user
+
+
+async def start_reset(ctx: Context, *, global_id: str) -> User:
+    require_acting_staff(ctx)
+    async with ctx.db.write() as session:
+        user = await _target(ctx, session, global_id)
+        await send_reset_link(session, ctx, user)
+        _audit(session, ctx, "user.password_reset_started", user)
+    return user
