@@ -39,6 +39,7 @@ class User(Timestamped, table=True):
     locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     totp_secret: str | None = Field(default=None, max_length=255)  # encrypted, see auth/totp.py
     totp_enabled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    totp_last_step: int | None = Field(default=None, sa_type=sa.BigInteger)  # replay guard
 
 
 class Membership(Timestamped, table=True):

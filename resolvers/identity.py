@@ -17,6 +17,7 @@ from auth.sessions import check_credentials, create_session, end_session, find_u
 from auth.throttle import Limit
 from resolvers.context import Context
 from resolvers.errors import UserErrorData, required
+from resolvers.second_factor import INVALID_OTP, second_factor_ok
 
 INVALID_CREDENTIALS = UserErrorData(
     field=None, code="INVALID_CREDENTIALS", message="The login or the password is wrong."
@@ -25,6 +26,11 @@ CAPTCHA_REQUIRED = UserErrorData(
     field="captchaAnswer",
     code="CAPTCHA_REQUIRED",
     message="Too many failed attempts for this login: solve the captcha to go on.",
+)
+SECOND_FACTOR_REQUIRED = UserErrorData(
+    field="otp",
+    code="SECOND_FACTOR_REQUIRED",
+    message="Enter the code from your authenticator app (or a recovery code).",
 )
 TOO_MANY_ATTEMPTS = UserErrorData(
     field=None,
@@ -63,6 +69,7 @@ async def login(
     password: str,
     captcha_id: str | None = None,
     captcha_answer: str | None = None,
+    otp: str | None = None,
 ) -> tuple[str | None, list[UserErrorData]]:
     """The session secret, or errors; a wrong login and a wrong password look the same."""
     errors = [e for e in (required(login, "login"), required(password, "password")) if e]
@@ -84,10 +91,16 @@ async def login(
         ):
             return None, [CAPTCHA_REQUIRED]
         user = await check_credentials(session, login=login, password=password)
-        if user is None:
+        failure = INVALID_CREDENTIALS if user is None else None
+        if user is not None and user.totp_enabled_at:
+            if not otp:
+                return None, [SECOND_FACTOR_REQUIRED]
+            if not await second_factor_ok(session, ctx, user, otp):
+                failure = INVALID_OTP
+        if failure is not None or user is None:
             throttle.record(session, key=account_key, now=ctx.now)
             throttle.record(session, key=ip_key, now=ctx.now)
-            return None, [INVALID_CREDENTIALS]
+            return None, [failure or INVALID_CREDENTIALS]
         await throttle.forget(session, key=account_key)
         ttl = timedelta(hours=settings.session_ttl_hours)
         return create_session(session, user=user, now=ctx.now, ttl=ttl), []

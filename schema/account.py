@@ -10,7 +10,7 @@ import base64
 
 import strawberry
 
-from resolvers import account
+from resolvers import account, second_factor
 from resolvers.errors import UserErrorData
 from schema.base import Info
 from schema.identity import UserError, user_errors
@@ -150,3 +150,58 @@ class AccountMutation:
             info.context, current=input.current_password, new=input.new_password
         )
         return payload(errors)
+
+
+@strawberry.input
+class TotpSetupStartInput:
+    password: str
+
+
+@strawberry.type
+class TotpSetupStartPayload:
+    otpauth_uri: str | None = strawberry.field(
+        description="For the authenticator app (QR code); it carries the secret: shown once."
+    )
+    errors: list[UserError]
+
+
+@strawberry.input
+class TotpSetupConfirmInput:
+    code: str
+
+
+@strawberry.type
+class TotpSetupConfirmPayload:
+    recovery_codes: list[str] = strawberry.field(
+        description="Single-use codes for a lost phone: shown now and never again."
+    )
+    errors: list[UserError]
+
+
+@strawberry.input
+class TotpDisableInput:
+    password: str
+    otp: str
+
+
+@strawberry.type
+class SecondFactorMutation:
+    @strawberry.mutation(description="Start turning on the second factor (TOTP).")
+    async def totp_setup_start(
+        self, info: Info, input: TotpSetupStartInput
+    ) -> TotpSetupStartPayload:
+        uri, errors = await second_factor.setup_start(info.context, password=input.password)
+        return TotpSetupStartPayload(otpauth_uri=uri, errors=user_errors(errors))
+
+    @strawberry.mutation(description="Confirm the app with its first code; returns recovery codes.")
+    async def totp_setup_confirm(
+        self, info: Info, input: TotpSetupConfirmInput
+    ) -> TotpSetupConfirmPayload:
+        codes, errors = await second_factor.setup_confirm(info.context, code=input.code)
+        return TotpSetupConfirmPayload(recovery_codes=codes, errors=user_errors(errors))
+
+    @strawberry.mutation(description="Turn the second factor off (password and a code).")
+    async def totp_disable(self, info: Info, input: TotpDisableInput) -> AccountPayload:
+        return payload(
+            await second_factor.disable(info.context, password=input.password, otp=input.otp)
+        )

@@ -52,6 +52,11 @@ class Viewer:
         row: UserRow = await info.context.loaders[UserByIdLoader].load(self.user_id)
         return row  # type: ignore[return-value]
 
+    @strawberry.field(description="Logging in needs a code from an authenticator app.")
+    async def second_factor_enabled(self, info: Info) -> bool:
+        row: UserRow = await info.context.loaders[UserByIdLoader].load(self.user_id)
+        return row.totp_enabled_at is not None
+
     @strawberry.field
     def is_staff(self) -> bool:
         return self.staff_role is not None
@@ -88,6 +93,9 @@ class LoginInput:
         default=None, description="Asked for after failed attempts: see `captchaCreate`."
     )
     captcha_answer: str | None = None
+    otp: str | None = strawberry.field(
+        default=None, description="With the second factor on: the app's code or a recovery code."
+    )
 
 
 @strawberry.type
@@ -117,6 +125,7 @@ class IdentityMutation:
             password=input.password,
             captcha_id=input.captcha_id,
             captcha_answer=input.captcha_answer,
+            otp=input.otp,
         )
         return LoginPayload(token=token, errors=user_errors(errors))
 

@@ -9,7 +9,7 @@ from resolvers.client import get_client
 from resolvers.node import resolve_node
 from resolvers.request import REQUEST_TYPES
 from resolvers.tyre import list_centres
-from schema.account import AccountMutation
+from schema.account import AccountMutation, SecondFactorMutation
 from schema.admin import Admin, AdminMutation
 from schema.base import Connection, Info, Node, connection
 from schema.client import Client
@@ -68,6 +68,11 @@ class Query:
 
 @strawberry.type
 class Mutation(
-    IdentityMutation, AccountMutation, SubaccountMutation, ProfileMutation, AdminMutation
+    IdentityMutation,
+    AccountMutation,
+    SecondFactorMutation,
+    SubaccountMutation,
+    ProfileMutation,
+    AdminMutation,
 ):
     pass

@@ -182,7 +182,7 @@ async def hub(databases: DatabaseFactory) -> AsyncIterator[Hub]:
 async def flows(databases: DatabaseFactory) -> AsyncIterator[Hub]:
     """A demo database of its own: these tests change accounts."""
     hub, db = await open_hub(await databases.create())
-    await load_demo(db.engine, DemoSpec(clients=14, seed=3))
+    await load_demo(db.engine, DemoSpec(clients=16, seed=3))
     yield hub
     await hub.close()
     await db.dispose()
