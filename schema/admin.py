@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 import strawberry
 
 from loaders.identity import RecentEventsByKeyLoader
 from models.identity import StaffRole
 from models.identity import User as UserRow
-from resolvers import staff
+from models.invoice import InvoiceKind
+from resolvers import invoice_issue, staff
 from resolvers.client import search_clients
 from resolvers.identity import login_account_key
 from schema.base import Connection, Info, Node, backed_by, connection, node_id
-from schema.identity import UserError
-from schema.refs import ClientRef
+from schema.identity import UserError, user_errors
+from schema.refs import ClientRef, InvoiceRef
 
 
 @strawberry.type(description="A user account as staff see it.")
@@ -94,3 +96,42 @@ class Admin:
     ) -> Connection[ClientRef]:
         page = await search_clients(info.context, search=search, first=first, after=after)
         return connection(page)
+
+
+@strawberry.input
+class InvoiceIssueInput:
+    client_id: strawberry.ID
+    contract_id: strawberry.ID | None = None
+    kind: InvoiceKind
+    issue_date: date
+    due_date: date
+    net: Decimal
+    vat_rate: int = 23
+    description: str = ""
+
+
+@strawberry.type
+class InvoiceIssuePayload:
+    invoice: InvoiceRef | None
+    errors: list[UserError]
+
+
+@strawberry.type
+class InvoiceAdminMutation:
+    @strawberry.mutation(
+        description="Staff: issue an invoice; the client is notified by e-mail "
+        "(and welcomed to the portal with its first invoice)."
+    )
+    async def invoice_issue(self, info: Info, input: InvoiceIssueInput) -> InvoiceIssuePayload:
+        invoice, errors = await invoice_issue.issue_invoice(
+            info.context,
+            client_global_id=input.client_id,
+            contract_global_id=input.contract_id,
+            kind=input.kind,
+            issue_date=input.issue_date,
+            due_date=input.due_date,
+            net=input.net,
+            vat_rate=input.vat_rate,
+            description=input.description,
+        )
+        return InvoiceIssuePayload(invoice=invoice, errors=user_errors(errors))

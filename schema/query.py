@@ -10,7 +10,7 @@ from resolvers.node import resolve_node
 from resolvers.request import REQUEST_TYPES
 from resolvers.tyre import list_centres
 from schema.account import AccountMutation, SecondFactorMutation
-from schema.admin import Admin, AdminMutation
+from schema.admin import Admin, AdminMutation, InvoiceAdminMutation
 from schema.base import Connection, Info, Node, connection
 from schema.client import Client
 from schema.identity import IdentityMutation, Viewer, resolve_viewer
@@ -74,5 +74,6 @@ class Mutation(
     SubaccountMutation,
     ProfileMutation,
     AdminMutation,
+    InvoiceAdminMutation,
 ):
     pass

@@ -1,0 +1,149 @@
+"""Issuing an invoice: the invoice, its e-mail notice (INV-8) and, for a client's very first
+invoice, the welcome e-mail with login instructions (AUTH-8), all in one transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from auth.errors import NotFoundError
+from models.client import Client
+from models.contract import Contract
+from models.finance import VAT_RATES, round_money
+from models.invoice import Invoice, InvoiceKind
+from resolvers import outbox
+from resolvers.context import Context
+from resolvers.errors import Abort, UserErrorData
+from resolvers.ids import pk_of
+from resolvers.staff import require_acting_staff
+
+SPLIT_PAYMENT_FROM = Decimal("15000.00")
+
+
+def _check(net: Decimal, vat_rate: int, issue_date: date, due_date: date) -> list[UserErrorData]:
+    errors = []
+    if net <= 0:
+        errors.append(UserErrorData(field="net", code="NOT_POSITIVE", message="Net must be > 0."))
+    if vat_rate not in VAT_RATES:
+        errors.append(
+            UserErrorData(
+                field="vatRate",
+                code="INVALID_VAT_RATE",
+                message=f"VAT rate must be one of {VAT_RATES}.",
+            )
+        )
+    if due_date < issue_date:
+        errors.append(
+            UserErrorData(
+                field="dueDate",
+                code="BEFORE_ISSUE_DATE",
+                message="The due date cannot precede the issue date.",
+            )
+        )
+    return errors
+
+
+async def _next_number(session: AsyncSession, issue_date: date) -> str:
+    """The month's next number; two concurrent issues collide on the unique index, and the
+    loser writes nothing (the caller may try again)."""
+    prefix = f"FV/{issue_date:%Y/%m}/"
+    last = await session.execute(
+        select(func.max(Invoice.number)).where(Invoice.number.like(prefix + "%"))  # type: ignore[attr-defined]
+    )
+    highest = last.scalar_one()
+    return f"{prefix}{int(highest.rsplit('/', 1)[1]) + 1 if highest else 1:06d}"
+
+
+def _notify(
+    session: AsyncSession, ctx: Context, client: Client, invoice: Invoice, first: bool
+) -> None:
+    if first:
+        outbox.enqueue(
+            session,
+            channel=outbox.Channel.EMAIL,
+            recipient=client.einvoice_email,
+            template="welcome",
+            client_id=client.id,
+            subject="Witamy w portalu klienta LeaseHub",
+            body=f"Dzień dobry,\n\nwystawiliśmy pierwszą fakturę dla {client.name}. Od dziś "
+            "faktury, harmonogramy i rozliczenia są w portalu klienta.\n\nJak się "
+            f"zalogować: otwórz {ctx.settings.portal_url.rstrip('/')}/pierwsze-logowanie, "
+            f"wpisz numer klienta {client.number}, ustal hasło i potwierdź je kodem PIN, "
+            f"który wyślemy w osobnej wiadomości.{outbox.SIGNATURE}",
+        )
+    outbox.enqueue(
+        session,
+        channel=outbox.Channel.EMAIL,
+        recipient=client.einvoice_email,
+        template="invoice_issued",
+        client_id=client.id,
+        subject=f"Nowa faktura {invoice.number}",
+        body=f"Dzień dobry,\n\nwystawiliśmy fakturę {invoice.number} na kwotę "
+        f"{invoice.gross} {invoice.currency} z terminem płatności {invoice.due_date}. "
+        f"Jest do pobrania w portalu klienta.{outbox.SIGNATURE}",
+    )
+
+
+async def issue_invoice(
+    ctx: Context,
+    *,
+    client_global_id: str,
+    contract_global_id: str | None,
+    kind: InvoiceKind,
+    issue_date: date,
+    due_date: date,
+    net: Decimal,
+    vat_rate: int,
+    description: str,
+) -> tuple[Invoice | None, list[UserErrorData]]:
+    require_acting_staff(ctx)
+    if errors := _check(net, vat_rate, issue_date, due_date):
+        return None, errors
+    try:
+        async with ctx.db.write() as session:
+            client = await session.get(Client, pk_of(client_global_id, "Client", field="clientId"))
+            if client is None:
+                raise NotFoundError(field="clientId")
+            contract_id = None
+            if contract_global_id is not None:
+                contract = await session.get(
+                    Contract, pk_of(contract_global_id, "Contract", field="contractId")
+                )
+                if contract is None or contract.client_id != client.id:
+                    raise Abort(
+                        UserErrorData(
+                            field="contractId",
+                            code="NOT_FOUND",
+                            message="No such contract of this client.",
+                        )
+                    )
+                contract_id = contract.id
+            earlier = await session.execute(
+                select(func.count()).where(Invoice.client_id == client.id)
+            )
+            vat = round_money(net * vat_rate / 100)
+            invoice = Invoice(
+                client_id=client.id,
+                contract_id=contract_id,  # type: ignore[arg-type]
+                number=await _next_number(session, issue_date),
+                kind=kind,
+                issue_date=issue_date,
+                sale_date=issue_date,
+                due_date=due_date,
+                vat_rate=vat_rate,
+                net=round_money(net),
+                vat=vat,
+                gross=round_money(net) + vat,
+                split_payment=round_money(net) + vat >= SPLIT_PAYMENT_FROM,
+                description=description[:300],
+            )
+            session.add(invoice)
+            await session.flush()
+            _notify(session, ctx, client, invoice, first=earlier.scalar_one() == 0)
+    except Abort as abort:
+        return None, abort.errors
+    return invoice, []
