@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
 
+import pytest
 from sqlalchemy import select
 
 from auth.passwords import hash_password
@@ -67,7 +69,11 @@ async def sms_code(hub: Hub, user: User) -> str:
     return secret_in(await last_message(hub, user.phone or "", Channel.SMS))
 
 
-async def test_activation_goes_sms_code_then_link_then_password(flows: Hub) -> None:
+async def test_activation_goes_sms_code_then_link_then_password(
+    flows: Hub, caplog: pytest.LogCaptureFixture
+) -> None:
+    for name in ("leasehub", "strawberry", "uvicorn"):
+        caplog.set_level(logging.DEBUG, logger=name)
     user = await inactive_user(flows, 0)
     start = await flows.gql(START, {"e": user.email.upper()}, ip=fresh_ip())
     code = secret_in(await last_message(flows, user.phone or "", Channel.SMS))
@@ -85,6 +91,8 @@ async def test_activation_goes_sms_code_then_link_then_password(flows: Hub) -> N
             "replaced.",
         }
     ]
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert code not in logged and token not in logged
 
 
 async def test_activation_steps_out_of_order_change_nothing(flows: Hub) -> None:

@@ -167,6 +167,8 @@ async def test_read_only_api_token_reads_its_scopes_and_cannot_mutate(flows: Hub
     assert body["data"]["client"]["invoices"]["nodes"] and error_codes(body) == ["FORBIDDEN"]
     mutation = await flows.gql("mutation { logout { errors { code } } }", token=secret)
     assert mutation["data"] is None and error_codes(mutation) == ["FORBIDDEN"]
+    still = await flows.gql(CLIENT_READS, {"id": company}, token=secret)
+    assert still["data"]["client"]["invoices"]["nodes"]  # the refused logout ended nothing
     async with flows.db.read() as session:
         stored = (
             (
