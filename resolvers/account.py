@@ -9,12 +9,11 @@ through the outbox.
 from __future__ import annotations
 
 from datetime import timedelta
-from urllib.parse import quote
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from auth import codes, throttle
+from auth import throttle
 from auth.access import require_authenticated
 from auth.clock import warsaw_midnight_after
 from auth.passwords import hash_password, verify_password
@@ -27,6 +26,7 @@ from resolvers import outbox
 from resolvers.context import Context
 from resolvers.errors import Abort, UserErrorData, required
 from resolvers.identity import captcha_solved
+from resolvers.one_time import check_code, email_link, new_code, redeem_link
 
 PIN_LIFETIME = timedelta(hours=1)
 RESET_LINK_LIFETIME = timedelta(hours=2)
@@ -118,10 +118,6 @@ async def request_throttled(session: AsyncSession, ctx: Context, flow: str, subj
     return by_subject or by_ip
 
 
-def portal_link(ctx: Context, page: str, token: str) -> str:
-    return f"{ctx.settings.portal_url.rstrip('/')}/{page}?token={quote(token)}"
-
-
 async def notify_password_changed(session: AsyncSession, user: User) -> None:
     outbox.email_user(
         session,
@@ -146,16 +142,12 @@ async def activation_start(ctx: Context, *, email: str) -> list[UserErrorData]:
         user = await user_by_email(session, email)
         if user is None or not user.is_active or user.password_hash or not user.phone:
             return []  # the same answer as a sent code: addresses cannot be probed here
-        code = codes.new_numeric_code()
-        await codes.issue(
+        code = await new_code(
             session,
-            secret_key=ctx.settings.secret_key,
-            user_id=user.id,  # type: ignore[arg-type]
+            ctx,
+            user,
             purpose=CodePurpose.ACTIVATION_SMS,
-            secret=code,
-            now=ctx.now,
             expires_at=warsaw_midnight_after(ctx.now),
-            max_attempts=ctx.settings.code_max_attempts,
         )
         outbox.sms_user(
             session,
@@ -172,52 +164,48 @@ async def activation_confirm_code(ctx: Context, *, email: str, code: str) -> lis
         user = await user_by_email(session, email)
         if user is None or user.password_hash:
             return [code_error("CODE_EXPIRED")]
-        check = await codes.check_code(
-            session,
-            secret_key=ctx.settings.secret_key,
-            user_id=user.id,  # type: ignore[arg-type]
-            purpose=CodePurpose.ACTIVATION_SMS,
-            secret=code,
-            now=ctx.now,
-        )
+        check = await check_code(session, ctx, user, purpose=CodePurpose.ACTIVATION_SMS, code=code)
         if check.code is None:
             return [code_error(check.reason or "INVALID_CODE")]
-        secret = codes.new_link_secret()
-        link = await codes.issue(
+        await send_activation_link(
             session,
-            secret_key=ctx.settings.secret_key,
-            user_id=user.id,  # type: ignore[arg-type]
-            purpose=CodePurpose.ACTIVATION_LINK,
-            secret=secret,
-            now=ctx.now,
-            expires_at=warsaw_midnight_after(ctx.now, days=1),
-        )
-        url = portal_link(ctx, "aktywacja", codes.link_token(link, secret))
-        outbox.email_user(
-            session,
+            ctx,
             user,
             template="activation_link",
             subject="Aktywacja konta LeaseHub",
-            body=f"Aby nadać hasło, otwórz link:\n{url}\n\n"
-            "Link jest ważny do północy jutrzejszego dnia.",
+            text="Aby nadać hasło, otwórz link:",
         )
     return []
+
+
+async def send_activation_link(
+    session: AsyncSession, ctx: Context, user: User, *, template: str, subject: str, text: str
+) -> None:
+    """Valid until midnight of the next day (Warsaw), like the portals' activation links."""
+    await email_link(
+        session,
+        ctx,
+        user,
+        purpose=CodePurpose.ACTIVATION_LINK,
+        page="aktywacja",
+        expires_at=warsaw_midnight_after(ctx.now, days=1),
+        template=template,
+        subject=subject,
+        text=text,
+        validity="Link jest ważny do północy jutrzejszego dnia.",
+    )
 
 
 async def activation_complete(ctx: Context, *, token: str, password: str) -> list[UserErrorData]:
     """Step 3: the link from the e-mail and the user's own password."""
     try:
         async with ctx.db.write() as session:
-            link = await codes.redeem_link(
-                session,
-                secret_key=ctx.settings.secret_key,
-                purpose=CodePurpose.ACTIVATION_LINK,
-                token=token,
-                now=ctx.now,
+            redeemed = await redeem_link(
+                session, ctx, purpose=CodePurpose.ACTIVATION_LINK, token=token
             )
-            user = await session.get(User, link.user_id) if link else None
-            if user is None:
+            if redeemed is None:
                 raise Abort(INVALID_LINK)
+            user = redeemed[1]
             if errors := password_errors(ctx, password, await personal_data(session, user)):
                 raise Abort(*errors)
             set_password(user, password, ctx)
@@ -269,16 +257,12 @@ async def first_login_start(
         if found is None or found[0].password_hash or not found[0].is_active:
             return []  # the same answer: client numbers cannot be probed here
         user, client = found
-        pin = codes.new_numeric_code()
-        await codes.issue(
+        pin = await new_code(
             session,
-            secret_key=ctx.settings.secret_key,
-            user_id=user.id,  # type: ignore[arg-type]
+            ctx,
+            user,
             purpose=CodePurpose.FIRST_LOGIN_PIN,
-            secret=pin,
-            now=ctx.now,
             expires_at=ctx.now + PIN_LIFETIME,
-            max_attempts=ctx.settings.code_max_attempts,
             payload={"password_hash": hash_password(password)},
         )
         outbox.email_user(
@@ -299,14 +283,7 @@ async def first_login_confirm(ctx: Context, *, client_number: str, pin: str) -> 
         if found is None or found[0].password_hash:
             return [code_error("CODE_EXPIRED", "pin")]
         user = found[0]
-        check = await codes.check_code(
-            session,
-            secret_key=ctx.settings.secret_key,
-            user_id=user.id,  # type: ignore[arg-type]
-            purpose=CodePurpose.FIRST_LOGIN_PIN,
-            secret=pin,
-            now=ctx.now,
-        )
+        check = await check_code(session, ctx, user, purpose=CodePurpose.FIRST_LOGIN_PIN, code=pin)
         if check.code is None:
             return [code_error(check.reason or "INVALID_CODE", "pin")]
         user.password_hash = check.code.payload["password_hash"]
@@ -365,24 +342,18 @@ async def password_reset_request(
 
 
 async def send_reset_link(session: AsyncSession, ctx: Context, user: User) -> None:
-    secret = codes.new_link_secret()
-    link = await codes.issue(
+    await email_link(
         session,
-        secret_key=ctx.settings.secret_key,
-        user_id=user.id,  # type: ignore[arg-type]
-        purpose=CodePurpose.PASSWORD_RESET,
-        secret=secret,
-        now=ctx.now,
-        expires_at=ctx.now + RESET_LINK_LIFETIME,
-    )
-    url = portal_link(ctx, "nowe-haslo", codes.link_token(link, secret))
-    outbox.email_user(
-        session,
+        ctx,
         user,
+        purpose=CodePurpose.PASSWORD_RESET,
+        page="nowe-haslo",
+        expires_at=ctx.now + RESET_LINK_LIFETIME,
         template="password_reset",
         subject="Ustaw nowe hasło",
-        body=f"Aby ustawić nowe hasło, otwórz link:\n{url}\n\nLink jest ważny przez 2 godziny. "
-        "Jeśli to nie Ty prosiłeś o zmianę, zignoruj tę wiadomość.",
+        text="Aby ustawić nowe hasło, otwórz link:",
+        validity="Link jest ważny przez 2 godziny. Jeśli to nie Ty prosiłeś o "
+        "zmianę, zignoruj tę wiadomość.",
     )
 
 
@@ -391,16 +362,12 @@ async def password_reset_complete(
 ) -> list[UserErrorData]:
     try:
         async with ctx.db.write() as session:
-            link = await codes.redeem_link(
-                session,
-                secret_key=ctx.settings.secret_key,
-                purpose=CodePurpose.PASSWORD_RESET,
-                token=token,
-                now=ctx.now,
+            redeemed = await redeem_link(
+                session, ctx, purpose=CodePurpose.PASSWORD_RESET, token=token
             )
-            user = await session.get(User, link.user_id) if link else None
-            if user is None or not user.is_active:
+            if redeemed is None:
                 raise Abort(INVALID_LINK)
+            user = redeemed[1]
             if errors := password_errors(ctx, password, await personal_data(session, user)):
                 raise Abort(*errors)
             set_password(user, password, ctx)

@@ -8,17 +8,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from auth import codes
 from auth.access import require_authenticated, require_scope
 from auth.passwords import verify_password
 from auth.scopes import Scope
 from models.client import Client
 from models.identity import CodePurpose, User
 from resolvers import outbox
-from resolvers.account import INVALID_LINK, portal_link, user_by_email
+from resolvers.account import INVALID_LINK, user_by_email
 from resolvers.context import Context
 from resolvers.errors import Abort, UserErrorData, required
 from resolvers.ids import pk_of
+from resolvers.one_time import email_link, redeem_link
 
 EMAIL_CHANGE_LIFETIME = timedelta(hours=24)
 
@@ -87,25 +87,19 @@ async def email_change_start(ctx: Context, *, new_email: str, password: str) -> 
                     message="Another account uses this address.",
                 )
             ]
-        secret = codes.new_link_secret()
-        link = await codes.issue(
+        await email_link(
             session,
-            secret_key=ctx.settings.secret_key,
-            user_id=user.id,  # type: ignore[arg-type]
-            purpose=CodePurpose.EMAIL_CHANGE,
-            secret=secret,
-            now=ctx.now,
-            expires_at=ctx.now + EMAIL_CHANGE_LIFETIME,
-            payload={"email": new_email.strip().lower()},
-        )
-        url = portal_link(ctx, "potwierdz-email", codes.link_token(link, secret))
-        outbox.email_user(
-            session,
+            ctx,
             user,
             to=new_email.strip(),
+            purpose=CodePurpose.EMAIL_CHANGE,
+            page="potwierdz-email",
+            expires_at=ctx.now + EMAIL_CHANGE_LIFETIME,
             template="email_change",
             subject="Potwierdź nowy adres e-mail",
-            body=f"Aby potwierdzić nowy adres, otwórz link:\n{url}",
+            text="Aby potwierdzić nowy adres, otwórz link:",
+            validity="Link jest ważny przez 24 godziny.",
+            payload={"email": new_email.strip().lower()},
         )
     return []
 
@@ -113,16 +107,12 @@ async def email_change_start(ctx: Context, *, new_email: str, password: str) -> 
 async def email_change_confirm(ctx: Context, *, token: str) -> list[UserErrorData]:
     try:
         async with ctx.db.write() as session:
-            link = await codes.redeem_link(
-                session,
-                secret_key=ctx.settings.secret_key,
-                purpose=CodePurpose.EMAIL_CHANGE,
-                token=token,
-                now=ctx.now,
+            redeemed = await redeem_link(
+                session, ctx, purpose=CodePurpose.EMAIL_CHANGE, token=token
             )
-            user = await session.get(User, link.user_id) if link else None
-            if user is None or link is None:
+            if redeemed is None:
                 raise Abort(INVALID_LINK)
+            link, user = redeemed
             new_email = link.payload["email"]
             if await user_by_email(session, new_email):
                 raise Abort(

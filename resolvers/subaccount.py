@@ -9,14 +9,11 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from auth import codes
 from auth.access import require_scope
-from auth.clock import warsaw_midnight_after
 from auth.errors import NotFoundError
 from auth.scopes import Scope
-from models.identity import AuthToken, CodePurpose, Membership, User
-from resolvers import outbox
-from resolvers.account import portal_link, user_by_email
+from models.identity import AuthToken, Membership, User
+from resolvers.account import send_activation_link, user_by_email
 from resolvers.context import Context
 from resolvers.errors import Abort, UserErrorData, required
 from resolvers.ids import pk_of
@@ -118,24 +115,13 @@ async def _member_of(session: AsyncSession, user_id: int, client_id: int) -> boo
 
 async def _invite(ctx: Context, session: AsyncSession, user: User) -> None:
     """A new person sets a password through the activation link, like any new account."""
-    secret = codes.new_link_secret()
-    link = await codes.issue(
+    await send_activation_link(
         session,
-        secret_key=ctx.settings.secret_key,
-        user_id=user.id,  # type: ignore[arg-type]
-        purpose=CodePurpose.ACTIVATION_LINK,
-        secret=secret,
-        now=ctx.now,
-        expires_at=warsaw_midnight_after(ctx.now, days=1),
-    )
-    url = portal_link(ctx, "aktywacja", codes.link_token(link, secret))
-    outbox.email_user(
-        session,
+        ctx,
         user,
         template="subaccount_invitation",
         subject="Zaproszenie do portalu klienta",
-        body=f"Otrzymałeś dostęp do portalu klienta. Aby nadać hasło, otwórz link:\n{url}\n\n"
-        "Link jest ważny do północy jutrzejszego dnia.",
+        text="Otrzymałeś dostęp do portalu klienta. Aby nadać hasło, otwórz link:",
     )
 
 
