@@ -8,6 +8,7 @@ through the outbox.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -196,29 +197,45 @@ async def send_activation_link(
     )
 
 
-async def activation_complete(ctx: Context, *, token: str, password: str) -> list[UserErrorData]:
-    """Step 3: the link from the e-mail and the user's own password."""
+async def password_from_link(
+    ctx: Context,
+    *,
+    purpose: CodePurpose,
+    token: str,
+    password: str,
+    then: Callable[[AsyncSession, User], Awaitable[None]],
+) -> list[UserErrorData]:
+    """Set the password of the link's user; a refused password leaves the link unused."""
     try:
         async with ctx.db.write() as session:
-            redeemed = await redeem_link(
-                session, ctx, purpose=CodePurpose.ACTIVATION_LINK, token=token
-            )
+            redeemed = await redeem_link(session, ctx, purpose=purpose, token=token)
             if redeemed is None:
                 raise Abort(INVALID_LINK)
             user = redeemed[1]
             if errors := password_errors(ctx, password, await personal_data(session, user)):
                 raise Abort(*errors)
             set_password(user, password, ctx)
-            outbox.email_user(
-                session,
-                user,
-                template="activation_done",
-                subject="Konto aktywne",
-                body="Twoje konto w portalu klienta jest aktywne.",
-            )
+            await then(session, user)
     except Abort as abort:
         return abort.errors
     return []
+
+
+async def activation_complete(ctx: Context, *, token: str, password: str) -> list[UserErrorData]:
+    """Step 3: the link from the e-mail and the user's own password."""
+
+    async def welcome(session: AsyncSession, user: User) -> None:
+        outbox.email_user(
+            session,
+            user,
+            template="activation_done",
+            subject="Konto aktywne",
+            body="Twoje konto w portalu klienta jest aktywne.",
+        )
+
+    return await password_from_link(
+        ctx, purpose=CodePurpose.ACTIVATION_LINK, token=token, password=password, then=welcome
+    )
 
 
 # --- First login (AUTH-4) ------------------------------------------------------------------
@@ -360,22 +377,17 @@ async def send_reset_link(session: AsyncSession, ctx: Context, user: User) -> No
 async def password_reset_complete(
     ctx: Context, *, token: str, password: str
 ) -> list[UserErrorData]:
-    try:
-        async with ctx.db.write() as session:
-            redeemed = await redeem_link(
-                session, ctx, purpose=CodePurpose.PASSWORD_RESET, token=token
-            )
-            if redeemed is None:
-                raise Abort(INVALID_LINK)
-            user = redeemed[1]
-            if errors := password_errors(ctx, password, await personal_data(session, user)):
-                raise Abort(*errors)
-            set_password(user, password, ctx)
-            await end_sessions_of(session, user_id=user.id, now=ctx.now)  # type: ignore[arg-type]
-            await notify_password_changed(session, user)
-    except Abort as abort:
-        return abort.errors
-    return []
+    async def end_other_sessions(session: AsyncSession, user: User) -> None:
+        await end_sessions_of(session, user_id=user.id, now=ctx.now)  # type: ignore[arg-type]
+        await notify_password_changed(session, user)
+
+    return await password_from_link(
+        ctx,
+        purpose=CodePurpose.PASSWORD_RESET,
+        token=token,
+        password=password,
+        then=end_other_sessions,
+    )
 
 
 async def password_change(ctx: Context, *, current: str, new: str) -> list[UserErrorData]:
