@@ -25,40 +25,38 @@ _Correction = aliased(Invoice)
 _ZERO = Decimal("0.00")
 
 
-def paid_amount() -> ColumnElement[Decimal]:
-    return (
-        select(func.coalesce(func.sum(PaymentAllocation.amount), _ZERO))
-        .where(PaymentAllocation.invoice_id == Invoice.id)
-        .scalar_subquery()
-    )
-
-
-def corrected_amount() -> ColumnElement[Decimal]:
-    return (
-        select(func.coalesce(func.sum(_Correction.gross), _ZERO))
-        .where(_Correction.corrects_id == Invoice.id)
-        .scalar_subquery()
-    )
-
-
 def cents(amount: ColumnElement[Decimal]) -> ColumnElement[Decimal]:
     """Round a computed amount to grosze: SQLite adds money as binary floats (1e-12 is not due)."""
     return func.round(amount, 2)
 
 
+# Built once: SQL expressions are immutable, and rebuilding these subqueries for every batch
+# showed up as a sixth of a dashboard's CPU time.
+PAID_AMOUNT: ColumnElement[Decimal] = (
+    select(func.coalesce(func.sum(PaymentAllocation.amount), _ZERO))
+    .where(PaymentAllocation.invoice_id == Invoice.id)
+    .scalar_subquery()
+)
+CORRECTED_AMOUNT: ColumnElement[Decimal] = (
+    select(func.coalesce(func.sum(_Correction.gross), _ZERO))
+    .where(_Correction.corrects_id == Invoice.id)
+    .scalar_subquery()
+)
+INVOICE_DUE = cents(Invoice.gross + CORRECTED_AMOUNT - PAID_AMOUNT)
+_IS_CORRECTION = Invoice.kind == InvoiceKind.CORRECTION
+_OPEN = and_(~_IS_CORRECTION, INVOICE_DUE > 0)
+_PAID = or_(_IS_CORRECTION, INVOICE_DUE <= 0)
+
+
 def status_condition(status: InvoiceStatus, today: date) -> ColumnElement[bool]:
-    paid = paid_amount()
-    due = cents(Invoice.gross + corrected_amount() - paid)
-    is_correction = Invoice.kind == InvoiceKind.CORRECTION
-    open_ = and_(~is_correction, due > 0)
     if status is InvoiceStatus.PAID:
-        return or_(is_correction, due <= 0)
+        return _PAID
     if status is InvoiceStatus.OVERDUE:
-        return and_(open_, Invoice.due_date < today)
-    not_yet_due = and_(open_, Invoice.due_date >= today)
+        return and_(_OPEN, Invoice.due_date < today)
+    not_yet_due = and_(_OPEN, Invoice.due_date >= today)
     if status is InvoiceStatus.PARTIALLY_PAID:
-        return and_(not_yet_due, paid > 0)
-    return and_(not_yet_due, paid <= 0)
+        return and_(not_yet_due, PAID_AMOUNT > 0)
+    return and_(not_yet_due, PAID_AMOUNT <= 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +117,7 @@ class Settlement:
 
 class SettlementByInvoiceIdLoader(BaseLoader[int, Settlement]):
     async def load_batch(self, session: AsyncSession, keys: list[int]) -> list[Settlement]:
-        query = select(Invoice.id, paid_amount(), corrected_amount()).where(
+        query = select(Invoice.id, PAID_AMOUNT, CORRECTED_AMOUNT).where(
             Invoice.id.in_(keys)  # type: ignore[union-attr]
         )
         found = {
@@ -152,12 +150,12 @@ class PaymentByIdLoader(ByIdLoader[Payment]):
     model = Payment
 
 
-def allocated_amount() -> ColumnElement[Decimal]:
-    return (
-        select(func.coalesce(func.sum(PaymentAllocation.amount), _ZERO))
-        .where(PaymentAllocation.payment_id == Payment.id)
-        .scalar_subquery()
-    )
+ALLOCATED_AMOUNT: ColumnElement[Decimal] = (
+    select(func.coalesce(func.sum(PaymentAllocation.amount), _ZERO))
+    .where(PaymentAllocation.payment_id == Payment.id)
+    .scalar_subquery()
+)
+PAYMENT_LEFT = cents(Payment.amount - ALLOCATED_AMOUNT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +166,7 @@ class PaymentFilter:
 
     def apply(self, query: Select[Any]) -> Select[Any]:
         if self.unsettled_only:
-            query = query.where(cents(Payment.amount - allocated_amount()) > 0)
+            query = query.where(PAYMENT_LEFT > 0)
         if self.booked_from:
             query = query.where(Payment.booked_on >= self.booked_from)
         if self.booked_to:
@@ -226,7 +224,7 @@ class BalanceByClientIdLoader(BaseLoader[tuple[int, date], ClientBalance]):
     async def _dues(
         session: AsyncSession, ids: list[int], day: date
     ) -> dict[int, tuple[Decimal, Decimal]]:
-        due = cents(Invoice.gross + corrected_amount() - paid_amount())
+        due = INVOICE_DUE
         per_invoice = (
             select(Invoice.client_id, Invoice.due_date, due.label("due"))
             .where(Invoice.client_id.in_(ids), Invoice.kind != InvoiceKind.CORRECTION)  # type: ignore[attr-defined]
@@ -244,7 +242,7 @@ class BalanceByClientIdLoader(BaseLoader[tuple[int, date], ClientBalance]):
 
     @staticmethod
     async def _overpayments(session: AsyncSession, ids: list[int]) -> dict[int, Decimal]:
-        left = cents(Payment.amount - allocated_amount())
+        left = PAYMENT_LEFT
         query = (
             select(Payment.client_id, func.sum(left))
             .where(Payment.client_id.in_(ids), left > 0)  # type: ignore[attr-defined]

@@ -49,10 +49,14 @@ class PageQuery:
 @dataclass(slots=True)
 class Page(Generic[M]):
     rows: list[M]
-    cursors: list[str]
+    ordering: Ordering
     has_next_page: bool
     has_previous_page: bool
     total_count: Callable[[], Awaitable[int]]
+
+    def cursor(self, row: M) -> str:
+        """Computed only when a client asks for it: dashboard lists never do."""
+        return encode_cursor(row, self.ordering)
 
 
 def _encode_value(value: Any) -> Any:
@@ -119,7 +123,7 @@ def make_page(
     shown = rows[: page.first]
     return Page(
         rows=shown,
-        cursors=[encode_cursor(row, ordering) for row in shown],
+        ordering=ordering,
         has_next_page=len(rows) > page.first,
         has_previous_page=page.after is not None,
         total_count=total,

@@ -91,14 +91,25 @@ def scoped(scope: Scope) -> list[FieldExtension]:
 class PageInfo:
     has_next_page: bool
     has_previous_page: bool
-    start_cursor: str | None
-    end_cursor: str | None
+    page: strawberry.Private[Page[Any]]
+
+    @strawberry.field
+    def start_cursor(self) -> str | None:
+        return self.page.cursor(self.page.rows[0]) if self.page.rows else None
+
+    @strawberry.field
+    def end_cursor(self) -> str | None:
+        return self.page.cursor(self.page.rows[-1]) if self.page.rows else None
 
 
 @strawberry.type
 class Edge(Generic[T]):
-    cursor: str
     node: T
+    page: strawberry.Private[Page[Any]]
+
+    @strawberry.field
+    def cursor(self) -> str:
+        return self.page.cursor(self.node)
 
 
 @strawberry.type(description="A page of a list, with keyset cursors.")
@@ -115,13 +126,12 @@ class Connection(Generic[T]):
 
 def connection(page: Page[Any]) -> Connection[Any]:
     return Connection(
-        edges=[Edge(cursor=c, node=row) for c, row in zip(page.cursors, page.rows, strict=True)],
+        edges=[Edge(node=row, page=page) for row in page.rows],
         nodes=page.rows,
         page_info=PageInfo(
             has_next_page=page.has_next_page,
             has_previous_page=page.has_previous_page,
-            start_cursor=page.cursors[0] if page.cursors else None,
-            end_cursor=page.cursors[-1] if page.cursors else None,
+            page=page,
         ),
         page=page,
     )
