@@ -5,6 +5,7 @@ from __future__ import annotations
 from auth.errors import ForbiddenError, NotFoundError, UnauthenticatedError
 from auth.scopes import Scope
 from auth.viewer import Viewer
+from models.identity import TokenKind
 
 
 def require_authenticated(viewer: Viewer) -> None:
@@ -31,3 +32,10 @@ def require_scope(viewer: Viewer, client_id: int | None, scope: Scope, *, field:
     if not viewer.has_scope(client_id, scope):
         raise ForbiddenError(f"This needs the {scope.value} permission.")
     return client_id
+
+
+def require_session(viewer: Viewer) -> None:
+    """Account security (password, second factor, e-mail, tokens) is for people, not API tokens."""
+    require_authenticated(viewer)
+    if viewer.token_kind is not TokenKind.SESSION:
+        raise ForbiddenError("Sign in to change this; API tokens cannot.")

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth import throttle
-from auth.access import require_authenticated
+from auth.access import require_session
 from auth.clock import warsaw_midnight_after
 from auth.passwords import hash_password, verify_password
 from auth.policy import PersonalData, check_password
@@ -391,7 +391,7 @@ async def password_reset_complete(
 
 
 async def password_change(ctx: Context, *, current: str, new: str) -> list[UserErrorData]:
-    require_authenticated(ctx.viewer)
+    require_session(ctx.viewer)
     try:
         async with ctx.db.write() as session:
             user = await session.get(User, ctx.viewer.user_id)

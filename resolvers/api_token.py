@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from auth.access import require_authenticated, require_client
-from auth.errors import ForbiddenError, NotFoundError
+from auth.access import require_client, require_session
+from auth.errors import NotFoundError
 from auth.scopes import Scope
 from auth.tokens import API_TOKEN_PREFIX, hash_secret, new_secret
 from models.identity import AuthToken, TokenKind
@@ -13,13 +13,6 @@ from resolvers.context import Context
 from resolvers.errors import UserErrorData, required
 from resolvers.ids import pk_of
 from resolvers.subaccount import grantable
-
-
-def _require_session(ctx: Context) -> None:
-    """Tokens are made by people signed in, never by another token."""
-    require_authenticated(ctx.viewer)
-    if ctx.viewer.token_kind is not TokenKind.SESSION:
-        raise ForbiddenError("API tokens are managed from a signed-in session.")
 
 
 async def create_api_token(
@@ -30,7 +23,7 @@ async def create_api_token(
     scopes: list[Scope] | None,
     read_only: bool,
 ) -> tuple[AuthToken | None, str | None, list[UserErrorData]]:
-    _require_session(ctx)
+    require_session(ctx.viewer)
     client_id = require_client(
         ctx.viewer, pk_of(client_global_id, "Client", field="clientId"), field="clientId"
     )
@@ -61,7 +54,7 @@ async def own_token(ctx: Context, session: AsyncSession, global_id: str) -> Auth
 
 
 async def revoke_api_token(ctx: Context, *, global_id: str) -> AuthToken:
-    _require_session(ctx)
+    require_session(ctx.viewer)
     async with ctx.db.write() as session:
         token = await own_token(ctx, session, global_id)
         token.revoked_at = token.revoked_at or ctx.now

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from auth.access import require_authenticated, require_scope
+from auth.access import require_authenticated, require_scope, require_session
 from auth.passwords import verify_password
 from auth.scopes import Scope
 from models.client import Client
@@ -67,7 +67,7 @@ async def update_profile(
 
 async def email_change_start(ctx: Context, *, new_email: str, password: str) -> list[UserErrorData]:
     """A confirmation link goes to the new address; the old one keeps working until then."""
-    require_authenticated(ctx.viewer)
+    require_session(ctx.viewer)
     if error := _email_error(new_email, "newEmail"):
         return [error]
     async with ctx.db.write() as session:

@@ -8,7 +8,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth import totp
-from auth.access import require_authenticated
+from auth.access import require_session
 from auth.codes import keyed_hash
 from auth.passwords import verify_password
 from models.identity import RecoveryCode, User
@@ -27,7 +27,7 @@ INVALID_OTP = UserErrorData(
 
 
 async def _own_user(ctx: Context, session: AsyncSession) -> User:
-    require_authenticated(ctx.viewer)
+    require_session(ctx.viewer)
     user = await session.get(User, ctx.viewer.user_id)
     assert user is not None  # the viewer's own account
     return user

@@ -13,6 +13,7 @@ from auth.access import require_scope
 from auth.errors import NotFoundError
 from auth.scopes import Scope
 from models.identity import AuthToken, Membership, User
+from resolvers import outbox
 from resolvers.account import send_activation_link, user_by_email
 from resolvers.context import Context
 from resolvers.errors import Abort, UserErrorData, required
@@ -92,6 +93,16 @@ async def create_subaccount(
                         code="ALREADY_A_MEMBER",
                         message="This person already has access to the company.",
                     )
+                )
+            else:  # an existing account: tell its owner about the new company
+                outbox.email_user(
+                    session,
+                    user,
+                    template="subaccount_added",
+                    client_id=client_id,
+                    subject="Nowy dostęp w portalu klienta",
+                    body="Otrzymałeś dostęp do kolejnej firmy w portalu klienta. Przełącz "
+                    "kontekst klienta po zalogowaniu.",
                 )
             membership = Membership(
                 user_id=user.id,

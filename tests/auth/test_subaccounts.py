@@ -204,3 +204,17 @@ async def test_tokens_cannot_exceed_their_owner_nor_make_tokens(flows: Hub) -> N
     ]["apiTokenCreate"]["token"]
     again = await flows.gql(TOKEN_CREATE, {"c": company, "s": None, "ro": True}, token=writable)
     assert error_codes(again) == ["FORBIDDEN"]
+
+
+async def test_api_tokens_cannot_change_account_security(flows: Hub) -> None:
+    anna = await login(flows, DEMO_MAIN_EMAIL)
+    company = await first_company(flows)
+    writable = (await flows.gql(TOKEN_CREATE, {"c": company, "s": None, "ro": False}, token=anna))[
+        "data"
+    ]["apiTokenCreate"]["token"]
+    change = """mutation { passwordChange(input: {currentPassword: "LeaseHub!2026",
+                newPassword: "Inne#Haslo2026"}) { errors { code } } }"""
+    totp = 'mutation { totpSetupStart(input: {password: "LeaseHub!2026"}) { otpauthUri } }'
+    assert error_codes(await flows.gql(change, token=writable)) == ["FORBIDDEN"]
+    assert error_codes(await flows.gql(totp, token=writable)) == ["FORBIDDEN"]
+    assert await login(flows, DEMO_MAIN_EMAIL)  # the password is unchanged

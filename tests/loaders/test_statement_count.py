@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from collections import Counter
+
 from hub.demo import DEMO_MAIN_EMAIL, DEMO_PASSWORD, DemoSpec, load_demo
 from tests.conftest import LOGIN, DatabaseFactory, count_statements, open_hub
 
@@ -41,7 +44,14 @@ query($id: ID!) {
 """
 
 
-async def _statements_for(databases: DatabaseFactory, contracts: int) -> tuple[int, int]:
+def shapes(statements: list[str]) -> Counter[str]:
+    """Statements by shape: the parameter lists of `IN (...)` collapsed."""
+    return Counter(
+        re.sub(r"IN \((?:[?$][\w:]*,\s*)*[?$][\w:]*\)", "IN (...)", s) for s in statements
+    )
+
+
+async def _statements_for(databases: DatabaseFactory, contracts: int) -> tuple[Counter[str], int]:
     url = await databases.create()
     hub, db = await open_hub(url)
     try:
@@ -57,7 +67,7 @@ async def _statements_for(databases: DatabaseFactory, contracts: int) -> tuple[i
             body = await hub.gql(DEEP_DASHBOARD, {"id": client_id}, token=token)
         assert "errors" not in body, body["errors"]
         instalments = sum(len(c["schedule"]) for c in body["data"]["client"]["contracts"]["nodes"])
-        return len(statements), instalments
+        return shapes(statements), instalments
     finally:
         await hub.client.aclose()
         await db.dispose()
@@ -69,5 +79,10 @@ async def test_deep_dashboard_costs_the_same_statements_at_ten_times_the_data(
     small, small_rows = await _statements_for(databases, contracts=3)
     large, large_rows = await _statements_for(databases, contracts=30)
     assert large_rows >= 8 * small_rows  # the lists really are about ten times longer
-    assert small == large
-    assert small <= 30  # one statement per relation level, not per row
+    assert set(small) == set(large)  # the same statements, whatever the size
+    # A loader fed from several paths (an invoice's status is reached from the dashboard, the
+    # contract's invoices and the schedule) runs as one batch per event-loop wave in which its
+    # keys arrive: one to three, by timing, never by size. A statement per row would show here
+    # as 30 or more of one shape.
+    assert max(small.values()) <= 3 and max(large.values()) <= 3
+    assert sum(large.values()) <= sum(small.values()) + 2 <= 32
