@@ -2076,7 +2076,9 @@ class _InsertPlans:
         converters = []
         for position, key in enumerate(keys):
             column_type = table.c[key].type
-            convert = column_type.bind_processor(self._dialect)
+            # The dialect's own type: SQLite stores timestamps in SQLAlchemy's text format, and
+            # keyset cursors compare them as text, so the demo must write exactly that format.
+            convert = column_type.dialect_impl(self._dialect).bind_processor(self._dialect)
             if convert is None:
                 continue
             if isinstance(getattr(column_type, "impl_instance", column_type), self._REPEATED):

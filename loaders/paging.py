@@ -81,16 +81,25 @@ def decode_cursor(cursor: str, model: type[SQLModel], ordering: Ordering) -> tup
         if not isinstance(values, list) or len(values) != len(keys):
             raise InvalidCursorError(cursor)
         return tuple(
-            _decode_value(column(model, key).type.python_type, value)
+            _decode_value(_python_type(model, key), value)
             for key, value in zip(keys, values, strict=True)
         )
     except (ValueError, TypeError, binascii.Error, json.JSONDecodeError) as error:
         raise InvalidCursorError(cursor) from error
 
 
+def _python_type(model: type[SQLModel], key: str) -> type:
+    """The Python type of a column, looking through type decorators such as UTCDateTime."""
+    column_type = column(model, key).type
+    return getattr(column_type, "impl", column_type).python_type  # type: ignore[no-any-return]
+
+
 def _decode_value(python_type: type, value: Any) -> Any:
     if python_type is datetime:
-        return datetime.fromisoformat(value)
+        moment = datetime.fromisoformat(value)
+        if moment.tzinfo is None:  # every timestamp column is UTC-aware; ours never lack it
+            raise InvalidCursorError(value)
+        return moment
     if python_type is date:
         return date.fromisoformat(value)
     if python_type is Decimal:

@@ -54,3 +54,19 @@ async def test_tampered_cursor_is_refused_with_the_field(hub: Hub) -> None:
         body = await hub.gql(PAGE, {"id": client_id, "after": cursor}, as_="anna")
         assert error_codes(body) == ["BAD_USER_INPUT"], cursor
         assert body["errors"][0]["extensions"]["field"] == "after"
+
+
+async def test_request_pages_walk_by_timestamp_and_refuse_naive_cursors(hub: Hub) -> None:
+    import base64
+    import json
+
+    client_id = (await client_ids(hub, "anna"))[0]
+    query = """query($id: ID!, $after: String) { client(id: $id) {
+      requests(first: 1, after: $after) { edges { cursor node { number } } } } }"""
+    first = await hub.gql(query, {"id": client_id}, as_="anna")
+    edge = first["data"]["client"]["requests"]["edges"][0]
+    second = await hub.gql(query, {"id": client_id, "after": edge["cursor"]}, as_="anna")
+    assert second["data"]["client"]["requests"]["edges"][0]["node"] != edge["node"]
+    naive = base64.urlsafe_b64encode(json.dumps(["2026-01-01T00:00:00", 1]).encode()).decode()
+    body = await hub.gql(query, {"id": client_id, "after": naive}, as_="anna")
+    assert error_codes(body) == ["BAD_USER_INPUT"]
