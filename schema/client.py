@@ -21,7 +21,7 @@ from models.client import BankAccount as BankAccountRow
 from models.client import Client as ClientRow
 from models.contract import ContractStatus
 from models.request import RequestStage, RequestType
-from resolvers.invoice import document_filter, invoice_filter, payment_filter
+from resolvers.invoice import document_filter, payment_filter
 from resolvers.request import REQUEST_TYPES
 from schema.base import (
     Connection,
@@ -33,12 +33,12 @@ from schema.base import (
     node_id,
     scoped,
 )
+from schema.invoice import invoice_list
 from schema.refs import (
     ContractRef,
     DashboardRef,
     DocumentFilterRef,
     DocumentRef,
-    InvoiceFilterRef,
     InvoiceRef,
     PaymentFilterRef,
     PaymentRef,
@@ -105,19 +105,9 @@ class Client(Node):
             info, ContractsByClientIdLoader, root.id, first=first, after=after, filters=filters
         )
 
-    @strawberry.field(extensions=scoped(Scope.INVOICES_READ))
-    async def invoices(
-        self,
-        root: ClientRow,
-        info: Info,
-        first: int | None = 20,
-        after: str | None = None,
-        filter: InvoiceFilterRef | None = None,
-    ) -> Connection[InvoiceRef] | None:
-        filters = await invoice_filter(info.context, client_id=root.id, given=filter)
-        return await child_connection(
-            info, InvoicesByClientIdLoader, root.id, first=first, after=after, filters=filters
-        )
+    invoices: Connection[InvoiceRef] | None = invoice_list(
+        InvoicesByClientIdLoader, lambda client: client.id
+    )
 
     @strawberry.field(extensions=scoped(Scope.PAYMENTS_READ))
     async def payments(

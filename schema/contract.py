@@ -33,20 +33,18 @@ from models.contract import Instalment as InstalmentRow
 from models.contract import InsurancePolicy as PolicyRow
 from models.contract import LeasedItem as LeasedItemRow
 from models.settlement import InstalmentState
-from resolvers.invoice import invoice_filter
 from schema.base import (
     Connection,
     Info,
     Money,
     Node,
     backed_by,
-    child_connection,
     money,
     node_id,
     scoped,
 )
-from schema.invoice import invoice_standing
-from schema.refs import ClientRef, InvoiceFilterRef, InvoiceRef
+from schema.invoice import invoice_list, invoice_standing
+from schema.refs import ClientRef, InvoiceRef
 
 
 @strawberry.type(description="A lease contract.")
@@ -102,19 +100,9 @@ class Contract(Node):
         active = [p for p in policies if p.start_date <= today <= p.end_date]
         return active[-1] if active else None  # type: ignore[return-value]
 
-    @strawberry.field(extensions=scoped(Scope.INVOICES_READ))
-    async def invoices(
-        self,
-        root: ContractRow,
-        info: Info,
-        first: int | None = 20,
-        after: str | None = None,
-        filter: InvoiceFilterRef | None = None,
-    ) -> Connection[InvoiceRef] | None:
-        filters = await invoice_filter(info.context, client_id=root.client_id, given=filter)
-        return await child_connection(
-            info, InvoicesByContractIdLoader, root.id, first=first, after=after, filters=filters
-        )
+    invoices: Connection[InvoiceRef] | None = invoice_list(
+        InvoicesByContractIdLoader, lambda contract: contract.client_id
+    )
 
 
 @strawberry.type(description="A leased item.")

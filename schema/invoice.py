@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 import strawberry
 
@@ -17,6 +19,7 @@ from loaders.invoice import (
     PaymentByIdLoader,
     SettlementByInvoiceIdLoader,
 )
+from loaders.paging import ChildPageLoader
 from models.base import to_money
 from models.contract import Currency
 from models.invoice import Invoice as InvoiceRow
@@ -24,7 +27,18 @@ from models.invoice import InvoiceKind, PaymentSource
 from models.invoice import Payment as PaymentRow
 from models.invoice import PaymentAllocation as AllocationRow
 from models.settlement import InvoiceStatus, Standing, archive_cutoff, standing
-from schema.base import Info, Money, Node, backed_by, money, node_id, scoped
+from resolvers.invoice import invoice_filter
+from schema.base import (
+    Connection,
+    Info,
+    Money,
+    Node,
+    backed_by,
+    child_connection,
+    money,
+    node_id,
+    scoped,
+)
 from schema.refs import ContractRef
 
 
@@ -146,3 +160,21 @@ class Payment(Node):
     async def unallocated(self, root: PaymentRow, info: Info) -> Money:
         allocated = await info.context.loaders[AllocatedByPaymentIdLoader].load(root.id)  # type: ignore[arg-type]
         return Money(amount=to_money(root.amount - allocated), currency=root.currency)
+
+
+def invoice_list(loader: type[ChildPageLoader[Any]], client_of: Callable[[Any], int]) -> Any:
+    """The filtered `invoices` connection of a client or of a contract: one definition."""
+
+    async def resolve(
+        root: Any,
+        info: Info,
+        first: int | None = 20,
+        after: str | None = None,
+        filter: InvoiceFilterInput | None = None,
+    ) -> Connection[Invoice] | None:
+        filters = await invoice_filter(info.context, client_id=client_of(root), given=filter)
+        return await child_connection(
+            info, loader, root.id, first=first, after=after, filters=filters
+        )
+
+    return strawberry.field(resolver=resolve, extensions=scoped(Scope.INVOICES_READ))
