@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -45,16 +46,26 @@ async def authenticate(session: AsyncSession, *, secret: str | None, now: dateti
     if row is None:
         return ANONYMOUS
     token, user = row
-    memberships = (
-        await session.execute(
-            select(Membership.client_id, Membership.scopes, Membership.is_main).where(
-                Membership.user_id == user.id, Membership.is_active.is_(True)
-            )
-        )
-    ).all()
+    memberships = await _memberships(session, user.id)  # type: ignore[arg-type]
     if token.kind is TokenKind.API:
         await _touch_api_token(session, token, now)
     return _viewer_for(user, token, memberships)
+
+
+async def _memberships(session: AsyncSession, user_id: int) -> list[Any]:
+    query = select(Membership.client_id, Membership.scopes, Membership.is_main).where(
+        Membership.user_id == user_id, Membership.is_active.is_(True)
+    )
+    return list((await session.execute(query)).all())
+
+
+async def viewer_of_user(session: AsyncSession, *, user_id: int) -> Viewer:
+    """The user's rights as they are now, without a token: for links that outlive a request."""
+    user = await session.get(User, user_id)
+    if user is None or not user.is_active:
+        return ANONYMOUS
+    person = AuthToken(user_id=user_id, kind=TokenKind.SESSION, token_hash="")
+    return _viewer_for(user, person, await _memberships(session, user_id))
 
 
 def _known_scopes(values: list[str]) -> frozenset[Scope]:

@@ -20,6 +20,11 @@ import pandas as pd
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
+class TableFormat(Enum):
+    CSV = "csv"
+    XLSX = "xlsx"
+
+
 class Kind(Enum):
     TEXT = "text"
     INTEGER = "integer"

@@ -20,6 +20,7 @@ from strawberry.asgi import GraphQL
 from auth.captcha import CaptchaVerifier, ImageCaptchaVerifier
 from auth.sessions import authenticate, bearer_secret
 from hub.db import Database
+from hub.downloads import download_endpoint
 from hub.settings import Settings, get_settings
 from loaders.base import Loaders
 from models.base import utcnow
@@ -98,6 +99,12 @@ def create_app(
         routes=[
             Route("/health", health, methods=["GET"]),
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route(
+                "/download/{token}",
+                download_endpoint(database, settings),
+                methods=["GET"],
+                name="download",
+            ),
         ],
         lifespan=lifespan,
     )

@@ -8,6 +8,8 @@ from decimal import Decimal
 import strawberry
 
 from auth.scopes import Scope
+from exports.links import sign
+from exports.tables import TableFormat
 from loaders.client import ClientByIdLoader
 from loaders.contract import (
     ContractByIdLoader,
@@ -86,6 +88,28 @@ class Contract(Node):
         )
         capital = root.net_value - root.initial_fee if remaining is None else remaining
         return Money(amount=to_money(capital), currency=root.currency)
+
+    @strawberry.field(
+        extensions=scoped(Scope.SCHEDULES_READ),
+        description="A link, valid for 5 minutes, to the schedule as XLSX or CSV.",
+    )
+    def schedule_download_url(
+        self,
+        root: ContractRow,
+        info: Info,
+        format: TableFormat = TableFormat.XLSX,
+        polish: bool = True,
+    ) -> str | None:
+        ctx = info.context
+        token = sign(
+            ctx.settings.secret_key,
+            kind="schedule",
+            object_id=root.id,
+            user_id=ctx.viewer.user_id,  # type: ignore[arg-type]
+            now=ctx.now,
+            options={"format": format.value, "lang": "pl" if polish else "en"},
+        )
+        return str(ctx.request.url_for("download", token=token))
 
     @strawberry.field(extensions=scoped(Scope.POLICIES_READ))
     async def policies(self, root: ContractRow, info: Info) -> list[InsurancePolicy] | None:

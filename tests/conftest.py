@@ -108,6 +108,7 @@ class Hub:
     db: Database
     client: httpx.AsyncClient
     app: Any = None
+    settings: Settings | None = None
     tokens: dict[str, str] = field(default_factory=dict)
     by_ip: dict[str, httpx.AsyncClient] = field(default_factory=dict)
 
@@ -158,7 +159,7 @@ async def open_hub(url: str, **settings: Any) -> tuple[Hub, Database]:
     config = settings_for(url, **settings)
     app = create_app(config, db=db, captcha=known_captcha(config.secret_key))
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub.test")
-    return Hub(db=db, client=client, app=app), db
+    return Hub(db=db, client=client, app=app, settings=config), db
 
 
 @pytest.fixture(scope="session")
