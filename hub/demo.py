@@ -62,7 +62,7 @@ from models import (
 from models.base import to_money
 from models.contract import ContractKind, ContractStatus, Currency, ItemCategory, PolicyKind
 from models.document import DocumentKind
-from models.finance import add_months, repayment_schedule, round_money
+from models.finance import SPLIT_PAYMENT_FROM, add_months, repayment_schedule, round_money
 from models.identifiers import make_iban, make_ksef_number, make_nip, make_regon
 from models.identity import StaffRole
 from models.invoice import GatewayStatus, InvoiceKind, PaymentSource
@@ -127,7 +127,6 @@ T = TypeVar("T")
 INSERT_CHUNK = 5000  # rows per executemany: bounds the parameter lists a driver holds at once
 SQLITE_LOAD_CACHE = -64 * 1024  # PRAGMA cache_size while loading (negative: in KiB, so 64 MiB)
 VAT_RATE = 23
-SPLIT_PAYMENT_FROM = Decimal("15000.00")  # gross amount from which an invoice carries "MPP"
 # Statutory interest in commercial transactions is the NBP reference rate + 10 points; the demo
 # uses one flat rate instead of the rate history.
 LATE_INTEREST = Decimal("0.14")

@@ -10,6 +10,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from models.base import CENT
 
 VAT_RATES = (23, 8, 5, 0)
+# Gross amount from which an invoice carries the split-payment ("MPP") note.
+SPLIT_PAYMENT_FROM = Decimal("15000.00")
 
 
 def round_money(value: Decimal) -> Decimal:

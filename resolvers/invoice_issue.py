@@ -13,15 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from auth.errors import NotFoundError
 from models.client import Client
 from models.contract import Contract
-from models.finance import VAT_RATES, round_money
+from models.finance import SPLIT_PAYMENT_FROM, VAT_RATES, round_money
 from models.invoice import Invoice, InvoiceKind
 from resolvers import outbox
 from resolvers.context import Context
 from resolvers.errors import Abort, UserErrorData
 from resolvers.ids import pk_of
 from resolvers.staff import require_acting_staff
-
-SPLIT_PAYMENT_FROM = Decimal("15000.00")
 
 
 def _check(net: Decimal, vat_rate: int, issue_date: date, due_date: date) -> list[UserErrorData]:

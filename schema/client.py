@@ -22,7 +22,6 @@ from models.client import Client as ClientRow
 from models.contract import ContractStatus
 from models.request import RequestStage, RequestType
 from resolvers.invoice import document_filter, payment_filter
-from resolvers.request import REQUEST_TYPES
 from schema.base import (
     Connection,
     Info,
@@ -185,9 +184,7 @@ class Client(Node):
         description="Company master data is changed through this request, not edited here."
     )
     def master_data_change_request(self) -> RequestTypeInfo:
-        kind = RequestType.CLIENT_DATA_CHANGE
-        name, description = REQUEST_TYPES[kind]
-        return RequestTypeInfo(type=kind, name=name, description=description)
+        return RequestTypeInfo.of(RequestType.CLIENT_DATA_CHANGE)
 
     @strawberry.field(description="The home screen: each block needs its own permission.")
     def dashboard(self, root: ClientRow) -> DashboardRef:

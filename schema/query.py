@@ -50,10 +50,7 @@ class Query:
 
     @strawberry.field(description="The kinds of request a client may file.")
     def request_types(self) -> list[RequestTypeInfo]:
-        return [
-            RequestTypeInfo(type=kind, name=name, description=description)
-            for kind, (name, description) in REQUEST_TYPES.items()
-        ]
+        return [RequestTypeInfo.of(kind) for kind in REQUEST_TYPES]
 
     @strawberry.field(description="Scopes a subaccount or API token can be given; filterable.")
     def scope_catalogue(self, info: Info, search: str | None = None) -> list[ScopeInfo]:

@@ -11,6 +11,7 @@ from loaders.request import AttachmentsByStageIdLoader, StagesByRequestIdLoader
 from models.attachment import Attachment as AttachmentRow
 from models.request import Request as RequestRow
 from models.request import RequestStage, RequestStageEntry, RequestType
+from resolvers.request import REQUEST_TYPES
 from schema.base import Info, Node, backed_by, node_id
 
 
@@ -64,3 +65,8 @@ class RequestTypeInfo:
     type: RequestType
     name: str
     description: str
+
+    @classmethod
+    def of(cls, kind: RequestType) -> RequestTypeInfo:
+        name, description = REQUEST_TYPES[kind]
+        return cls(type=kind, name=name, description=description)

@@ -8,8 +8,13 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from auth.passwords import hash_password
+from hub.demo import DEMO_PASSWORD
+from models.client import Client
+from models.identity import Membership, StaffRole, User
 from models.outbox import Channel, OutboxMessage
-from tests.conftest import Hub
+from resolvers.ids import to_global_id
+from tests.conftest import LOGIN, Hub
 
 _ips = itertools.count(1)
 
@@ -44,3 +49,59 @@ def secret_in(message: OutboxMessage) -> str:
     if link:
         return link.group(1).replace("%2E", ".")
     return re.search(r"\b(\d{6})\b", message.body).group(1)  # type: ignore[union-attr]
+
+
+async def inactive_user(hub: Hub, index: int) -> User:
+    """The main account of client 100003 + index: each test owns one, not activated by the demo."""
+    async with hub.db.read() as session:
+        query = (
+            select(User)
+            .join(Membership, Membership.user_id == User.id)
+            .join(Client, Client.id == Membership.client_id)
+            .where(Client.number == str(100003 + index), Membership.is_main.is_(True))
+        )
+        return (await session.execute(query)).scalars().one()
+
+
+async def user_with_password(hub: Hub, index: int) -> tuple[User, str]:
+    """A main account of its own for a test, given DEMO_PASSWORD; returns it and its number."""
+    user = await inactive_user(hub, index)
+    async with hub.db.write() as session:
+        stored = await session.get(User, user.id)
+        stored.password_hash = hash_password(DEMO_PASSWORD)  # type: ignore[union-attr]
+    return user, str(100003 + index)
+
+
+async def token_of(hub: Hub, email: str, password: str = DEMO_PASSWORD) -> str:
+    body = await hub.gql(LOGIN, {"login": email, "password": password}, ip=fresh_ip())
+    return body["data"]["login"]["token"]  # type: ignore[no-any-return]
+
+
+async def staff_token(hub: Hub, role: StaffRole = StaffRole.OPERATOR) -> str:
+    """A staff account of the given role (the demo's admin may have reset its password)."""
+    email = f"{role.value.lower()}@staff.leasehub.pl"
+    async with hub.db.write() as session:
+        if (await session.execute(select(User).where(User.email == email))).first() is None:
+            session.add(
+                User(
+                    email=email,
+                    first_name="Staff",
+                    last_name=role.value.title(),
+                    staff_role=role,
+                    password_hash=hash_password(DEMO_PASSWORD),
+                )
+            )
+    return await token_of(hub, email)
+
+
+TOKEN_CREATE = """mutation($c: ID!, $s: [Scope!], $ro: Boolean!) {
+  apiTokenCreate(input: {name: "Power BI", clientId: $c, scopes: $s, readOnly: $ro}) {
+    token apiToken { id name scopes readOnly lastUsedAt } errors { field code } } }"""
+
+
+async def first_company(hub: Hub) -> str:
+    async with hub.db.read() as session:
+        client = (
+            await session.execute(select(Client).where(Client.number == "100001"))
+        ).scalar_one()
+    return to_global_id("Client", client.id)  # type: ignore[arg-type]

@@ -8,12 +8,18 @@ import logging
 import pytest
 from sqlalchemy import select
 
-from auth.passwords import hash_password
 from hub.demo import DEMO_MAIN_EMAIL, DEMO_PASSWORD
 from models.client import Client
 from models.identity import Membership, User
 from models.outbox import Channel
-from tests.auth.helpers import errors_of, fresh_ip, last_message, secret_in
+from tests.auth.helpers import (
+    errors_of,
+    fresh_ip,
+    inactive_user,
+    last_message,
+    secret_in,
+    user_with_password,
+)
 from tests.conftest import CAPTCHA_TEXT, LOGIN, Hub
 from tests.schema.helpers import error_codes
 
@@ -36,27 +42,6 @@ RESET_DONE = """mutation($t: String!, $p: String!) {
   passwordResetComplete(input: {token: $t, password: $p}) { errors { field code } } }"""
 CHANGE = """mutation($c: String!, $n: String!) {
   passwordChange(input: {currentPassword: $c, newPassword: $n}) { errors { field code } } }"""
-
-
-async def inactive_user(hub: Hub, index: int) -> User:
-    """The main account of client 100003 + index: each test owns one, not activated by the demo."""
-    async with hub.db.read() as session:
-        query = (
-            select(User)
-            .join(Membership, Membership.user_id == User.id)
-            .join(Client, Client.id == Membership.client_id)
-            .where(Client.number == str(100003 + index), Membership.is_main.is_(True))
-        )
-        return (await session.execute(query)).scalars().one()
-
-
-async def user_with_password(hub: Hub, index: int) -> tuple[User, str]:
-    """A main account of its own for a test, given DEMO_PASSWORD; returns it and its number."""
-    user = await inactive_user(hub, index)
-    async with hub.db.write() as session:
-        stored = await session.get(User, user.id)
-        stored.password_hash = hash_password(DEMO_PASSWORD)  # type: ignore[union-attr]
-    return user, str(100003 + index)
 
 
 async def password_hash_of(hub: Hub, user_id: int) -> str | None:

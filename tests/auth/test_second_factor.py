@@ -7,8 +7,7 @@ from urllib.parse import parse_qs, urlparse
 import pyotp
 
 from hub.demo import DEMO_PASSWORD
-from tests.auth.helpers import errors_of, fresh_ip
-from tests.auth.test_account_flows import user_with_password
+from tests.auth.helpers import errors_of, fresh_ip, user_with_password
 from tests.conftest import Hub
 
 LOGIN_OTP = """mutation($l: String!, $p: String!, $o: String) {

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from auth.passwords import hash_password
 from hub.demo import DEMO_PASSWORD, DEMO_SUB_EMAIL
-from models.identity import AuditEvent, StaffRole, User
+from models.identity import AuditEvent, StaffRole
 from models.outbox import Channel
-from tests.auth.helpers import errors_of, fresh_ip, last_message, secret_in
-from tests.auth.test_account_flows import user_with_password
+from tests.auth.helpers import (
+    errors_of,
+    fresh_ip,
+    last_message,
+    secret_in,
+    staff_token,
+    token_of,
+    user_with_password,
+)
 from tests.conftest import LOGIN, Hub
 from tests.schema.helpers import error_codes
 
@@ -17,28 +23,6 @@ USERS = """query($s: String) { admin { users(search: $s, first: 5) {
   nodes { id email isActivated recentFailedLogins } } } }"""
 UNLOCK = "mutation($id: ID!) { adminUserUnlock(input: {userId: $id}) { user { email } } }"
 RESET = "mutation($id: ID!) { adminPasswordResetStart(input: {userId: $id}) { user { email } } }"
-
-
-async def token_of(hub: Hub, email: str, password: str = DEMO_PASSWORD) -> str:
-    body = await hub.gql(LOGIN, {"login": email, "password": password}, ip=fresh_ip())
-    return body["data"]["login"]["token"]  # type: ignore[no-any-return]
-
-
-async def staff_token(hub: Hub, role: StaffRole = StaffRole.OPERATOR) -> str:
-    """A staff account of the given role (the demo's admin may have reset its password)."""
-    email = f"{role.value.lower()}@staff.leasehub.pl"
-    async with hub.db.write() as session:
-        if (await session.execute(select(User).where(User.email == email))).first() is None:
-            session.add(
-                User(
-                    email=email,
-                    first_name="Staff",
-                    last_name=role.value.title(),
-                    staff_role=role,
-                    password_hash=hash_password(DEMO_PASSWORD),
-                )
-            )
-    return await token_of(hub, email)
 
 
 async def test_staff_unlock_clears_failed_logins_and_is_audited(flows: Hub) -> None:

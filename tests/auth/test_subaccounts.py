@@ -6,13 +6,20 @@ from typing import Any
 
 from sqlalchemy import select
 
-from hub.demo import DEMO_MAIN_EMAIL, DEMO_PASSWORD, DEMO_SUB_EMAIL
+from hub.demo import DEMO_MAIN_EMAIL, DEMO_SUB_EMAIL
 from models.client import Client
 from models.identity import AuthToken, Membership, User
 from models.outbox import Channel
 from resolvers.ids import to_global_id
-from tests.auth.helpers import errors_of, fresh_ip, last_message, secret_in
-from tests.conftest import LOGIN, Hub
+from tests.auth.helpers import (
+    TOKEN_CREATE,
+    errors_of,
+    first_company,
+    last_message,
+    secret_in,
+    token_of,
+)
+from tests.conftest import Hub
 from tests.schema.helpers import error_codes
 
 PASSWORD = "Zielone#Jabłko7"
@@ -25,24 +32,8 @@ UPDATE = """mutation($id: ID!, $s: [Scope!], $a: Boolean) {
     subaccount { scopes isActive } errors { field code } } }"""
 ACTIVATE = """mutation($t: String!, $p: String!) {
   activationComplete(input: {token: $t, password: $p}) { errors { code } } }"""
-TOKEN_CREATE = """mutation($c: ID!, $s: [Scope!], $ro: Boolean!) {
-  apiTokenCreate(input: {name: "Power BI", clientId: $c, scopes: $s, readOnly: $ro}) {
-    token apiToken { id name scopes readOnly lastUsedAt } errors { field code } } }"""
 CLIENT_READS = """query($id: ID!) { client(id: $id) {
   invoices(first: 1) { nodes { number } } contracts(first: 1) { nodes { number } } } }"""
-
-
-async def login(hub: Hub, email: str, password: str = DEMO_PASSWORD) -> str:
-    body = await hub.gql(LOGIN, {"login": email, "password": password}, ip=fresh_ip())
-    return body["data"]["login"]["token"]  # type: ignore[no-any-return]
-
-
-async def first_company(hub: Hub) -> str:
-    async with hub.db.read() as session:
-        client = (
-            await session.execute(select(Client).where(Client.number == "100001"))
-        ).scalar_one()
-    return to_global_id("Client", client.id)  # type: ignore[arg-type]
 
 
 async def invite_and_activate(
@@ -60,7 +51,7 @@ async def invite_and_activate(
 
 
 async def test_scope_catalogue_is_filterable(flows: Hub) -> None:
-    anna = await login(flows, DEMO_MAIN_EMAIL)
+    anna = await token_of(flows, DEMO_MAIN_EMAIL)
     everything = await flows.gql("{ scopeCatalogue { scope group description } }", token=anna)
     invoices = await flows.gql('{ scopeCatalogue(search: "invoice") { scope } }', token=anna)
     assert len(everything["data"]["scopeCatalogue"]) == 15
@@ -72,10 +63,10 @@ async def test_scope_catalogue_is_filterable(flows: Hub) -> None:
 
 
 async def test_invited_subaccount_activates_and_sees_only_its_scopes(flows: Hub) -> None:
-    anna = await login(flows, DEMO_MAIN_EMAIL)
+    anna = await token_of(flows, DEMO_MAIN_EMAIL)
     created = await invite_and_activate(flows, anna, "ewa.wisniewska@firma.pl", ["INVOICES_READ"])
     assert created["scopes"] == ["INVOICES_READ"] and created["isActive"]
-    ewa = await login(flows, "ewa.wisniewska@firma.pl", PASSWORD)
+    ewa = await token_of(flows, "ewa.wisniewska@firma.pl", PASSWORD)
     body = await flows.gql(CLIENT_READS, {"id": await first_company(flows)}, token=ewa)
     assert body["data"]["client"]["invoices"]["nodes"]
     assert body["data"]["client"]["contracts"] is None and error_codes(body) == ["FORBIDDEN"]
@@ -89,7 +80,7 @@ async def test_invited_subaccount_activates_and_sees_only_its_scopes(flows: Hub)
 
 
 async def test_subaccount_without_the_manage_scope_cannot_add_people(flows: Hub) -> None:
-    jan = await login(flows, DEMO_SUB_EMAIL)
+    jan = await token_of(flows, DEMO_SUB_EMAIL)
     body = await flows.gql(
         CREATE,
         {"c": await first_company(flows), "e": "x@firma.pl", "s": ["INVOICES_READ"]},
@@ -99,11 +90,11 @@ async def test_subaccount_without_the_manage_scope_cannot_add_people(flows: Hub)
 
 
 async def test_nobody_grants_more_than_they_hold(flows: Hub) -> None:
-    anna = await login(flows, DEMO_MAIN_EMAIL)
+    anna = await token_of(flows, DEMO_MAIN_EMAIL)
     await invite_and_activate(
         flows, anna, "kierownik@firma.pl", ["SUBACCOUNTS_MANAGE", "INVOICES_READ"]
     )
-    manager = await login(flows, "kierownik@firma.pl", PASSWORD)
+    manager = await token_of(flows, "kierownik@firma.pl", PASSWORD)
     body = await flows.gql(
         CREATE,
         {
@@ -119,9 +110,9 @@ async def test_nobody_grants_more_than_they_hold(flows: Hub) -> None:
 
 
 async def test_disabling_takes_effect_on_the_next_request(flows: Hub) -> None:
-    anna = await login(flows, DEMO_MAIN_EMAIL)
+    anna = await token_of(flows, DEMO_MAIN_EMAIL)
     created = await invite_and_activate(flows, anna, "stazysta@firma.pl", ["INVOICES_READ"])
-    intern = await login(flows, "stazysta@firma.pl", PASSWORD)
+    intern = await token_of(flows, "stazysta@firma.pl", PASSWORD)
     company = await first_company(flows)
     query = "query($id: ID!) { client(id: $id) { name } }"
     assert (await flows.gql(query, {"id": company}, token=intern))["data"]["client"]
@@ -141,7 +132,7 @@ async def test_subaccount_of_another_company_is_not_found(flows: Hub) -> None:
         jan = (await session.execute(select(User).where(User.email == DEMO_SUB_EMAIL))).scalar_one()
         stranger = Membership(user_id=jan.id, client_id=other.id, is_main=False, scopes=[])
         session.add(stranger)
-    anna = await login(flows, DEMO_MAIN_EMAIL)
+    anna = await token_of(flows, DEMO_MAIN_EMAIL)
     foreign_id = to_global_id("Subaccount", stranger.id)  # type: ignore[arg-type]
     body = await flows.gql(UPDATE, {"id": foreign_id, "s": ["INVOICES_READ"]}, token=anna)
     missing = await flows.gql(
@@ -153,7 +144,7 @@ async def test_subaccount_of_another_company_is_not_found(flows: Hub) -> None:
 
 
 async def test_read_only_api_token_reads_its_scopes_and_cannot_mutate(flows: Hub) -> None:
-    anna = await login(flows, DEMO_MAIN_EMAIL)
+    anna = await token_of(flows, DEMO_MAIN_EMAIL)
     company = await first_company(flows)
     created = await flows.gql(
         TOKEN_CREATE, {"c": company, "s": ["INVOICES_READ"], "ro": True}, token=anna
@@ -192,13 +183,13 @@ async def test_read_only_api_token_reads_its_scopes_and_cannot_mutate(flows: Hub
 
 
 async def test_tokens_cannot_exceed_their_owner_nor_make_tokens(flows: Hub) -> None:
-    jan = await login(flows, DEMO_SUB_EMAIL)
+    jan = await token_of(flows, DEMO_SUB_EMAIL)
     company = await first_company(flows)
     body = await flows.gql(
         TOKEN_CREATE, {"c": company, "s": ["PAYMENTS_READ"], "ro": True}, token=jan
     )
     assert [e["code"] for e in body["data"]["apiTokenCreate"]["errors"]] == ["SCOPE_NOT_GRANTABLE"]
-    anna = await login(flows, DEMO_MAIN_EMAIL)
+    anna = await token_of(flows, DEMO_MAIN_EMAIL)
     writable = (await flows.gql(TOKEN_CREATE, {"c": company, "s": None, "ro": False}, token=anna))[
         "data"
     ]["apiTokenCreate"]["token"]
@@ -207,7 +198,7 @@ async def test_tokens_cannot_exceed_their_owner_nor_make_tokens(flows: Hub) -> N
 
 
 async def test_api_tokens_cannot_change_account_security(flows: Hub) -> None:
-    anna = await login(flows, DEMO_MAIN_EMAIL)
+    anna = await token_of(flows, DEMO_MAIN_EMAIL)
     company = await first_company(flows)
     writable = (await flows.gql(TOKEN_CREATE, {"c": company, "s": None, "ro": False}, token=anna))[
         "data"
@@ -217,4 +208,4 @@ async def test_api_tokens_cannot_change_account_security(flows: Hub) -> None:
     totp = 'mutation { totpSetupStart(input: {password: "LeaseHub!2026"}) { otpauthUri } }'
     assert error_codes(await flows.gql(change, token=writable)) == ["FORBIDDEN"]
     assert error_codes(await flows.gql(totp, token=writable)) == ["FORBIDDEN"]
-    assert await login(flows, DEMO_MAIN_EMAIL)  # the password is unchanged
+    assert await token_of(flows, DEMO_MAIN_EMAIL)  # the password is unchanged

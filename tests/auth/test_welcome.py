@@ -11,7 +11,7 @@ from models.identifiers import make_nip, make_regon
 from models.identity import StaffRole
 from models.outbox import OutboxMessage
 from resolvers.ids import to_global_id
-from tests.auth.test_staff_and_profile import staff_token, token_of
+from tests.auth.helpers import staff_token, token_of
 from tests.conftest import Hub
 from tests.schema.helpers import error_codes
 

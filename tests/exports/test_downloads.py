@@ -13,7 +13,7 @@ from hub.demo import DEMO_MAIN_EMAIL, DEMO_SUB_EMAIL
 from models.base import utcnow
 from models.contract import Contract
 from models.identity import User
-from tests.auth.test_subaccounts import TOKEN_CREATE, first_company, login
+from tests.auth.helpers import TOKEN_CREATE, first_company, token_of
 from tests.conftest import Hub
 from tests.schema.helpers import client_ids, error_codes
 
@@ -81,7 +81,7 @@ async def test_tampered_expired_and_other_tenant_links_are_refused_alike(hub: Hu
 
 
 async def test_no_link_without_the_schedule_scope_and_none_after_access_ends(flows: Hub) -> None:
-    anna = await login(flows, DEMO_MAIN_EMAIL)
+    anna = await token_of(flows, DEMO_MAIN_EMAIL)
     company = await first_company(flows)
     token = (
         await flows.gql(
@@ -92,7 +92,7 @@ async def test_no_link_without_the_schedule_scope_and_none_after_access_ends(flo
       nodes { scheduleDownloadUrl } } } }"""
     denied = await flows.gql(query, {"id": company}, token=token)
     assert "FORBIDDEN" in error_codes(denied)
-    jan = await login(flows, DEMO_SUB_EMAIL)
+    jan = await token_of(flows, DEMO_SUB_EMAIL)
     url = (await flows.gql(query, {"id": company}, token=jan))["data"]["client"]["contracts"][
         "nodes"
     ][0]["scheduleDownloadUrl"]
