@@ -59,13 +59,28 @@ async def _memberships(session: AsyncSession, user_id: int) -> list[Any]:
     return list((await session.execute(query)).all())
 
 
-async def viewer_of_user(session: AsyncSession, *, user_id: int) -> Viewer:
-    """The user's rights as they are now, without a token: for links that outlive a request."""
+async def viewer_of_user(
+    session: AsyncSession, *, user_id: int, api_token_id: int | None = None, now: datetime
+) -> Viewer:
+    """The user's rights as they are now: for links that outlive the request that made them.
+
+    A link made with an API token keeps that token's narrower scopes and dies with it.
+    """
     user = await session.get(User, user_id)
     if user is None or not user.is_active:
         return ANONYMOUS
-    person = AuthToken(user_id=user_id, kind=TokenKind.SESSION, token_hash="")
-    return _viewer_for(user, person, await _memberships(session, user_id))
+    if api_token_id is None:
+        token = AuthToken(user_id=user_id, kind=TokenKind.SESSION, token_hash="")
+    else:
+        found = await session.get(AuthToken, api_token_id)
+        if found is None or found.user_id != user_id or not _usable(found, now):
+            return ANONYMOUS
+        token = found
+    return _viewer_for(user, token, await _memberships(session, user_id))
+
+
+def _usable(token: AuthToken, now: datetime) -> bool:
+    return token.revoked_at is None and (token.expires_at is None or token.expires_at > now)
 
 
 def _known_scopes(values: list[str]) -> frozenset[Scope]:

@@ -9,12 +9,16 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date
 from decimal import Decimal
 from enum import Enum
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.utils import get_column_letter
 
 # A cell starting with one of these is a formula to Excel and LibreOffice (CSV injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -25,11 +29,20 @@ class TableFormat(Enum):
     XLSX = "xlsx"
 
 
+class ScheduleFormat(Enum):
+    XLSX = "xlsx"
+    CSV = "csv"
+    PDF = "pdf"
+
+
 class Kind(Enum):
     TEXT = "text"
     INTEGER = "integer"
     MONEY = "money"
     DATE = "date"
+    PERCENT = "percent"  # a fraction such as 0.0899, shown as 8.99
+    BOOLEAN = "boolean"
+    TIMESTAMP = "timestamp"  # written as naive UTC: spreadsheets know no time zones
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,11 +66,23 @@ def _cell(value: Any, kind: Kind) -> Any:
         return None
     if kind is Kind.MONEY:
         return float(Decimal(value).quantize(Decimal("0.01")))
+    if kind is Kind.PERCENT:
+        return float((Decimal(value) * 100).quantize(Decimal("0.01")))
     if kind is Kind.DATE:
         return value if isinstance(value, date) else date.fromisoformat(str(value))
-    if kind is Kind.INTEGER:
-        return int(value)
+    if kind is Kind.TIMESTAMP:
+        return value.astimezone(UTC).replace(tzinfo=None, microsecond=0)
+    if kind in (Kind.INTEGER, Kind.BOOLEAN):
+        return bool(value) if kind is Kind.BOOLEAN else int(value)
     return neutralise(value.value if isinstance(value, Enum) else str(value))
+
+
+NUMBER_FORMATS = {
+    Kind.MONEY: "#,##0.00",
+    Kind.PERCENT: "0.00",
+    Kind.DATE: "yyyy-mm-dd",
+    Kind.TIMESTAMP: "yyyy-mm-dd hh:mm:ss",
+}
 
 
 def frame(
@@ -85,16 +110,20 @@ def frame(
     return df
 
 
-def to_csv(df: pd.DataFrame, *, polish: bool = False) -> bytes:
-    """UTF-8 with a BOM, so Excel reads Polish letters right; Polish Excel wants ';' and ','."""
+def to_csv(df: pd.DataFrame, *, polish: bool = False, header: bool = True) -> bytes:
+    """UTF-8 with a BOM, so Excel reads Polish letters right; Polish Excel wants ';' and ','.
+
+    Without `header` the rows come bare (no BOM either): the next page of a streamed table.
+    """
     text = df.to_csv(
         index=False,
+        header=header,
         sep=";" if polish else ",",
         decimal="," if polish else ".",
         float_format="%.2f",
-        date_format="%Y-%m-%d",
+        date_format="%Y-%m-%d %H:%M:%S",  # timestamps; dates are objects printed as ISO
     )
-    return ("\ufeff" + text).encode("utf-8")
+    return (("\ufeff" if header else "") + text).encode("utf-8")
 
 
 def to_xlsx(df: pd.DataFrame, columns: Sequence[Column], *, sheet: str = "Dane") -> bytes:
@@ -106,7 +135,7 @@ def to_xlsx(df: pd.DataFrame, columns: Sequence[Column], *, sheet: str = "Dane")
         for index, column in enumerate(columns, start=1):
             letter = worksheet.cell(row=1, column=index).column_letter
             worksheet.column_dimensions[letter].width = max(12, len(str(df.columns[index - 1])) + 2)
-            number_format = {Kind.MONEY: "#,##0.00", Kind.DATE: "yyyy-mm-dd"}.get(column.kind)
+            number_format = NUMBER_FORMATS.get(column.kind)
             if number_format:
                 for (cell,) in worksheet.iter_rows(min_row=2, min_col=index, max_col=index):
                     cell.number_format = number_format
@@ -123,3 +152,43 @@ SCHEDULE_COLUMNS = (
     Column("gross", "Gross", "Brutto", Kind.MONEY, total=True),
     Column("remaining_capital", "Remaining capital", "Kapitał pozostały do spłaty", Kind.MONEY),
 )
+
+
+def csv_page(
+    rows: Iterable[dict[str, Any]], columns: Sequence[Column], *, polish: bool, first: bool
+) -> bytes:
+    """One page of a streamed CSV: the first page carries the BOM and the header."""
+    return to_csv(frame(rows, columns, polish=polish), polish=polish, header=first)
+
+
+class XlsxStream:
+    """An XLSX written page by page to a file: openpyxl's write-only mode keeps rows on disk,
+    so memory stays flat however long the table is."""
+
+    def __init__(
+        self, path: Path, columns: Sequence[Column], *, polish: bool, sheet: str = "Dane"
+    ) -> None:
+        self._path = path
+        self._columns = columns
+        self._book = Workbook(write_only=True)
+        self._sheet = self._book.create_sheet(sheet)
+        for index, column in enumerate(columns, start=1):
+            title = column.polish if polish else column.english
+            self._sheet.column_dimensions[get_column_letter(index)].width = max(12, len(title) + 2)
+        self._sheet.append([c.polish if polish else c.english for c in columns])
+
+    def append(self, rows: Iterable[dict[str, Any]]) -> None:
+        for row in rows:
+            self._sheet.append([self._typed(row.get(c.key), c.kind) for c in self._columns])
+
+    def _typed(self, value: Any, kind: Kind) -> Any:
+        number_format = NUMBER_FORMATS.get(kind)
+        value = _cell(value, kind)
+        if number_format is None or value is None:
+            return value
+        cell = WriteOnlyCell(self._sheet, value=value)
+        cell.number_format = number_format
+        return cell
+
+    def close(self) -> None:
+        self._book.save(self._path)

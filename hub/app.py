@@ -6,7 +6,6 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import orjson
 from sqlalchemy import text
@@ -18,6 +17,7 @@ from strawberry import Schema
 from strawberry.asgi import GraphQL
 
 from auth.captcha import CaptchaVerifier, ImageCaptchaVerifier
+from auth.clock import warsaw_today
 from auth.sessions import authenticate, bearer_secret
 from hub.db import Database
 from hub.downloads import download_endpoint
@@ -27,7 +27,6 @@ from models.base import utcnow
 from resolvers.context import Context
 from schema import build_schema
 
-WARSAW = ZoneInfo("Europe/Warsaw")
 logger = logging.getLogger("leasehub")
 
 
@@ -57,7 +56,7 @@ class LeaseHubGraphQL(GraphQL[Context, None]):
             db=self.db,
             settings=self.settings,
             now=now,
-            today=now.astimezone(WARSAW).date(),
+            today=warsaw_today(now),
             client_ip=request.client.host if request.client else "unknown",
             captcha=self.captcha,
         )

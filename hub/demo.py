@@ -35,6 +35,7 @@ from sqlmodel import SQLModel
 
 from auth.passwords import hash_password
 from auth.scopes import Scope
+from hub.settings import Settings
 from models import (
     Attachment,
     BankAccount,
@@ -61,7 +62,7 @@ from models import (
 )
 from models.base import to_money
 from models.contract import ContractKind, ContractStatus, Currency, ItemCategory, PolicyKind
-from models.document import DocumentKind
+from models.document import DOCUMENT_PREFIXES, DocumentKind
 from models.finance import SPLIT_PAYMENT_FROM, add_months, repayment_schedule, round_money
 from models.identifiers import make_iban, make_ksef_number, make_nip, make_regon
 from models.identity import StaffRole
@@ -93,8 +94,8 @@ SUBACCOUNT_SCOPES: tuple[Scope, ...] = (
     Scope.INVOICES_READ,
     Scope.DOCUMENTS_READ,
 )
-LESSOR_NAME = "LeaseHub Leasing sp. z o.o."
-LESSOR_NIP = "7073738471"
+LESSOR_NAME: str = Settings.model_fields["lessor_name"].default
+LESSOR_NIP: str = Settings.model_fields["lessor_nip"].default
 
 
 @dataclass(frozen=True)
@@ -333,12 +334,7 @@ _INSURERS = (
     ("Compensa", "CMP"),
 )
 _POLICY_NAMES = {PolicyKind.OC_AC: "OC/AC", PolicyKind.PROPERTY: "mienia", PolicyKind.GAP: "GAP"}
-_DOCUMENT_PREFIXES = {
-    DocumentKind.INTEREST_NOTE: "NO",
-    DocumentKind.COMPENSATION: "KP",
-    DocumentKind.BALANCE_CONFIRMATION: "PS",
-    DocumentKind.OTHER: "DI",
-}
+_DOCUMENT_DETAILS = ("invoice_id", "basis_amount", "period_start", "period_end", "annual_rate")
 _OTHER_DOCUMENTS = (
     "Zaświadczenie o niezaleganiu w płatnościach",
     "Informacja o wysokości zadłużenia",
@@ -1513,8 +1509,10 @@ class _ClientFactory:
         title: str,
         amount: Decimal | None,
         contract: _Contract | None = None,
+        **details: Any,
     ) -> None:
-        prefix = _DOCUMENT_PREFIXES[kind]  # numbered per kind: NO/2026/000123
+        """`details`: the interest-note and balance columns of `Document` (None when not given)."""
+        prefix = DOCUMENT_PREFIXES[kind]  # numbered per kind: NO/2026/000123
         number = f"{prefix}/{issued.year}/{self.world.counters.next(prefix):06d}"
         self.rows.add(
             Document,
@@ -1527,6 +1525,7 @@ class _ClientFactory:
                 "issue_date": issued,
                 "amount": amount,
                 "currency": Currency.PLN,
+                **{column: details.get(column) for column in _DOCUMENT_DETAILS},
                 **_stamps(issued),
             },
         )
@@ -1545,6 +1544,11 @@ class _ClientFactory:
             f"Nota odsetkowa – opóźnienie w zapłacie faktury {invoice.number}",
             interest,
             invoice.contract,
+            invoice_id=invoice.id,
+            basis_amount=amount,
+            period_start=invoice.due + timedelta(days=1),
+            period_end=until,
+            annual_rate=LATE_INTEREST,
         )
 
     def _documents(self) -> None:
@@ -1583,6 +1587,7 @@ class _ClientFactory:
                 issued,
                 f"Potwierdzenie salda na dzień 31.12.{year}",
                 to_money(balance),
+                period_end=year_end,
             )
 
     def _first_start(self) -> date:

@@ -11,6 +11,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from auth.policy import PasswordPolicy
+from models.identifiers import is_valid_nip, is_valid_regon
 
 PLACEHOLDER_SECRET = "changethis-development-only"  # noqa: S105 - refused outside development
 
@@ -56,6 +57,14 @@ class Settings(BaseSettings):
     smtp_password: str | None = Field(default=None, alias="LEASEHUB_SMTP_PASSWORD")
     smtp_starttls: bool = Field(default=False, alias="LEASEHUB_SMTP_STARTTLS")
 
+    # The seller on every invoice and document the hub prints.
+    lessor_name: str = Field(default="LeaseHub Leasing sp. z o.o.", alias="LEASEHUB_LESSOR_NAME")
+    lessor_nip: str = Field(default="7073738471", alias="LEASEHUB_LESSOR_NIP")
+    lessor_regon: str = Field(default="123456785", alias="LEASEHUB_LESSOR_REGON")
+    lessor_street: str = Field(default="ul. Prosta 51", alias="LEASEHUB_LESSOR_STREET")
+    lessor_postal_code: str = Field(default="00-838", alias="LEASEHUB_LESSOR_POSTAL_CODE")
+    lessor_city: str = Field(default="Warszawa", alias="LEASEHUB_LESSOR_CITY")
+
     password_min_length: int = Field(default=8, alias="LEASEHUB_PASSWORD_MIN_LENGTH", ge=1)
     password_max_length: int = Field(default=24, alias="LEASEHUB_PASSWORD_MAX_LENGTH", ge=8)
     password_require_uppercase: bool = Field(default=True, alias="LEASEHUB_PASSWORD_UPPERCASE")
@@ -88,6 +97,14 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @model_validator(mode="after")
+    def _check_lessor(self) -> Self:
+        if not is_valid_nip(self.lessor_nip):
+            raise ValueError("LEASEHUB_LESSOR_NIP is not a valid NIP (10 digits, checksum)")
+        if not is_valid_regon(self.lessor_regon):
+            raise ValueError("LEASEHUB_LESSOR_REGON is not a valid REGON")
+        return self
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Self:

@@ -25,6 +25,11 @@ from models.contract import (
 class ContractFilter:
     statuses: frozenset[ContractStatus] = frozenset()
 
+    def apply(self, query: Select[Any]) -> Select[Any]:
+        if self.statuses:
+            query = query.where(Contract.status.in_(self.statuses))  # type: ignore[attr-defined]
+        return query
+
 
 class ContractByIdLoader(ByIdLoader[Contract]):
     model = Contract
@@ -37,9 +42,7 @@ class ContractsByClientIdLoader(ChildPageLoader[Contract]):
 
     @classmethod
     def filtered(cls, query: Select[Any], filters: ContractFilter | None) -> Select[Any]:
-        if filters and filters.statuses:
-            query = query.where(Contract.status.in_(filters.statuses))  # type: ignore[attr-defined]
-        return query
+        return filters.apply(query) if filters else query
 
 
 class LeasedItemByIdLoader(ByIdLoader[LeasedItem]):
@@ -64,6 +67,17 @@ class InstalmentsByContractIdLoader(ManyByKeyLoader[Instalment]):
 @dataclass(frozen=True, slots=True)
 class InstalmentFilter:
     due_from: date | None = None
+    due_to: date | None = None
+    contract_id: int | None = None
+
+    def apply(self, query: Select[Any]) -> Select[Any]:
+        if self.due_from:
+            query = query.where(Instalment.due_date >= self.due_from)
+        if self.due_to:
+            query = query.where(Instalment.due_date <= self.due_to)
+        if self.contract_id is not None:
+            query = query.where(Instalment.contract_id == self.contract_id)
+        return query
 
 
 class UpcomingInstalmentsByClientIdLoader(ChildPageLoader[Instalment]):
@@ -75,9 +89,7 @@ class UpcomingInstalmentsByClientIdLoader(ChildPageLoader[Instalment]):
 
     @classmethod
     def filtered(cls, query: Select[Any], filters: InstalmentFilter | None) -> Select[Any]:
-        if filters and filters.due_from:
-            query = query.where(Instalment.due_date >= filters.due_from)
-        return query
+        return filters.apply(query) if filters else query
 
 
 class RemainingCapitalByContractIdLoader(BaseLoader[tuple[int, date], Decimal | None]):

@@ -18,7 +18,7 @@ from sqlalchemy.orm import aliased
 from loaders.base import BaseLoader, ByIdLoader, ManyByKeyLoader
 from loaders.paging import ChildPageLoader, Ordering
 from models.base import to_money
-from models.invoice import Invoice, InvoiceKind, Payment, PaymentAllocation
+from models.invoice import Invoice, InvoiceDuplicate, InvoiceKind, Payment, PaymentAllocation
 from models.settlement import InvoiceStatus, archive_cutoff
 
 _Correction = aliased(Invoice)
@@ -132,6 +132,16 @@ class CorrectionsByInvoiceIdLoader(ManyByKeyLoader[Invoice]):
     model = Invoice
     key = "corrects_id"
     order_by = ("issue_date", "id")
+
+
+class InvoiceDuplicateByIdLoader(ByIdLoader[InvoiceDuplicate]):
+    model = InvoiceDuplicate
+
+
+class DuplicatesByInvoiceIdLoader(ManyByKeyLoader[InvoiceDuplicate]):
+    model = InvoiceDuplicate
+    key = "invoice_id"
+    order_by = ("created_at", "id")
 
 
 class AllocationsByInvoiceIdLoader(ManyByKeyLoader[PaymentAllocation]):

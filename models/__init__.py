@@ -13,7 +13,13 @@ from models.identity import (
     RecoveryCode,
     User,
 )
-from models.invoice import GatewayTransaction, Invoice, Payment, PaymentAllocation
+from models.invoice import (
+    GatewayTransaction,
+    Invoice,
+    InvoiceDuplicate,
+    Payment,
+    PaymentAllocation,
+)
 from models.message import Message, MessageThread
 from models.outbox import OutboxMessage
 from models.request import Request, RequestStageEntry
@@ -32,6 +38,7 @@ __all__ = [
     "Instalment",
     "InsurancePolicy",
     "Invoice",
+    "InvoiceDuplicate",
     "LeasedItem",
     "Membership",
     "Message",

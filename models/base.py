@@ -72,4 +72,10 @@ def client_fk() -> Any:
 
 class Timestamped(SQLModel):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    # Moves on every ORM update, so BI tools can pull what changed since their last pull.
+    updated_at: datetime = Field(
+        default_factory=utcnow,
+        sa_type=UTCDateTime,
+        index=True,
+        sa_column_kwargs={"onupdate": utcnow},
+    )

@@ -19,6 +19,15 @@ class DocumentKind(enum.StrEnum):
     OTHER = "OTHER"
 
 
+# Each kind is numbered in its own yearly series: NO/2026/000123.
+DOCUMENT_PREFIXES = {
+    DocumentKind.INTEREST_NOTE: "NO",
+    DocumentKind.COMPENSATION: "KP",
+    DocumentKind.BALANCE_CONFIRMATION: "PS",
+    DocumentKind.OTHER: "DI",
+}
+
+
 class Document(Timestamped, table=True):
     __tablename__ = "documents"
 
@@ -33,3 +42,13 @@ class Document(Timestamped, table=True):
     issue_date: date = Field(index=True)
     amount: Decimal | None = money_field(default=None)
     currency: Currency = Field(default=Currency.PLN, sa_type=enum_type(Currency))
+    # What an interest note charges: interest on `basis_amount` of `invoice_id` for the days
+    # from `period_start` to `period_end` at `annual_rate`. A balance confirmation states the
+    # balance (`amount`) on `period_end`.
+    invoice_id: int | None = Field(
+        default=None, foreign_key="invoices.id", index=True, ondelete="SET NULL"
+    )
+    basis_amount: Decimal | None = money_field(default=None)
+    period_start: date | None = None
+    period_end: date | None = None
+    annual_rate: Decimal | None = Field(default=None, max_digits=6, decimal_places=4)

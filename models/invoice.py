@@ -61,6 +61,20 @@ class Invoice(Timestamped, table=True):
     description: str = Field(default="", max_length=300)
 
 
+class InvoiceDuplicate(Timestamped, table=True):
+    """A duplicate of an invoice, issued on request: who asked for it and when (INV-1)."""
+
+    __tablename__ = "invoice_duplicates"
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: int = client_fk()
+    invoice_id: int = Field(foreign_key="invoices.id", index=True, ondelete="CASCADE")
+    issue_date: date
+    requested_by_id: int | None = Field(
+        default=None, foreign_key="users.id", index=True, ondelete="SET NULL"
+    )
+
+
 class Payment(Timestamped, table=True):
     """Money booked on the client's repayment account."""
 

@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any, Protocol
 
 from auth.errors import BadInputError, NotFoundError
-from loaders.contract import ContractByIdLoader
+from loaders.contract import ContractByIdLoader, ContractFilter, InstalmentFilter
 from loaders.document import DocumentFilter
 from loaders.invoice import InvoiceFilter, PaymentFilter
 from resolvers.context import Context
@@ -77,4 +77,22 @@ def payment_filter(given: Any | None) -> PaymentFilter:
         unsettled_only=bool(given.unsettled_only),
         booked_from=given.booked_from,
         booked_to=given.booked_to,
+    )
+
+
+def contract_filter(given: Any | None) -> ContractFilter:
+    return ContractFilter(statuses=frozenset(given.status or ())) if given else ContractFilter()
+
+
+async def instalment_filter(ctx: Context, *, client_id: int, given: Any | None) -> InstalmentFilter:
+    if given is None:
+        return InstalmentFilter()
+    if given.due_from and given.due_to and given.due_from > given.due_to:
+        raise BadInputError("dueFrom must not be later than dueTo.", field="filter.dueFrom")
+    return InstalmentFilter(
+        due_from=given.due_from,
+        due_to=given.due_to,
+        contract_id=await contract_of_client(
+            ctx, client_id=client_id, global_id=given.contract_id, field="filter.contractId"
+        ),
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from auth.errors import NotFoundError
 from models.client import Client
 from models.contract import Contract
+from models.document import Document
 from models.finance import SPLIT_PAYMENT_FROM, VAT_RATES, round_money
 from models.invoice import Invoice, InvoiceKind
 from resolvers import outbox
@@ -45,15 +47,34 @@ def _check(net: Decimal, vat_rate: int, issue_date: date, due_date: date) -> lis
     return errors
 
 
-async def _next_number(session: AsyncSession, issue_date: date) -> str:
-    """The month's next number; two concurrent issues collide on the unique index, and the
+async def next_number(session: AsyncSession, model: type[Invoice | Document], prefix: str) -> str:
+    """The series' next number; two concurrent issues collide on the unique index, and the
     loser writes nothing (the caller may try again)."""
-    prefix = f"FV/{issue_date:%Y/%m}/"
-    last = await session.execute(
-        select(func.max(Invoice.number)).where(Invoice.number.like(prefix + "%"))  # type: ignore[attr-defined]
-    )
+    number: Any = model.number
+    last = await session.execute(select(func.max(number)).where(number.like(prefix + "%")))
     highest = last.scalar_one()
     return f"{prefix}{int(highest.rsplit('/', 1)[1]) + 1 if highest else 1:06d}"
+
+
+async def client_and_contract(
+    session: AsyncSession, client_global_id: str, contract_global_id: str | None
+) -> tuple[Client, int | None]:
+    """The client a staff member issues to, and optionally one of its contracts."""
+    client = await session.get(Client, pk_of(client_global_id, "Client", field="clientId"))
+    if client is None:
+        raise NotFoundError(field="clientId")
+    if contract_global_id is None:
+        return client, None
+    contract = await session.get(
+        Contract, pk_of(contract_global_id, "Contract", field="contractId")
+    )
+    if contract is None or contract.client_id != client.id:
+        raise Abort(
+            UserErrorData(
+                field="contractId", code="NOT_FOUND", message="No such contract of this client."
+            )
+        )
+    return client, contract.id
 
 
 def _notify(
@@ -103,23 +124,9 @@ async def issue_invoice(
         return None, errors
     try:
         async with ctx.db.write() as session:
-            client = await session.get(Client, pk_of(client_global_id, "Client", field="clientId"))
-            if client is None:
-                raise NotFoundError(field="clientId")
-            contract_id = None
-            if contract_global_id is not None:
-                contract = await session.get(
-                    Contract, pk_of(contract_global_id, "Contract", field="contractId")
-                )
-                if contract is None or contract.client_id != client.id:
-                    raise Abort(
-                        UserErrorData(
-                            field="contractId",
-                            code="NOT_FOUND",
-                            message="No such contract of this client.",
-                        )
-                    )
-                contract_id = contract.id
+            client, contract_id = await client_and_contract(
+                session, client_global_id, contract_global_id
+            )
             earlier = await session.execute(
                 select(func.count()).where(Invoice.client_id == client.id)
             )
@@ -127,7 +134,7 @@ async def issue_invoice(
             invoice = Invoice(
                 client_id=client.id,
                 contract_id=contract_id,  # type: ignore[arg-type]
-                number=await _next_number(session, issue_date),
+                number=await next_number(session, Invoice, f"FV/{issue_date:%Y/%m}/"),
                 kind=kind,
                 issue_date=issue_date,
                 sale_date=issue_date,

@@ -16,7 +16,7 @@ from loaders.contract import (
     PolicyByIdLoader,
 )
 from loaders.document import DocumentByIdLoader
-from loaders.invoice import InvoiceByIdLoader, PaymentByIdLoader
+from loaders.invoice import InvoiceByIdLoader, InvoiceDuplicateByIdLoader, PaymentByIdLoader
 from loaders.message import ThreadByIdLoader
 from loaders.request import RequestByIdLoader
 from loaders.tyre import CentreByIdLoader, VehicleByIdLoader
@@ -32,6 +32,7 @@ NODE_TYPES: dict[str, tuple[type[ByIdLoader[Any]], Scope | None]] = {
     "Instalment": (InstalmentByIdLoader, Scope.SCHEDULES_READ),
     "InsurancePolicy": (PolicyByIdLoader, Scope.POLICIES_READ),
     "Invoice": (InvoiceByIdLoader, Scope.INVOICES_READ),
+    "InvoiceDuplicate": (InvoiceDuplicateByIdLoader, Scope.INVOICES_READ),
     "Payment": (PaymentByIdLoader, Scope.PAYMENTS_READ),
     "Document": (DocumentByIdLoader, Scope.DOCUMENTS_READ),
     "Request": (RequestByIdLoader, Scope.REQUESTS_READ),

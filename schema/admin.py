@@ -8,15 +8,16 @@ from decimal import Decimal
 import strawberry
 
 from loaders.identity import RecentEventsByKeyLoader
+from models.document import DocumentKind
 from models.identity import StaffRole
 from models.identity import User as UserRow
 from models.invoice import InvoiceKind
-from resolvers import invoice_issue, staff
+from resolvers import document_issue, invoice_issue, staff
 from resolvers.client import search_clients
 from resolvers.identity import login_account_key
 from schema.base import Connection, Info, Node, backed_by, connection, node_id
 from schema.identity import UserError, user_errors
-from schema.refs import ClientRef, InvoiceRef
+from schema.refs import ClientRef, DocumentRef, InvoiceRef
 
 
 @strawberry.type(description="A user account as staff see it.")
@@ -135,3 +136,37 @@ class InvoiceAdminMutation:
             description=input.description,
         )
         return InvoiceIssuePayload(invoice=invoice, errors=user_errors(errors))
+
+
+@strawberry.input
+class DocumentIssueInput:
+    client_id: strawberry.ID
+    contract_id: strawberry.ID | None = None
+    kind: DocumentKind
+    title: str
+    issue_date: date
+    amount: Decimal | None = None
+
+
+@strawberry.type
+class DocumentIssuePayload:
+    document: DocumentRef | None
+    errors: list[UserError]
+
+
+@strawberry.type
+class DocumentAdminMutation:
+    @strawberry.mutation(
+        description="Staff: issue a document to a client; the client is notified by e-mail."
+    )
+    async def document_issue(self, info: Info, input: DocumentIssueInput) -> DocumentIssuePayload:
+        document, errors = await document_issue.issue_document(
+            info.context,
+            client_global_id=input.client_id,
+            contract_global_id=input.contract_id,
+            kind=input.kind,
+            title=input.title,
+            issue_date=input.issue_date,
+            amount=input.amount,
+        )
+        return DocumentIssuePayload(document=document, errors=user_errors(errors))

@@ -32,7 +32,8 @@ from schema.base import (
     node_id,
     scoped,
 )
-from schema.invoice import invoice_list
+from schema.document import DocumentFilterInput
+from schema.invoice import InvoiceFilterInput, PaymentFilterInput, invoice_list
 from schema.refs import (
     ContractRef,
     DashboardRef,
@@ -47,6 +48,7 @@ from schema.refs import (
     VehicleRef,
 )
 from schema.request import RequestTypeInfo
+from schema.tables import ContractFilterInput, InstalmentFilterInput, table_url
 
 
 @strawberry.type
@@ -175,6 +177,12 @@ class Client(Node):
         return await child_connection(
             info, VehiclesByClientIdLoader, root.id, first=first, after=after
         )
+
+    invoices_table_url: str | None = table_url("invoices", InvoiceFilterInput)
+    contracts_table_url: str | None = table_url("contracts", ContractFilterInput)
+    instalments_table_url: str | None = table_url("instalments", InstalmentFilterInput)
+    payments_table_url: str | None = table_url("payments", PaymentFilterInput)
+    documents_table_url: str | None = table_url("documents", DocumentFilterInput)
 
     @strawberry.field(extensions=scoped(Scope.SUBACCOUNTS_MANAGE))
     async def subaccounts(self, root: ClientRow, info: Info) -> list[SubaccountRef] | None:

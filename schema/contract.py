@@ -8,8 +8,7 @@ from decimal import Decimal
 import strawberry
 
 from auth.scopes import Scope
-from exports.links import sign
-from exports.tables import TableFormat
+from exports.tables import ScheduleFormat
 from loaders.client import ClientByIdLoader
 from loaders.contract import (
     ContractByIdLoader,
@@ -35,6 +34,7 @@ from models.contract import Instalment as InstalmentRow
 from models.contract import InsurancePolicy as PolicyRow
 from models.contract import LeasedItem as LeasedItemRow
 from models.settlement import InstalmentState
+from resolvers.links import link
 from schema.base import (
     Connection,
     Info,
@@ -91,25 +91,19 @@ class Contract(Node):
 
     @strawberry.field(
         extensions=scoped(Scope.SCHEDULES_READ),
-        description="A link, valid for 5 minutes, to the schedule as XLSX or CSV.",
+        description="A link, valid for 5 minutes, to the schedule as PDF, XLSX or CSV.",
     )
     def schedule_download_url(
         self,
         root: ContractRow,
         info: Info,
-        format: TableFormat = TableFormat.XLSX,
+        format: ScheduleFormat = ScheduleFormat.XLSX,
         polish: bool = True,
     ) -> str | None:
-        ctx = info.context
-        token = sign(
-            ctx.settings.secret_key,
-            kind="schedule",
-            object_id=root.id,
-            user_id=ctx.viewer.user_id,  # type: ignore[arg-type]
-            now=ctx.now,
-            options={"format": format.value, "lang": "pl" if polish else "en"},
-        )
-        return str(ctx.request.url_for("download", token=token))
+        language = "pl" if polish else "en"
+        return link(
+            info.context, kind="schedule", object_id=root.id, format=format.value, lang=language
+        )  # type: ignore[arg-type]
 
     @strawberry.field(extensions=scoped(Scope.POLICIES_READ))
     async def policies(self, root: ContractRow, info: Info) -> list[InsurancePolicy] | None:

@@ -6,10 +6,12 @@ from datetime import date
 
 import strawberry
 
+from auth.scopes import Scope
 from models.contract import Currency
 from models.document import Document as DocumentRow
 from models.document import DocumentKind
-from schema.base import Money, Node, backed_by, money, node_id
+from resolvers.links import link
+from schema.base import Info, Money, Node, backed_by, money, node_id, scoped
 
 
 @strawberry.input
@@ -30,3 +32,10 @@ class Document(Node):
     issue_date: date
     currency: Currency
     amount: Money | None = money("amount", "Amount, where the document has one.")
+
+    @strawberry.field(
+        extensions=scoped(Scope.DOCUMENTS_READ),
+        description="A link, valid for 5 minutes, to the document as PDF.",
+    )
+    def download_url(self, root: DocumentRow, info: Info) -> str | None:
+        return link(info.context, kind="document", object_id=root.id)  # type: ignore[arg-type]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from auth.scopes import Scope
-from exports.tables import TableFormat
+from exports.tables import ScheduleFormat, TableFormat
 from models.contract import ContractKind, ContractStatus, ItemCategory, PolicyKind
 from models.document import DocumentKind
 from models.identity import StaffRole
@@ -18,6 +18,7 @@ from models.tyre import RelocationStatus, TyreSeason
 for enum_cls, description in (
     (Scope, "A permission a user holds in one client company."),
     (TableFormat, "A table file format."),
+    (ScheduleFormat, "A repayment schedule file format."),
     (ContractKind, None),
     (ContractStatus, None),
     (ItemCategory, None),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import strawberry
@@ -15,6 +15,7 @@ from loaders.invoice import (
     AllocationsByInvoiceIdLoader,
     AllocationsByPaymentIdLoader,
     CorrectionsByInvoiceIdLoader,
+    DuplicatesByInvoiceIdLoader,
     InvoiceByIdLoader,
     PaymentByIdLoader,
     SettlementByInvoiceIdLoader,
@@ -23,11 +24,15 @@ from loaders.paging import ChildPageLoader
 from models.base import to_money
 from models.contract import Currency
 from models.invoice import Invoice as InvoiceRow
+from models.invoice import InvoiceDuplicate as DuplicateRow
 from models.invoice import InvoiceKind, PaymentSource
 from models.invoice import Payment as PaymentRow
 from models.invoice import PaymentAllocation as AllocationRow
 from models.settlement import InvoiceStatus, Standing, archive_cutoff, standing
+from resolvers.ids import to_global_id
 from resolvers.invoice import invoice_filter
+from resolvers.invoice_duplicate import generate_duplicate
+from resolvers.links import link
 from schema.base import (
     Connection,
     Info,
@@ -39,6 +44,7 @@ from schema.base import (
     node_id,
     scoped,
 )
+from schema.identity import UserError
 from schema.refs import ContractRef
 
 
@@ -127,6 +133,41 @@ class Invoice(Node):
             return None
         return await info.context.loaders[InvoiceByIdLoader].load(root.corrects_id)  # type: ignore[no-any-return]
 
+    @strawberry.field(
+        extensions=scoped(Scope.INVOICES_READ),
+        description="A link, valid for 5 minutes, to the invoice as PDF.",
+    )
+    def download_url(self, root: InvoiceRow, info: Info) -> str | None:
+        return link(info.context, kind="invoice", object_id=root.id)  # type: ignore[arg-type]
+
+    @strawberry.field(description="Duplicates issued so far, oldest first.")
+    async def duplicates(self, root: InvoiceRow, info: Info) -> list[InvoiceDuplicate]:
+        return await info.context.loaders[DuplicatesByInvoiceIdLoader].load(root.id)  # type: ignore[no-any-return]
+
+
+@strawberry.type(description="A duplicate of an invoice: the same invoice, with its own date.")
+@backed_by(DuplicateRow)
+class InvoiceDuplicate(Node):
+    id: strawberry.ID = node_id("InvoiceDuplicate")
+    issue_date: date = strawberry.field(description="Printed on the duplicate.")
+
+    @strawberry.field(description="When it was asked for.")
+    def requested_at(self, root: DuplicateRow) -> datetime:
+        return root.created_at
+
+    @strawberry.field(description="The user who asked for it, if the account still exists.")
+    def requested_by_id(self, root: DuplicateRow) -> strawberry.ID | None:
+        if root.requested_by_id is None:
+            return None
+        return strawberry.ID(to_global_id("User", root.requested_by_id))
+
+    @strawberry.field(
+        extensions=scoped(Scope.INVOICES_READ),
+        description="A link, valid for 5 minutes, to the duplicate as PDF.",
+    )
+    def download_url(self, root: DuplicateRow, info: Info) -> str | None:
+        return link(info.context, kind="duplicate", object_id=root.id)  # type: ignore[arg-type]
+
 
 @strawberry.type(description="The part of a booked payment settled against one invoice.")
 class PaymentAllocation:
@@ -178,3 +219,27 @@ def invoice_list(loader: type[ChildPageLoader[Any]], client_of: Callable[[Any], 
         )
 
     return strawberry.field(resolver=resolve, extensions=scoped(Scope.INVOICES_READ))
+
+
+@strawberry.input
+class InvoiceDuplicateGenerateInput:
+    invoice_id: strawberry.ID
+
+
+@strawberry.type
+class InvoiceDuplicateGeneratePayload:
+    duplicate: InvoiceDuplicate | None
+    errors: list[UserError]
+
+
+@strawberry.type
+class InvoiceMutation:
+    @strawberry.mutation(
+        description="Issue a duplicate of an invoice dated today; who asked and when is kept. "
+        "Download it through the duplicate's `downloadUrl`."
+    )
+    async def invoice_duplicate_generate(
+        self, info: Info, input: InvoiceDuplicateGenerateInput
+    ) -> InvoiceDuplicateGeneratePayload:
+        duplicate = await generate_duplicate(info.context, invoice_global_id=input.invoice_id)
+        return InvoiceDuplicateGeneratePayload(duplicate=duplicate, errors=[])  # type: ignore[arg-type]

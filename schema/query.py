@@ -10,10 +10,11 @@ from resolvers.node import resolve_node
 from resolvers.request import REQUEST_TYPES
 from resolvers.tyre import list_centres
 from schema.account import AccountMutation, SecondFactorMutation
-from schema.admin import Admin, AdminMutation, InvoiceAdminMutation
+from schema.admin import Admin, AdminMutation, DocumentAdminMutation, InvoiceAdminMutation
 from schema.base import Connection, Info, Node, connection
 from schema.client import Client
 from schema.identity import IdentityMutation, Viewer, resolve_viewer
+from schema.invoice import InvoiceMutation
 from schema.profile import ProfileMutation
 from schema.request import RequestTypeInfo
 from schema.subaccount import ScopeInfo, SubaccountMutation, scope_catalogue
@@ -72,5 +73,7 @@ class Mutation(
     ProfileMutation,
     AdminMutation,
     InvoiceAdminMutation,
+    DocumentAdminMutation,
+    InvoiceMutation,
 ):
     pass

@@ -17,7 +17,7 @@ from tests.auth.helpers import TOKEN_CREATE, first_company, token_of
 from tests.conftest import Hub
 from tests.schema.helpers import client_ids, error_codes
 
-LINKS = """query($id: ID!, $f: TableFormat!, $pl: Boolean!) { client(id: $id) {
+LINKS = """query($id: ID!, $f: ScheduleFormat!, $pl: Boolean!) { client(id: $id) {
   contracts(first: 1) { nodes { number scheduleDownloadUrl(format: $f, polish: $pl) } } } }"""
 
 

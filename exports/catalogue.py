@@ -1,0 +1,93 @@
+"""The columns of the tables BI tools pull: ids are the API's global ids, so tables join."""
+
+from __future__ import annotations
+
+from exports.tables import Column, Kind
+
+_ID = Column("id", "Id", "Id")
+_UPDATED = Column("updated_at", "Updated at (UTC)", "Zmieniono (UTC)", Kind.TIMESTAMP)
+_CONTRACT = Column("contract_id", "Contract id", "Id umowy")
+_CURRENCY = Column("currency", "Currency", "Waluta")
+_NUMBER = Column("number", "Number", "Numer")
+_KIND = Column("kind", "Kind", "Rodzaj")
+
+INVOICE_COLUMNS = (
+    _ID,
+    _NUMBER,
+    _KIND,
+    Column("status", "Status", "Status"),
+    _CONTRACT,
+    Column("ksef_number", "KSeF number", "Numer KSeF"),
+    Column("issue_date", "Issue date", "Data wystawienia", Kind.DATE),
+    Column("sale_date", "Sale date", "Data sprzedaży", Kind.DATE),
+    Column("due_date", "Due date", "Termin płatności", Kind.DATE),
+    _CURRENCY,
+    Column("vat_rate", "VAT rate (%)", "Stawka VAT (%)", Kind.INTEGER),
+    Column("net", "Net", "Netto", Kind.MONEY),
+    Column("vat", "VAT", "VAT", Kind.MONEY),
+    Column("gross", "Gross", "Brutto", Kind.MONEY),
+    Column("paid", "Paid", "Zapłacono", Kind.MONEY),
+    Column("amount_due", "Amount due", "Do zapłaty", Kind.MONEY),
+    Column("split_payment", "Split payment", "Podzielona płatność", Kind.BOOLEAN),
+    Column("corrects_id", "Corrects invoice id", "Id korygowanej faktury"),
+    Column("description", "Description", "Opis"),
+    _UPDATED,
+)
+
+CONTRACT_COLUMNS = (
+    _ID,
+    _NUMBER,
+    _KIND,
+    Column("status", "Status", "Status"),
+    _CURRENCY,
+    Column("start_date", "Start date", "Data rozpoczęcia", Kind.DATE),
+    Column("end_date", "End date", "Data zakończenia", Kind.DATE),
+    Column("term_months", "Term (months)", "Okres (miesiące)", Kind.INTEGER),
+    Column("net_value", "Net value", "Wartość netto", Kind.MONEY),
+    Column("initial_fee", "Initial fee", "Opłata wstępna", Kind.MONEY),
+    Column("residual_value", "Residual value", "Wartość wykupu", Kind.MONEY),
+    Column("annual_rate", "Annual rate (%)", "Oprocentowanie roczne (%)", Kind.PERCENT),
+    Column("payment_day", "Payment day", "Dzień płatności", Kind.INTEGER),
+    _UPDATED,
+)
+
+INSTALMENT_COLUMNS = (
+    _ID,
+    _CONTRACT,
+    Column("number", "No.", "Nr raty", Kind.INTEGER),
+    Column("due_date", "Due date", "Termin płatności", Kind.DATE),
+    Column("capital", "Capital", "Kapitał", Kind.MONEY),
+    Column("interest", "Interest", "Odsetki", Kind.MONEY),
+    Column("net", "Net", "Netto", Kind.MONEY),
+    Column("vat_rate", "VAT rate (%)", "Stawka VAT (%)", Kind.INTEGER),
+    Column("vat", "VAT", "VAT", Kind.MONEY),
+    Column("gross", "Gross", "Brutto", Kind.MONEY),
+    Column("remaining_capital", "Remaining capital", "Kapitał pozostały do spłaty", Kind.MONEY),
+    Column("invoice_id", "Invoice id", "Id faktury"),
+    _UPDATED,
+)
+
+PAYMENT_COLUMNS = (
+    _ID,
+    Column("booked_on", "Booked on", "Data księgowania", Kind.DATE),
+    Column("amount", "Amount", "Kwota", Kind.MONEY),
+    _CURRENCY,
+    Column("title", "Title", "Tytuł"),
+    Column("payer_iban", "Payer account", "Rachunek zleceniodawcy"),
+    Column("source", "Source", "Źródło"),
+    Column("allocated", "Allocated", "Rozliczono", Kind.MONEY),
+    Column("unallocated", "Unallocated", "Nierozliczono", Kind.MONEY),
+    _UPDATED,
+)
+
+DOCUMENT_COLUMNS = (
+    _ID,
+    _NUMBER,
+    _KIND,
+    Column("title", "Title", "Tytuł"),
+    Column("issue_date", "Issue date", "Data wystawienia", Kind.DATE),
+    Column("amount", "Amount", "Kwota", Kind.MONEY),
+    _CURRENCY,
+    _CONTRACT,
+    _UPDATED,
+)

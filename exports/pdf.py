@@ -1,0 +1,213 @@
+"""Printed documents: dataclasses from `exports.documents` in, PDF bytes out.
+
+Jinja2 HTML templates (`exports/templates`, autoescaped) rendered by weasyprint. Pure functions
+with fresh weasyprint objects on every call, so they may run in worker threads concurrently
+(`asyncio.to_thread`). Nothing is fetched from the network: the templates refer only to the
+local stylesheet, and the URL fetcher refuses anything that is not a `file:` URL.
+
+Money prints in Polish style with a plain space between thousands ("1 234,56": PDF text
+extraction keeps it as typed), dates as DD.MM.YYYY.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from num2words import num2words
+from weasyprint import HTML
+from weasyprint.text.fonts import FontConfiguration
+
+from exports.documents import (
+    BalanceConfirmationDocument,
+    GeneralDocument,
+    InterestNoteDocument,
+    InvoiceDocument,
+    InvoiceLine,
+    ScheduleDocument,
+)
+
+__all__ = [
+    "balance_confirmation_pdf",
+    "format_account",
+    "format_date",
+    "format_money",
+    "format_percent",
+    "general_document_pdf",
+    "interest_note_pdf",
+    "invoice_pdf",
+    "schedule_pdf",
+    "spell_amount",
+]
+
+TEMPLATES = Path(__file__).with_name("templates")
+_GROSZ = Decimal("0.01")
+
+
+def format_money(value: Decimal) -> str:
+    """1234.5 -> "1 234,50": grosze rounded half up, a plain space between thousands."""
+    amount = Decimal(value).quantize(_GROSZ, rounding=ROUND_HALF_UP)
+    if not amount:
+        amount = abs(amount)  # no "-0,00"
+    return f"{amount:,.2f}".replace(",", " ").replace(".", ",")
+
+
+def format_date(value: date) -> str:
+    """2026-03-15 -> "15.03.2026"."""
+    return f"{value.day:02d}.{value.month:02d}.{value.year:04d}"
+
+
+def format_percent(rate: Decimal) -> str:
+    """An annual rate as a fraction, 0.14 -> "14,00%"."""
+    percent = (Decimal(rate) * 100).quantize(_GROSZ, rounding=ROUND_HALF_UP)
+    return f"{percent:.2f}%".replace(".", ",")
+
+
+def format_account(account: str) -> str:
+    """An IBAN or NRB in groups of four: "PL61 1090 1014 0000 0712 1981 2874".
+
+    A bare 26-digit NRB prints as "61 1090 1014 ...", its two check digits first.
+    """
+    compact = "".join(account.split()).upper()
+    head = ""
+    if len(compact) == 26 and compact.isdigit():
+        head, compact = compact[:2] + " ", compact[2:]
+    return head + " ".join(compact[i : i + 4] for i in range(0, len(compact), 4))
+
+
+def spell_amount(amount: Decimal, currency: str) -> str:
+    """The amount in Polish words; "... CHF 56/100" for a currency num2words cannot name."""
+    amount = Decimal(amount).quantize(_GROSZ, rounding=ROUND_HALF_UP)
+    try:
+        return str(num2words(amount, lang="pl", to="currency", currency=currency))
+    except NotImplementedError:
+        whole, cents = divmod(abs(amount), 1)
+        words = str(num2words(int(whole), lang="pl"))
+        sign = "minus " if amount < 0 else ""
+        return f"{sign}{words} {currency} {int(cents * 100):02d}/100"
+
+
+def _unit_net(line: InvoiceLine) -> Decimal:
+    """The net unit price an invoice must show; the line carries only the net value."""
+    if not line.quantity:
+        return line.net
+    return (line.net / line.quantity).quantize(_GROSZ, rounding=ROUND_HALF_UP)
+
+
+_ENV = Environment(
+    loader=FileSystemLoader(TEMPLATES),
+    autoescape=True,
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+_ENV.filters.update(
+    money=format_money,
+    date=format_date,
+    percent=format_percent,
+    account=format_account,
+    words=spell_amount,
+    unit_net=_unit_net,
+)
+
+
+def _url_fetcher() -> Any:
+    """A fetcher that loads only local files (the stylesheet); a new one per render.
+
+    weasyprint >= 68 takes a `URLFetcher` (which keeps per-request state, hence not shared
+    between threads); older versions take a function returning a dict.
+    """
+    try:
+        from weasyprint.urls import URLFetcher
+    except ImportError:  # pragma: no cover - weasyprint < 68
+        from weasyprint import default_url_fetcher
+
+        def fetch(url: str) -> dict[str, Any]:
+            if not url.startswith("file:"):
+                raise ValueError(f"refusing to fetch {url!r}: only local files")
+            return default_url_fetcher(url)
+
+        return fetch
+    return URLFetcher(allowed_protocols=("file",))
+
+
+def _render(template: str, *, title: str, author: str, **context: Any) -> bytes:
+    html = _ENV.get_template(template).render(title=title, author=author, **context)
+    document = HTML(string=html, base_url=f"{TEMPLATES}/", url_fetcher=_url_fetcher())
+    pdf = document.write_pdf(font_config=FontConfiguration())
+    if pdf is None:  # pragma: no cover - only when writing to a target
+        raise RuntimeError("weasyprint returned no PDF")
+    return pdf
+
+
+def invoice_pdf(doc: InvoiceDocument) -> bytes:
+    """A VAT invoice, a correcting invoice (`doc.corrected`) or a duplicate of either."""
+    heading = "Faktura korygująca" if doc.corrected else "Faktura VAT"
+    heading = f"{heading} nr {doc.number}"
+    correction_rows: list[tuple[str, Decimal, Decimal, Decimal]] = []
+    if doc.corrected:
+        before = doc.corrected
+        correction_rows = [
+            ("Przed korektą", before.net, before.vat, before.gross),
+            ("Korekta (różnica)", doc.net, doc.vat, doc.gross),
+            ("Po korekcie", before.net + doc.net, before.vat + doc.vat, before.gross + doc.gross),
+        ]
+    refund = doc.gross < 0  # a correction lowering the amount: the seller pays back
+    return _render(
+        "invoice.html",
+        title=f"{heading} (duplikat)" if doc.duplicate_issue_date else heading,
+        author=doc.seller.name,
+        doc=doc,
+        heading=heading,
+        correction_rows=correction_rows,
+        due_label="Do zwrotu" if refund else "Do zapłaty",
+        due_amount=abs(doc.gross),
+    )
+
+
+def schedule_pdf(doc: ScheduleDocument) -> bytes:
+    """A repayment schedule, landscape, the table continuing over pages under its header."""
+    totals = {
+        column: sum((getattr(row, column) for row in doc.rows), Decimal(0))
+        for column in ("capital", "interest", "net", "vat", "gross")
+    }
+    return _render(
+        "schedule.html",
+        title=f"Harmonogram spłat – umowa nr {doc.contract_number}",
+        author=doc.lessor.name,
+        doc=doc,
+        totals=totals,
+    )
+
+
+def interest_note_pdf(doc: InterestNoteDocument) -> bytes:
+    """A note charging late-payment interest on one invoice."""
+    return _render(
+        "interest_note.html",
+        title=f"Nota odsetkowa nr {doc.number}",
+        author=doc.seller.name,
+        doc=doc,
+    )
+
+
+def balance_confirmation_pdf(doc: BalanceConfirmationDocument) -> bytes:
+    """A request to confirm the balance on `doc.as_of`, with a return slip."""
+    return _render(
+        "balance_confirmation.html",
+        title=f"Potwierdzenie salda nr {doc.number}",
+        author=doc.seller.name,
+        doc=doc,
+    )
+
+
+def general_document_pdf(doc: GeneralDocument) -> bytes:
+    """Any other document: its title, parties and amount."""
+    return _render(
+        "general_document.html",
+        title=f"{doc.title} nr {doc.number}",
+        author=doc.seller.name,
+        doc=doc,
+    )

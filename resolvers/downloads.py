@@ -1,0 +1,231 @@
+"""Signed download links and the files behind them.
+
+`link` signs what to download for the viewer; `open_download` checks the holder's rights again
+when the link is used and gathers the data, and `exports/` renders it off the event loop.
+Every refusal is the same `None`, so a link never tells whether a document exists.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from auth.scopes import Scope
+from auth.sessions import viewer_of_user
+from auth.viewer import Viewer
+from exports import pdf
+from exports.documents import BalanceConfirmationDocument, GeneralDocument, InterestNoteDocument
+from exports.links import Grant
+from exports.tables import SCHEDULE_COLUMNS, XlsxStream, csv_page, frame, to_csv, to_xlsx
+from models.client import Client
+from models.contract import Contract, Instalment
+from models.document import Document
+from models.invoice import Invoice, InvoiceDuplicate
+from resolvers import documents as printed
+from resolvers.tables import TABLES, decode_filters, table_pages
+
+if TYPE_CHECKING:
+    from hub.db import Database
+    from hub.settings import Settings
+
+PDF = "application/pdf"
+MEDIA_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pdf": PDF,
+}
+CHUNK = 64 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class File:
+    """What the route sends: whole `content`, or `chunks` streamed as they are produced."""
+
+    filename: str
+    media_type: str
+    content: bytes = b""
+    chunks: AsyncIterator[bytes] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class _Use:
+    """A verified grant being served: the database, the settings and the moment."""
+
+    db: Database
+    settings: Settings
+    grant: Grant
+    now: datetime
+    today: date
+
+    async def viewer(self, session: AsyncSession) -> Viewer:
+        via = self.grant.option("via")
+        return await viewer_of_user(
+            session,
+            user_id=self.grant.user_id,
+            api_token_id=int(via) if via.isdigit() else None,
+            now=self.now,
+        )
+
+
+def _safe_name(number: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "-" for c in number)
+
+
+async def _pdf_file(name: str, render: Callable[[Any], bytes], document: Any) -> File:
+    content = await asyncio.to_thread(render, document)
+    return File(filename=f"{_safe_name(name)}.pdf", media_type=PDF, content=content)
+
+
+async def _schedule(use: _Use) -> File | None:
+    async with use.db.read() as session:
+        contract = await session.get(Contract, use.grant.object_id)
+        if contract is None:
+            return None
+        if not (await use.viewer(session)).has_scope(contract.client_id, Scope.SCHEDULES_READ):
+            return None
+        query = select(Instalment).where(Instalment.contract_id == contract.id)
+        instalments = list((await session.execute(query.order_by(Instalment.number))).scalars())  # type: ignore[arg-type]
+        client = await session.get(Client, contract.client_id)
+    polish = use.grant.option("lang", "pl") == "pl"
+    kind = use.grant.option("format", "xlsx")
+    name = f"{'harmonogram' if polish else 'schedule'}-{contract.number}"
+    if kind == "pdf":
+        document = printed.schedule(use.settings, contract, client, instalments, use.today)  # type: ignore[arg-type]
+        return await _pdf_file(name, pdf.schedule_pdf, document)
+    rows = [row.model_dump() for row in instalments]
+
+    def render() -> bytes:
+        df = frame(rows, SCHEDULE_COLUMNS, polish=polish, totals=True)
+        return to_xlsx(df, SCHEDULE_COLUMNS) if kind == "xlsx" else to_csv(df, polish=polish)
+
+    content = await asyncio.to_thread(render)
+    return File(
+        filename=f"{_safe_name(name)}.{kind}", media_type=MEDIA_TYPES[kind], content=content
+    )
+
+
+async def _invoice(use: _Use, invoice_id: int, duplicate_of: date | None = None) -> File | None:
+    async with use.db.read() as session:
+        invoice = await session.get(Invoice, invoice_id)
+        if invoice is None:
+            return None
+        if not (await use.viewer(session)).has_scope(invoice.client_id, Scope.INVOICES_READ):
+            return None
+        document = await printed.invoice(session, use.settings, invoice, duplicate_of)
+    name = f"{'duplikat-' if duplicate_of else ''}faktura-{invoice.number}"
+    return await _pdf_file(name, pdf.invoice_pdf, document)
+
+
+async def _duplicate(use: _Use) -> File | None:
+    async with use.db.read() as session:
+        duplicate = await session.get(InvoiceDuplicate, use.grant.object_id)
+    if duplicate is None:
+        return None
+    return await _invoice(use, duplicate.invoice_id, duplicate.issue_date)
+
+
+_DOCUMENT_RENDERERS: dict[type[Any], Callable[[Any], bytes]] = {
+    InterestNoteDocument: pdf.interest_note_pdf,
+    BalanceConfirmationDocument: pdf.balance_confirmation_pdf,
+    GeneralDocument: pdf.general_document_pdf,
+}
+
+
+async def _document(use: _Use) -> File | None:
+    async with use.db.read() as session:
+        row = await session.get(Document, use.grant.object_id)
+        if row is None:
+            return None
+        if not (await use.viewer(session)).has_scope(row.client_id, Scope.DOCUMENTS_READ):
+            return None
+        document = await printed.document(session, use.settings, row)
+    render = _DOCUMENT_RENDERERS[type(document)]
+    return await _pdf_file(f"dokument-{row.number}", render, document)
+
+
+async def _table(use: _Use) -> File | None:
+    table = TABLES.get(use.grant.option("table"))
+    if table is None:
+        return None
+    client_id = use.grant.object_id
+    async with use.db.read() as session:
+        if not (await use.viewer(session)).has_scope(client_id, table.scope):
+            return None
+    filters = decode_filters(table, use.grant.option("filters", "{}"), today=use.today)
+    since = use.grant.option("since")
+    pages = table_pages(
+        use.db,
+        table,
+        client_id=client_id,
+        filters=filters,
+        updated_since=datetime.fromisoformat(since) if since else None,
+        today=use.today,
+    )
+    polish = use.grant.option("lang") == "pl"
+    kind = use.grant.option("format", "csv")
+    chunks = (
+        _xlsx_chunks(pages, table.columns, polish)
+        if kind == "xlsx"
+        else _csv_chunks(pages, table.columns, polish)
+    )
+    return File(
+        filename=f"{table.name}.{kind}",
+        media_type=MEDIA_TYPES[kind],
+        chunks=chunks,
+        # The next incremental pull asks for rows changed since this pull began.
+        headers={"X-LeaseHub-Pulled-At": use.now.isoformat()},
+    )
+
+
+async def _csv_chunks(
+    pages: AsyncIterator[list[dict[str, Any]]], columns: Any, polish: bool
+) -> AsyncIterator[bytes]:
+    first = True
+    async for page in pages:
+        yield await asyncio.to_thread(csv_page, page, columns, polish=polish, first=first)
+        first = False
+    if first:  # no rows: the header alone
+        yield csv_page([], columns, polish=polish, first=True)
+
+
+async def _xlsx_chunks(
+    pages: AsyncIterator[list[dict[str, Any]]], columns: Any, polish: bool
+) -> AsyncIterator[bytes]:
+    """Rows go to a file on disk page by page; the finished workbook streams from there."""
+    with tempfile.TemporaryDirectory(prefix="leasehub-") as folder:
+        path = Path(folder) / "table.xlsx"
+        stream = await asyncio.to_thread(XlsxStream, path, columns, polish=polish)
+        async for page in pages:
+            await asyncio.to_thread(stream.append, page)
+        await asyncio.to_thread(stream.close)
+        with path.open("rb") as handle:
+            while chunk := await asyncio.to_thread(handle.read, CHUNK):
+                yield chunk
+
+
+_KINDS: dict[str, Callable[[_Use], Awaitable[File | None]]] = {
+    "schedule": _schedule,
+    "invoice": lambda use: _invoice(use, use.grant.object_id),
+    "duplicate": _duplicate,
+    "document": _document,
+    "table": _table,
+}
+
+
+async def open_download(
+    db: Database, settings: Settings, grant: Grant, *, now: datetime, today: date
+) -> File | None:
+    """The file behind a verified grant, or None when its holder may no longer have it."""
+    opener = _KINDS.get(grant.kind)
+    if opener is None:
+        return None
+    return await opener(_Use(db, settings, grant, now, today))

@@ -1,0 +1,298 @@
+"""Whole lists as tables for BI tools: the same filters as the API's lists, plus `updatedSince`.
+
+A pull reads the client's rows in keyset pages (by id), each page in its own short read
+session, so a table of any length streams with flat memory and no long transaction.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import json
+import types
+import typing
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import ColumnElement, Row, Select, exists, or_, select
+from sqlalchemy.orm import aliased
+from sqlmodel import SQLModel
+
+from auth.errors import BadInputError
+from auth.scopes import Scope
+from exports.catalogue import (
+    CONTRACT_COLUMNS,
+    DOCUMENT_COLUMNS,
+    INSTALMENT_COLUMNS,
+    INVOICE_COLUMNS,
+    PAYMENT_COLUMNS,
+)
+from exports.tables import Column, TableFormat
+from loaders.contract import ContractFilter, InstalmentFilter
+from loaders.document import DocumentFilter
+from loaders.invoice import (
+    ALLOCATED_AMOUNT,
+    CORRECTED_AMOUNT,
+    PAID_AMOUNT,
+    InvoiceFilter,
+    PaymentFilter,
+)
+from models.contract import Contract, Instalment
+from models.document import Document
+from models.invoice import Invoice, Payment, PaymentAllocation
+from models.settlement import standing
+from resolvers.context import Context
+from resolvers.ids import to_global_id
+from resolvers.invoice import (
+    contract_filter,
+    document_filter,
+    instalment_filter,
+    invoice_filter,
+    payment_filter,
+)
+from resolvers.links import link
+
+if TYPE_CHECKING:
+    from hub.db import Database
+
+PAGE_ROWS = 2000  # rows per read: big enough to amortise a round trip, small enough to stream
+
+_Correction = aliased(Invoice)
+
+
+def _gid(type_name: str, pk: int | None) -> str | None:
+    return None if pk is None else to_global_id(type_name, pk)
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    name: str
+    scope: Scope
+    model: type[SQLModel]
+    columns: tuple[Column, ...]
+    filters: type[Any]
+    query: Callable[[], Select[Any]]
+    row: Callable[[Row[Any], date], dict[str, Any]]
+    # Rows whose own or dependent data changed after a moment: an invoice's status moves when
+    # a payment is allocated to it or a correction is issued, without the invoice being edited.
+    changed_since: Callable[[datetime], ColumnElement[bool]]
+
+
+def _own_change(model: Any) -> Callable[[datetime], ColumnElement[bool]]:
+    return lambda since: model.updated_at > since  # type: ignore[no-any-return]
+
+
+def _plain(type_name: str, **ids: str) -> Callable[[Row[Any], date], dict[str, Any]]:
+    """A row's columns as they are, with its id (and the named foreign keys) as global ids."""
+
+    def row(result: Row[Any], today: date) -> dict[str, Any]:
+        entity = result[0]
+        values = entity.model_dump()
+        values["id"] = to_global_id(type_name, entity.id)
+        for key, target in ids.items():
+            values[key] = _gid(target, values[key])
+        return values
+
+    return row
+
+
+def _invoice_row(result: Row[Any], today: date) -> dict[str, Any]:
+    invoice, paid, corrected = result
+    values = _plain("Invoice", contract_id="Contract", corrects_id="Invoice")(result, today)
+    state = standing(invoice, paid=paid, corrected=corrected, today=today)
+    values.update(status=state.status.value, paid=state.paid, amount_due=state.amount_due)
+    return values
+
+
+def _invoice_changed(since: datetime) -> ColumnElement[bool]:
+    allocated = exists().where(
+        PaymentAllocation.invoice_id == Invoice.id, PaymentAllocation.updated_at > since
+    )
+    corrected = exists().where(
+        _Correction.corrects_id == Invoice.id, _Correction.updated_at > since
+    )
+    return or_(Invoice.updated_at > since, allocated, corrected)
+
+
+def _payment_row(result: Row[Any], today: date) -> dict[str, Any]:
+    payment, allocated = result
+    values = _plain("Payment")(result, today)
+    values.update(allocated=allocated, unallocated=payment.amount - allocated)
+    return values
+
+
+def _payment_changed(since: datetime) -> ColumnElement[bool]:
+    allocated = exists().where(
+        PaymentAllocation.payment_id == Payment.id, PaymentAllocation.updated_at > since
+    )
+    return or_(Payment.updated_at > since, allocated)
+
+
+TABLES: dict[str, Table] = {
+    table.name: table
+    for table in (
+        Table(
+            "invoices",
+            Scope.INVOICES_READ,
+            Invoice,
+            INVOICE_COLUMNS,
+            InvoiceFilter,
+            lambda: select(Invoice, PAID_AMOUNT, CORRECTED_AMOUNT),
+            _invoice_row,
+            _invoice_changed,
+        ),
+        Table(
+            "contracts",
+            Scope.CONTRACTS_READ,
+            Contract,
+            CONTRACT_COLUMNS,
+            ContractFilter,
+            lambda: select(Contract),
+            _plain("Contract"),
+            _own_change(Contract),
+        ),
+        Table(
+            "instalments",
+            Scope.SCHEDULES_READ,
+            Instalment,
+            INSTALMENT_COLUMNS,
+            InstalmentFilter,
+            lambda: select(Instalment),
+            _plain("Instalment", contract_id="Contract", invoice_id="Invoice"),
+            _own_change(Instalment),
+        ),
+        Table(
+            "payments",
+            Scope.PAYMENTS_READ,
+            Payment,
+            PAYMENT_COLUMNS,
+            PaymentFilter,
+            lambda: select(Payment, ALLOCATED_AMOUNT),
+            _payment_row,
+            _payment_changed,
+        ),
+        Table(
+            "documents",
+            Scope.DOCUMENTS_READ,
+            Document,
+            DOCUMENT_COLUMNS,
+            DocumentFilter,
+            lambda: select(Document),
+            _plain("Document", contract_id="Contract"),
+            _own_change(Document),
+        ),
+    )
+}
+
+
+async def table_pages(
+    db: Database,
+    table: Table,
+    *,
+    client_id: int,
+    filters: Any,
+    updated_since: datetime | None,
+    today: date,
+    page_rows: int = PAGE_ROWS,
+) -> AsyncIterator[list[dict[str, Any]]]:
+    """The client's rows that pass the filters, a page at a time, in id order."""
+    model: Any = table.model
+    last_id = 0
+    while True:
+        query = filters.apply(table.query()).where(model.client_id == client_id, model.id > last_id)
+        if updated_since is not None:
+            query = query.where(table.changed_since(updated_since))
+        async with db.read() as session:
+            rows = list(await session.execute(query.order_by(model.id).limit(page_rows)))
+        if not rows:
+            return
+        yield [table.row(row, today) for row in rows]
+        last_id = rows[-1][0].id
+        if len(rows) < page_rows:
+            return
+
+
+# A link carries its table's filters as JSON: the loader filter, ids already checked.
+
+
+def encode_filters(filters: Any) -> str:
+    return json.dumps(_filters_to_json(filters), separators=(",", ":"), sort_keys=True)
+
+
+def decode_filters(table: Table, text: str, *, today: date) -> Any:
+    return _filters_from_json(table.filters, json.loads(text), today=today)
+
+
+def _filters_to_json(filters: Any) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for field in dataclasses.fields(filters):
+        value = getattr(filters, field.name)
+        if field.name == "today" or value in (None, frozenset()):
+            continue
+        if isinstance(value, frozenset):
+            value = sorted(item.value for item in value)
+        elif isinstance(value, date):
+            value = value.isoformat()
+        values[field.name] = value
+    return values
+
+
+def _filters_from_json(cls: type[Any], data: dict[str, Any], *, today: date) -> Any:
+    hints = typing.get_type_hints(cls)
+    values: dict[str, Any] = {"today": today} if "today" in hints else {}
+    for name, value in data.items():
+        values[name] = _decode(hints[name], value)
+    return cls(**values)
+
+
+def _decode(hint: Any, value: Any) -> Any:
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        hint = next(arg for arg in typing.get_args(hint) if arg is not type(None))
+    if typing.get_origin(hint) is frozenset:
+        (member,) = typing.get_args(hint)
+        return frozenset(member(item) for item in value)
+    if hint is date:
+        return date.fromisoformat(value)
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        return hint(value)
+    return hint(value)
+
+
+async def _filters_of(ctx: Context, name: str, client_id: int, given: Any | None) -> Any:
+    if name == "invoices":
+        return await invoice_filter(ctx, client_id=client_id, given=given)
+    if name == "documents":
+        return await document_filter(ctx, client_id=client_id, given=given)
+    if name == "instalments":
+        return await instalment_filter(ctx, client_id=client_id, given=given)
+    if name == "payments":
+        return payment_filter(given)
+    return contract_filter(given)
+
+
+async def table_link(
+    ctx: Context,
+    *,
+    name: str,
+    client_id: int,
+    given: Any | None,
+    format: TableFormat,
+    polish: bool,
+    updated_since: datetime | None,
+) -> str:
+    """A 5-minute link to the whole filtered list; the caller's field checks the scope."""
+    if updated_since is not None and updated_since.tzinfo is None:
+        message = "updatedSince needs a time zone, e.g. 2026-11-01T00:00:00Z."
+        raise BadInputError(message, field="updatedSince")
+    filters = await _filters_of(ctx, name, client_id, given)
+    options = {
+        "table": name,
+        "format": format.value,
+        "lang": "pl" if polish else "en",
+        "filters": encode_filters(filters),
+    }
+    if updated_since is not None:
+        options["since"] = updated_since.astimezone(UTC).isoformat()
+    return link(ctx, kind="table", object_id=client_id, **options)

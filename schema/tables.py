@@ -1,0 +1,59 @@
+"""Links to whole lists as CSV/XLSX tables for BI tools (USE-2): `client.invoicesTableUrl`.
+
+No `from __future__ import annotations` here: the factory gives each field its own filter
+input type, which strawberry must see as a real type, not as a string to look up.
+"""
+
+from datetime import date, datetime
+from typing import Any
+
+import strawberry
+
+from exports.tables import TableFormat
+from models.client import Client as ClientRow
+from models.contract import ContractStatus
+from resolvers.tables import TABLES, table_link
+from schema.base import Info, scoped
+
+
+@strawberry.input(description="Contract table filters.")
+class ContractFilterInput:
+    status: list[ContractStatus] | None = None
+
+
+@strawberry.input(description="Instalment table filters; all given conditions must hold.")
+class InstalmentFilterInput:
+    contract_id: strawberry.ID | None = None
+    due_from: date | None = None
+    due_to: date | None = None
+
+
+def table_url(name: str, filter_input: type) -> Any:
+    """A `<name>TableUrl` field: a 5-minute link to the whole filtered list, streamed."""
+
+    async def resolve(
+        root: ClientRow,
+        info: Info,
+        format: TableFormat = TableFormat.CSV,
+        polish: bool = False,
+        updated_since: datetime | None = None,
+        filter: Any = None,
+    ) -> str | None:
+        return await table_link(
+            info.context,
+            name=name,
+            client_id=root.id,  # type: ignore[arg-type]
+            given=filter,
+            format=format,
+            polish=polish,
+            updated_since=updated_since,
+        )
+
+    resolve.__annotations__["filter"] = filter_input | None
+    return strawberry.field(
+        resolver=resolve,
+        extensions=scoped(TABLES[name].scope),
+        description=f"A link, valid for 5 minutes, to all {name} passing `filter` as one "
+        "table (CSV or XLSX), streamed; `updatedSince` keeps only rows changed after it. "
+        "The response's X-LeaseHub-Pulled-At header is the next pull's `updatedSince`.",
+    )
