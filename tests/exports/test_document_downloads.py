@@ -1,0 +1,300 @@
+"""Invoice, duplicate, schedule and document PDFs through signed links, end to end."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import pypdf
+from sqlalchemy import select
+
+from auth.clock import warsaw_today
+from exports.links import sign
+from exports.pdf import format_date, format_money
+from hub.demo import DEMO_MAIN_EMAIL, DEMO_SUB_EMAIL
+from models.base import utcnow
+from models.client import Client
+from models.document import Document, DocumentKind
+from models.identity import User
+from models.invoice import Invoice, InvoiceDuplicate, InvoiceKind
+from resolvers.ids import from_global_id, to_global_id
+from tests.auth.helpers import TOKEN_CREATE, first_company, token_of
+from tests.conftest import Hub
+from tests.schema.helpers import client_ids, error_codes
+
+NODE_LINK = """query($id: ID!) { node(id: $id) {
+  ... on Invoice { number downloadUrl }
+  ... on Document { number downloadUrl } } }"""
+DUPLICATE = """mutation($id: ID!) { invoiceDuplicateGenerate(input: {invoiceId: $id}) {
+  duplicate { id issueDate requestedAt requestedById downloadUrl } errors { code } } }"""
+
+
+def pdf_text(content: bytes) -> str:
+    assert content.startswith(b"%PDF")
+    reader = pypdf.PdfReader(io.BytesIO(content))
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+async def _own_client(hub: Hub, who: str = "anna") -> int:
+    return from_global_id((await client_ids(hub, who))[0])[1]
+
+
+async def _download(hub: Hub, global_id: str, who: str = "anna") -> tuple[str, str]:
+    body = await hub.gql(NODE_LINK, {"id": global_id}, as_=who)
+    response = await hub.client.get(body["data"]["node"]["downloadUrl"])
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/pdf"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["cache-control"] == "no-store"
+    return response.headers["content-disposition"], pdf_text(response.content)
+
+
+async def _invoice(hub: Hub, *conditions: object) -> Invoice:
+    client_id = await _own_client(hub)
+    async with hub.db.read() as session:
+        query = select(Invoice).where(Invoice.client_id == client_id, *conditions)
+        return (await session.execute(query.order_by(Invoice.id).limit(1))).scalar_one()
+
+
+async def test_invoice_pdf_shows_its_parties_amounts_ksef_and_account(hub: Hub) -> None:
+    invoice = await _invoice(hub, Invoice.kind == InvoiceKind.INSTALMENT)
+    async with hub.db.read() as session:
+        client = await session.get(Client, invoice.client_id)
+    assert client is not None and hub.settings is not None
+    disposition, text = await _download(hub, to_global_id("Invoice", invoice.id))
+    assert disposition.startswith('attachment; filename="faktura-FV-')
+    assert invoice.number in text and str(invoice.ksef_number) in text
+    assert format_money(invoice.gross) in text and format_money(invoice.vat) in text
+    assert format_date(invoice.issue_date) in text and format_date(invoice.due_date) in text
+    assert client.name in text and client.nip in text and hub.settings.lessor_nip in text
+    assert "Słownie" in text and "Numer rachunku" in text
+    assert ("mechanizm podzielonej płatności" in text) is invoice.split_payment
+
+
+async def test_split_payment_invoice_prints_the_mandatory_note(hub: Hub) -> None:
+    async with hub.db.read() as session:
+        invoice = (
+            await session.execute(select(Invoice).where(Invoice.split_payment.is_(True)).limit(1))
+        ).scalar_one()
+    # Staff read every client: the note is a property of the invoice, not of who prints it.
+    _, text = await _download(hub, to_global_id("Invoice", invoice.id), who="staff")
+    assert "mechanizm podzielonej płatności" in text
+
+
+async def test_correcting_invoice_pdf_names_the_corrected_invoice(hub: Hub) -> None:
+    async with hub.db.read() as session:
+        correction = (
+            await session.execute(select(Invoice).where(Invoice.corrects_id.is_not(None)).limit(1))
+        ).scalar_one()
+        original = await session.get(Invoice, correction.corrects_id)
+    assert original is not None
+    _, text = await _download(hub, to_global_id("Invoice", correction.id), who="staff")
+    assert "korygująca" in text.lower() and original.number in text
+    assert format_money(original.gross + correction.gross) in text  # after the correction
+
+
+async def test_duplicate_is_recorded_with_who_and_when_and_printed_as_a_duplicate(
+    flows: Hub,
+) -> None:
+    anna = await token_of(flows, DEMO_MAIN_EMAIL)
+    company = from_global_id(await first_company(flows))[1]
+    async with flows.db.read() as session:
+        invoice = (
+            await session.execute(select(Invoice).where(Invoice.client_id == company).limit(1))
+        ).scalar_one()
+        user = (
+            await session.execute(select(User).where(User.email == DEMO_MAIN_EMAIL))
+        ).scalar_one()
+    body = await flows.gql(DUPLICATE, {"id": to_global_id("Invoice", invoice.id)}, token=anna)
+    duplicate = body["data"]["invoiceDuplicateGenerate"]["duplicate"]
+    today = warsaw_today(utcnow())
+    assert duplicate["issueDate"] == today.isoformat()
+    assert duplicate["requestedById"] == to_global_id("User", user.id)
+    async with flows.db.read() as session:
+        row = await session.get(InvoiceDuplicate, from_global_id(duplicate["id"])[1])
+    assert row is not None and row.requested_by_id == user.id and row.invoice_id == invoice.id
+    response = await flows.client.get(duplicate["downloadUrl"])
+    text = pdf_text(response.content)
+    assert "DUPLIKAT" in text and format_date(today) in text and invoice.number in text
+    assert format_date(invoice.issue_date) in text  # the original issue date stays
+    listed = await flows.gql(
+        "query($id: ID!) { node(id: $id) { ... on Invoice { duplicates { id } } } }",
+        {"id": to_global_id("Invoice", invoice.id)},
+        token=anna,
+    )
+    assert duplicate["id"] in [d["id"] for d in listed["data"]["node"]["duplicates"]]
+
+
+async def test_duplicate_of_another_clients_invoice_is_not_found_and_writes_nothing(
+    flows: Hub,
+) -> None:
+    anna = await token_of(flows, DEMO_MAIN_EMAIL)
+    own = {from_global_id(gid)[1] for gid in await client_ids_of(flows, anna)}
+    async with flows.db.read() as session:
+        foreign = (
+            await session.execute(select(Invoice).where(Invoice.client_id.not_in(own)).limit(1))
+        ).scalar_one()
+        before = len((await session.execute(select(InvoiceDuplicate))).all())
+    body = await flows.gql(DUPLICATE, {"id": to_global_id("Invoice", foreign.id)}, token=anna)
+    assert error_codes(body) == ["NOT_FOUND"]
+    async with flows.db.read() as session:
+        assert len((await session.execute(select(InvoiceDuplicate))).all()) == before
+
+
+async def test_duplicate_needs_the_invoices_scope_and_a_writing_token(flows: Hub) -> None:
+    anna = await token_of(flows, DEMO_MAIN_EMAIL)
+    company = await first_company(flows)
+    async with flows.db.read() as session:
+        invoice = (
+            await session.execute(
+                select(Invoice).where(Invoice.client_id == from_global_id(company)[1]).limit(1)
+            )
+        ).scalar_one()
+    variables = {"id": to_global_id("Invoice", invoice.id)}
+    for scopes, read_only in ((["DOCUMENTS_READ"], False), (["INVOICES_READ"], True)):
+        created = await flows.gql(
+            TOKEN_CREATE, {"c": company, "s": scopes, "ro": read_only}, token=anna
+        )
+        token = created["data"]["apiTokenCreate"]["token"]
+        assert error_codes(await flows.gql(DUPLICATE, variables, token=token)) == ["FORBIDDEN"]
+
+
+async def client_ids_of(hub: Hub, token: str) -> list[str]:
+    body = await hub.gql("{ viewer { clients { client { id } } } }", token=token)
+    return [access["client"]["id"] for access in body["data"]["viewer"]["clients"]]
+
+
+async def _document(hub: Hub, kind: DocumentKind) -> Document:
+    client_id = await _own_client(hub)
+    async with hub.db.read() as session:
+        query = select(Document).where(Document.kind == kind, Document.client_id == client_id)
+        found = (await session.execute(query.limit(1))).scalar_one_or_none()
+        if found is None:  # not every demo client has every kind; staff can print any
+            query = select(Document).where(Document.kind == kind)
+            found = (await session.execute(query.limit(1))).scalar_one()
+    return found
+
+
+async def test_interest_note_pdf_shows_the_invoice_days_rate_and_interest(hub: Hub) -> None:
+    note = await _document(hub, DocumentKind.INTEREST_NOTE)
+    async with hub.db.read() as session:
+        charged = await session.get(Invoice, note.invoice_id)
+    assert charged is not None and note.period_start and note.period_end and note.amount
+    _, text = await _download(hub, to_global_id("Document", note.id), who="staff")
+    assert "Nota odsetkowa" in text and note.number in text and charged.number in text
+    assert "14,00%" in text and format_money(note.amount) in text
+    assert format_date(note.period_start) in text and format_date(note.period_end) in text
+    days = (note.period_end - note.period_start).days + 1
+    assert str(days) in text
+
+
+async def test_balance_confirmation_pdf_states_the_balance_on_the_year_end(hub: Hub) -> None:
+    confirmation = await _document(hub, DocumentKind.BALANCE_CONFIRMATION)
+    assert confirmation.period_end is not None and confirmation.amount is not None
+    _, text = await _download(hub, to_global_id("Document", confirmation.id), who="staff")
+    assert "Potwierdzenie salda" in text
+    assert format_date(confirmation.period_end) in text
+    assert format_money(abs(confirmation.amount)) in text
+
+
+async def test_schedule_pdf_lists_every_instalment(hub: Hub) -> None:
+    query = """query($id: ID!) { client(id: $id) { contracts(first: 1) { nodes {
+      number schedule { number dueDate gross { amount } }
+      scheduleDownloadUrl(format: PDF) } } } }"""
+    body = await hub.gql(query, {"id": (await client_ids(hub, "anna"))[0]}, as_="anna")
+    contract = body["data"]["client"]["contracts"]["nodes"][0]
+    response = await hub.client.get(contract["scheduleDownloadUrl"])
+    assert response.headers["content-disposition"].endswith('.pdf"')
+    text = pdf_text(response.content)
+    last = contract["schedule"][-1]
+    assert "Harmonogram" in text and contract["number"] in text
+    assert format_date(date.fromisoformat(last["dueDate"])) in text
+
+
+SUBACCOUNTS = "query($id: ID!) { client(id: $id) { subaccounts { id user { email } } } }"
+SET_SCOPES = """mutation($id: ID!, $s: [Scope!]) { subaccountUpdate(input: {id: $id, scopes: $s})
+  { errors { code } } }"""
+RECENT_DOCUMENTS = """query($id: ID!) { client(id: $id) { dashboard { recentDocuments {
+  number downloadUrl } } } }"""
+
+
+async def test_subaccount_without_the_documents_scope_gets_no_document_link(flows: Hub) -> None:
+    anna = await token_of(flows, DEMO_MAIN_EMAIL)
+    company = await first_company(flows)
+    listed = await flows.gql(SUBACCOUNTS, {"id": company}, token=anna)
+    jan_id = next(
+        s["id"]
+        for s in listed["data"]["client"]["subaccounts"]
+        if s["user"]["email"] == DEMO_SUB_EMAIL
+    )
+    jan = await token_of(flows, DEMO_SUB_EMAIL)
+    allowed = await flows.gql(RECENT_DOCUMENTS, {"id": company}, token=jan)
+    url = allowed["data"]["client"]["dashboard"]["recentDocuments"][0]["downloadUrl"]
+    await flows.gql(SET_SCOPES, {"id": jan_id, "s": ["INVOICES_READ"]}, token=anna)
+    try:
+        denied = await flows.gql(RECENT_DOCUMENTS, {"id": company}, token=jan)
+        assert error_codes(denied) == ["FORBIDDEN"]
+        assert "downloadUrl" not in str(denied["data"])
+        assert (await flows.client.get(url)).status_code == 404  # the old link died too
+    finally:
+        scopes = ["CONTRACTS_READ", "SCHEDULES_READ", "INVOICES_READ", "DOCUMENTS_READ"]
+        await flows.gql(SET_SCOPES, {"id": jan_id, "s": scopes}, token=anna)
+
+
+async def test_api_token_without_the_documents_scope_gets_no_link(flows: Hub) -> None:
+    anna = await token_of(flows, DEMO_MAIN_EMAIL)
+    company = await first_company(flows)
+    async with flows.db.read() as session:
+        document = (
+            await session.execute(
+                select(Document).where(Document.client_id == from_global_id(company)[1]).limit(1)
+            )
+        ).scalar_one()
+    created = await flows.gql(
+        TOKEN_CREATE, {"c": company, "s": ["INVOICES_READ"], "ro": True}, token=anna
+    )
+    token = created["data"]["apiTokenCreate"]["token"]
+    body = await flows.gql(NODE_LINK, {"id": to_global_id("Document", document.id)}, token=token)
+    assert body["data"] is None and error_codes(body) == ["FORBIDDEN"]
+    # A link made through a token lives only as long as the token.
+    invoice_link = await flows.gql(
+        "query($id: ID!) { client(id: $id) { invoices(first: 1) { nodes { downloadUrl } } } }",
+        {"id": company},
+        token=token,
+    )
+    url = invoice_link["data"]["client"]["invoices"]["nodes"][0]["downloadUrl"]
+    assert (await flows.client.get(url)).status_code == 200
+    revoked = await flows.gql(
+        "mutation($id: ID!) { apiTokenRevoke(input: {id: $id}) { errors { code } } }",
+        {"id": created["data"]["apiTokenCreate"]["apiToken"]["id"]},
+        token=anna,
+    )
+    assert revoked["data"]["apiTokenRevoke"]["errors"] == []
+    assert (await flows.client.get(url)).status_code == 404
+
+
+async def test_document_links_of_other_tenants_and_missing_documents_are_refused_alike(
+    hub: Hub,
+) -> None:
+    assert hub.settings is not None
+    secret = hub.settings.secret_key
+    async with hub.db.read() as session:
+        jan = (await session.execute(select(User).where(User.email == DEMO_SUB_EMAIL))).scalar_one()
+        own = await _own_client(hub, "jan")
+        foreign = (
+            await session.execute(select(Document).where(Document.client_id != own).limit(1))
+        ).scalar_one()
+        foreign_invoice = (
+            await session.execute(select(Invoice).where(Invoice.client_id != own).limit(1))
+        ).scalar_one()
+    now = utcnow()
+    tokens = [
+        sign(secret, kind="document", object_id=foreign.id, user_id=jan.id, now=now),
+        sign(secret, kind="document", object_id=10**9, user_id=jan.id, now=now),
+        sign(secret, kind="invoice", object_id=foreign_invoice.id, user_id=jan.id, now=now),
+        sign(secret, kind="duplicate", object_id=10**9, user_id=jan.id, now=now),
+        sign(secret, kind="no-such-kind", object_id=1, user_id=jan.id, now=now),
+    ]
+    answers = [await hub.client.get(f"/download/{token}") for token in tokens]
+    assert {answer.status_code for answer in answers} == {404}
+    assert len({answer.content for answer in answers}) == 1
