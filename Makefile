@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint schema bench clean
+.PHONY: run test lint schema bench bench-tables clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,9 @@ schema: $(VENV)/.installed
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m bench.dashboard
+
+bench-tables: $(VENV)/.installed-test
+	$(BIN)/python -m bench.tables
 
 clean:
 	rm -rf $(VENV) leasehub.db

@@ -12,13 +12,9 @@ from dataclasses import dataclass
 from datetime import UTC, date
 from decimal import Decimal
 from enum import Enum
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.utils import get_column_letter
 
 # A cell starting with one of these is a formula to Excel and LibreOffice (CSV injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -61,7 +57,8 @@ def neutralise(value: Any) -> Any:
     return value
 
 
-def _cell(value: Any, kind: Kind) -> Any:
+def cell(value: Any, kind: Kind) -> Any:
+    """A value as its column's type: money and percentages as numbers, timestamps naive UTC."""
     if value is None:
         return None
     if kind is Kind.MONEY:
@@ -93,7 +90,7 @@ def frame(
     totals: bool = False,
 ) -> pd.DataFrame:
     """A typed frame; with `totals`, a last row sums the money columns marked `total`."""
-    data = [{c.key: _cell(row.get(c.key), c.kind) for c in columns} for row in rows]
+    data = [{c.key: cell(row.get(c.key), c.kind) for c in columns} for row in rows]
     df = pd.DataFrame(data, columns=[c.key for c in columns])
     for column in columns:
         if column.kind is Kind.DATE:
@@ -152,43 +149,3 @@ SCHEDULE_COLUMNS = (
     Column("gross", "Gross", "Brutto", Kind.MONEY, total=True),
     Column("remaining_capital", "Remaining capital", "Kapitał pozostały do spłaty", Kind.MONEY),
 )
-
-
-def csv_page(
-    rows: Iterable[dict[str, Any]], columns: Sequence[Column], *, polish: bool, first: bool
-) -> bytes:
-    """One page of a streamed CSV: the first page carries the BOM and the header."""
-    return to_csv(frame(rows, columns, polish=polish), polish=polish, header=first)
-
-
-class XlsxStream:
-    """An XLSX written page by page to a file: openpyxl's write-only mode keeps rows on disk,
-    so memory stays flat however long the table is."""
-
-    def __init__(
-        self, path: Path, columns: Sequence[Column], *, polish: bool, sheet: str = "Dane"
-    ) -> None:
-        self._path = path
-        self._columns = columns
-        self._book = Workbook(write_only=True)
-        self._sheet = self._book.create_sheet(sheet)
-        for index, column in enumerate(columns, start=1):
-            title = column.polish if polish else column.english
-            self._sheet.column_dimensions[get_column_letter(index)].width = max(12, len(title) + 2)
-        self._sheet.append([c.polish if polish else c.english for c in columns])
-
-    def append(self, rows: Iterable[dict[str, Any]]) -> None:
-        for row in rows:
-            self._sheet.append([self._typed(row.get(c.key), c.kind) for c in self._columns])
-
-    def _typed(self, value: Any, kind: Kind) -> Any:
-        number_format = NUMBER_FORMATS.get(kind)
-        value = _cell(value, kind)
-        if number_format is None or value is None:
-            return value
-        cell = WriteOnlyCell(self._sheet, value=value)
-        cell.number_format = number_format
-        return cell
-
-    def close(self) -> None:
-        self._book.save(self._path)

@@ -24,7 +24,8 @@ from auth.viewer import Viewer
 from exports import pdf
 from exports.documents import BalanceConfirmationDocument, GeneralDocument, InterestNoteDocument
 from exports.links import Grant
-from exports.tables import SCHEDULE_COLUMNS, XlsxStream, csv_page, frame, to_csv, to_xlsx
+from exports.streams import CsvStream, XlsxStream
+from exports.tables import SCHEDULE_COLUMNS, frame, to_csv, to_xlsx
 from models.client import Client
 from models.contract import Contract, Instalment
 from models.document import Document
@@ -189,12 +190,12 @@ async def _table(use: _Use) -> File | None:
 async def _csv_chunks(
     pages: AsyncIterator[list[dict[str, Any]]], columns: Any, polish: bool
 ) -> AsyncIterator[bytes]:
-    first = True
+    stream = CsvStream(columns, polish=polish)
     async for page in pages:
-        yield await asyncio.to_thread(csv_page, page, columns, polish=polish, first=first)
-        first = False
-    if first:  # no rows: the header alone
-        yield csv_page([], columns, polish=polish, first=True)
+        yield await asyncio.to_thread(stream.page, page)
+    tail = stream.page([])  # the header, when there were no rows
+    if tail:
+        yield tail
 
 
 async def _xlsx_chunks(

@@ -66,6 +66,12 @@ def _gid(type_name: str, pk: int | None) -> str | None:
     return None if pk is None else to_global_id(type_name, pk)
 
 
+def _columns(model: Any, *extra: Any) -> Select[Any]:
+    """Plain column rows, not ORM entities: a pull reads many, and identity-mapping each one
+    took a third of its time."""
+    return select(*model.__table__.columns, *extra)
+
+
 @dataclass(frozen=True, slots=True)
 class Table:
     name: str
@@ -88,9 +94,8 @@ def _plain(type_name: str, **ids: str) -> Callable[[Row[Any], date], dict[str, A
     """A row's columns as they are, with its id (and the named foreign keys) as global ids."""
 
     def row(result: Row[Any], today: date) -> dict[str, Any]:
-        entity = result[0]
-        values = entity.model_dump()
-        values["id"] = to_global_id(type_name, entity.id)
+        values = dict(result._mapping)
+        values["id"] = to_global_id(type_name, values["id"])
         for key, target in ids.items():
             values[key] = _gid(target, values[key])
         return values
@@ -99,9 +104,9 @@ def _plain(type_name: str, **ids: str) -> Callable[[Row[Any], date], dict[str, A
 
 
 def _invoice_row(result: Row[Any], today: date) -> dict[str, Any]:
-    invoice, paid, corrected = result
     values = _plain("Invoice", contract_id="Contract", corrects_id="Invoice")(result, today)
-    state = standing(invoice, paid=paid, corrected=corrected, today=today)
+    invoice = typing.cast(Invoice, result)  # the columns `standing` reads, by name
+    state = standing(invoice, paid=values["paid"], corrected=values["corrected"], today=today)
     values.update(status=state.status.value, paid=state.paid, amount_due=state.amount_due)
     return values
 
@@ -117,9 +122,8 @@ def _invoice_changed(since: datetime) -> ColumnElement[bool]:
 
 
 def _payment_row(result: Row[Any], today: date) -> dict[str, Any]:
-    payment, allocated = result
     values = _plain("Payment")(result, today)
-    values.update(allocated=allocated, unallocated=payment.amount - allocated)
+    values["unallocated"] = values["amount"] - values["allocated"]
     return values
 
 
@@ -139,7 +143,9 @@ TABLES: dict[str, Table] = {
             Invoice,
             INVOICE_COLUMNS,
             InvoiceFilter,
-            lambda: select(Invoice, PAID_AMOUNT, CORRECTED_AMOUNT),
+            lambda: _columns(
+                Invoice, PAID_AMOUNT.label("paid"), CORRECTED_AMOUNT.label("corrected")
+            ),
             _invoice_row,
             _invoice_changed,
         ),
@@ -149,7 +155,7 @@ TABLES: dict[str, Table] = {
             Contract,
             CONTRACT_COLUMNS,
             ContractFilter,
-            lambda: select(Contract),
+            lambda: _columns(Contract),
             _plain("Contract"),
             _own_change(Contract),
         ),
@@ -159,7 +165,7 @@ TABLES: dict[str, Table] = {
             Instalment,
             INSTALMENT_COLUMNS,
             InstalmentFilter,
-            lambda: select(Instalment),
+            lambda: _columns(Instalment),
             _plain("Instalment", contract_id="Contract", invoice_id="Invoice"),
             _own_change(Instalment),
         ),
@@ -169,7 +175,7 @@ TABLES: dict[str, Table] = {
             Payment,
             PAYMENT_COLUMNS,
             PaymentFilter,
-            lambda: select(Payment, ALLOCATED_AMOUNT),
+            lambda: _columns(Payment, ALLOCATED_AMOUNT.label("allocated")),
             _payment_row,
             _payment_changed,
         ),
@@ -179,7 +185,7 @@ TABLES: dict[str, Table] = {
             Document,
             DOCUMENT_COLUMNS,
             DocumentFilter,
-            lambda: select(Document),
+            lambda: _columns(Document),
             _plain("Document", contract_id="Contract"),
             _own_change(Document),
         ),
@@ -209,7 +215,7 @@ async def table_pages(
         if not rows:
             return
         yield [table.row(row, today) for row in rows]
-        last_id = rows[-1][0].id
+        last_id = rows[-1].id
         if len(rows) < page_rows:
             return
 

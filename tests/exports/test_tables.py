@@ -10,6 +10,7 @@ from decimal import Decimal
 import openpyxl
 import pandas as pd
 
+from exports.streams import CsvStream, XlsxStream
 from exports.tables import SCHEDULE_COLUMNS, Column, Kind, frame, neutralise, to_csv, to_xlsx
 from models.finance import repayment_schedule
 
@@ -81,3 +82,30 @@ def test_formula_like_text_is_neutralised_in_csv_and_xlsx() -> None:
     sheet = openpyxl.load_workbook(io.BytesIO(to_xlsx(df, columns))).active
     assert sheet["A2"].value == '\'=HYPERLINK("http://evil")' and sheet["A2"].data_type == "s"
     assert neutralise(-5) == -5
+
+
+def test_streamed_pages_type_cells_and_neutralise_formulas(tmp_path) -> None:
+    columns = (
+        Column("title", "Title", "Tytuł"),
+        Column("due", "Due", "Termin", Kind.DATE),
+        Column("amount", "Amount", "Kwota", Kind.MONEY),
+    )
+    rows = [
+        {"title": "=SUM(A1:A9)", "due": date(2026, 3, 15), "amount": Decimal("1234.5")},
+        {"title": "Łódź", "due": None, "amount": None},
+    ]
+    stream = CsvStream(columns, polish=True)
+    content = stream.page(rows[:1]) + stream.page(rows[1:])
+    table = pd.read_csv(io.BytesIO(content), sep=";", decimal=",", encoding="utf-8-sig")
+    assert list(table.columns) == ["Tytuł", "Termin", "Kwota"]
+    assert table["Tytuł"].tolist() == ["'=SUM(A1:A9)", "Łódź"]
+    assert table["Kwota"][0] == 1234.5 and pd.isna(table["Kwota"][1])
+    path = tmp_path / "t.xlsx"
+    book = XlsxStream(path, columns, polish=False)
+    book.append(rows)
+    book.close()
+    sheet = openpyxl.load_workbook(path).active
+    assert sheet["A2"].value == "'=SUM(A1:A9)" and sheet["A2"].data_type == "s"
+    assert sheet["B2"].value == datetime(2026, 3, 15) and sheet["B2"].number_format == "yyyy-mm-dd"
+    assert sheet["C2"].value == 1234.5 and sheet["C2"].number_format == "#,##0.00"
+    assert sheet["B3"].value is None and sheet["A3"].value == "Łódź"
