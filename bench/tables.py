@@ -135,7 +135,11 @@ async def _measure(base: str, pid: int, rows: int, fmt: str) -> str:
 
 async def _run(url: str, sizes: list[int]) -> None:
     with served(url) as (base, server):
-        _, client_id = await sign_in(base)
+        token, client_id = await sign_in(base)
+        idle = await drive(
+            base, token, ONE_CLIENT, {"id": client_id}, connections=1, seconds=3, max_requests=500
+        )
+        print(f"small requests with no pull running: p50 {statistics.median(idle) * 1000:.0f} ms")
         lines = [
             "| rows | format | file | time | rows/s | server RSS peak (growth) "
             "| other requests | their p50 |",

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from models.finance import ScheduleRow
+
 
 @dataclass(frozen=True, slots=True)
 class Party:
@@ -81,18 +83,6 @@ class InvoiceDocument:
     corrected: CorrectedInvoice | None = None
     correction_reason: str | None = None
     duplicate_issue_date: date | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ScheduleRow:
-    number: int
-    due_date: date
-    capital: Decimal
-    interest: Decimal
-    net: Decimal
-    vat: Decimal
-    gross: Decimal
-    remaining_capital: Decimal
 
 
 @dataclass(frozen=True, slots=True)

@@ -193,35 +193,27 @@ async def test_table_link_needs_the_lists_scope(flows: Hub) -> None:
     assert error_codes(body) == ["FORBIDDEN"]
 
 
-async def test_a_pull_reads_in_pages_with_one_statement_per_page(hub: Hub) -> None:
-    client_pk = from_global_id((await client_ids(hub, "anna"))[0])[1]
+async def _pages(hub: Hub, client_pk: int, **paging: int) -> list[list[dict]]:
     table = TABLES["instalments"]
-    today = warsaw_today(utcnow())
-    whole = [
-        row
+    return [
+        page
         async for page in table_pages(
             hub.db,
             table,
             client_id=client_pk,
             filters=table.filters(),
             updated_since=None,
-            today=today,
+            today=warsaw_today(utcnow()),
+            **paging,
         )
-        for row in page
     ]
+
+
+async def test_a_pull_reads_in_pages_with_one_statement_per_page(hub: Hub) -> None:
+    client_pk = from_global_id((await client_ids(hub, "anna"))[0])[1]
+    whole = [row for page in await _pages(hub, client_pk) for row in page]
     with count_statements(hub.db) as statements:
-        pages = [
-            page
-            async for page in table_pages(
-                hub.db,
-                table,
-                client_id=client_pk,
-                filters=table.filters(),
-                updated_since=None,
-                today=today,
-                page_rows=25,
-            )
-        ]
+        pages = await _pages(hub, client_pk, page_rows=25)
     assert len(whole) > 100 and all(len(page) <= 25 for page in pages)
     assert [row["id"] for page in pages for row in page] == [row["id"] for row in whole]
     selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from datetime import date
+from typing import Any
 
 import pypdf
 from sqlalchemy import select
@@ -47,6 +48,12 @@ async def _download(hub: Hub, global_id: str, who: str = "anna") -> tuple[str, s
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["cache-control"] == "no-store"
     return response.headers["content-disposition"], pdf_text(response.content)
+
+
+async def _first_of(hub: Hub, model: Any, company: str) -> Any:
+    async with hub.db.read() as session:
+        query = select(model).where(model.client_id == from_global_id(company)[1])
+        return (await session.execute(query.order_by(model.id).limit(1))).scalar_one()
 
 
 async def _invoice(hub: Hub, *conditions: object) -> Invoice:
@@ -144,12 +151,7 @@ async def test_duplicate_of_another_clients_invoice_is_not_found_and_writes_noth
 async def test_duplicate_needs_the_invoices_scope_and_a_writing_token(flows: Hub) -> None:
     anna = await token_of(flows, DEMO_MAIN_EMAIL)
     company = await first_company(flows)
-    async with flows.db.read() as session:
-        invoice = (
-            await session.execute(
-                select(Invoice).where(Invoice.client_id == from_global_id(company)[1]).limit(1)
-            )
-        ).scalar_one()
+    invoice = await _first_of(flows, Invoice, company)
     variables = {"id": to_global_id("Invoice", invoice.id)}
     for scopes, read_only in ((["DOCUMENTS_READ"], False), (["INVOICES_READ"], True)):
         created = await flows.gql(
@@ -244,12 +246,7 @@ async def test_subaccount_without_the_documents_scope_gets_no_document_link(flow
 async def test_api_token_without_the_documents_scope_gets_no_link(flows: Hub) -> None:
     anna = await token_of(flows, DEMO_MAIN_EMAIL)
     company = await first_company(flows)
-    async with flows.db.read() as session:
-        document = (
-            await session.execute(
-                select(Document).where(Document.client_id == from_global_id(company)[1]).limit(1)
-            )
-        ).scalar_one()
+    document = await _first_of(flows, Document, company)
     created = await flows.gql(
         TOKEN_CREATE, {"c": company, "s": ["INVOICES_READ"], "ro": True}, token=anna
     )
