@@ -5,6 +5,8 @@ from __future__ import annotations
 from exports.tables import Column, Kind
 
 _ID = Column("id", "Id", "Id")
+_CLIENT = Column("client_id", "Client id", "Id klienta")
+# The row or what its derived values come from (an invoice's allocations, say) last changed.
 _UPDATED = Column("updated_at", "Updated at (UTC)", "Zmieniono (UTC)", Kind.TIMESTAMP)
 _CONTRACT = Column("contract_id", "Contract id", "Id umowy")
 _CURRENCY = Column("currency", "Currency", "Waluta")
@@ -13,6 +15,7 @@ _KIND = Column("kind", "Kind", "Rodzaj")
 
 INVOICE_COLUMNS = (
     _ID,
+    _CLIENT,
     _NUMBER,
     _KIND,
     Column("status", "Status", "Status"),
@@ -26,6 +29,7 @@ INVOICE_COLUMNS = (
     Column("net", "Net", "Netto", Kind.MONEY),
     Column("vat", "VAT", "VAT", Kind.MONEY),
     Column("gross", "Gross", "Brutto", Kind.MONEY),
+    Column("corrected", "Corrected by", "Korekty", Kind.MONEY),
     Column("paid", "Paid", "Zapłacono", Kind.MONEY),
     Column("amount_due", "Amount due", "Do zapłaty", Kind.MONEY),
     Column("split_payment", "Split payment", "Podzielona płatność", Kind.BOOLEAN),
@@ -36,6 +40,7 @@ INVOICE_COLUMNS = (
 
 CONTRACT_COLUMNS = (
     _ID,
+    _CLIENT,
     _NUMBER,
     _KIND,
     Column("status", "Status", "Status"),
@@ -53,6 +58,7 @@ CONTRACT_COLUMNS = (
 
 INSTALMENT_COLUMNS = (
     _ID,
+    _CLIENT,
     _CONTRACT,
     Column("number", "No.", "Nr raty", Kind.INTEGER),
     Column("due_date", "Due date", "Termin płatności", Kind.DATE),
@@ -69,6 +75,7 @@ INSTALMENT_COLUMNS = (
 
 PAYMENT_COLUMNS = (
     _ID,
+    _CLIENT,
     Column("booked_on", "Booked on", "Data księgowania", Kind.DATE),
     Column("amount", "Amount", "Kwota", Kind.MONEY),
     _CURRENCY,
@@ -82,6 +89,7 @@ PAYMENT_COLUMNS = (
 
 DOCUMENT_COLUMNS = (
     _ID,
+    _CLIENT,
     _NUMBER,
     _KIND,
     Column("title", "Title", "Tytuł"),

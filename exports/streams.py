@@ -3,7 +3,8 @@
 A whole-table pandas frame (`exports/tables.py`) suits a schedule; a pull of 100,000 rows is
 written a page at a time instead: CSV rows straight through the `csv` module (a frame per page
 cost twice the time), XLSX through XlsxWriter's constant-memory mode, which flushes each row to
-disk (openpyxl's write-only mode was 2-3 times slower per cell).
+disk (openpyxl's write-only mode was 2-3 times slower per cell). CSV text that a spreadsheet
+would run as a formula gets a leading apostrophe; XLSX text is stored as text.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 
 import xlsxwriter
 
-from exports.tables import NUMBER_FORMATS, Column, Kind, cell, neutralise
+from exports.tables import FORMULA_PREFIXES, NUMBER_FORMATS, Column, Kind, cell, neutralise
 
 
 def _money(polish: bool) -> Callable[[Any], str]:
@@ -74,10 +75,13 @@ class XlsxStream:
     def __init__(
         self, path: Path, columns: Sequence[Column], *, polish: bool, sheet: str = "Dane"
     ) -> None:
-        self._book = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+        # Row data waits in temporary files next to the workbook, not in the system's folder.
+        options = {"constant_memory": True, "tmpdir": str(path.parent)}
+        self._book = xlsxwriter.Workbook(str(path), options)
         self._sheet = self._book.add_worksheet(sheet)
         self._columns = [(c.key, c.kind, self._format(c.kind)) for c in columns]
         self._row = 0
+        self._quoted = self._book.add_format({"quote_prefix": True})
         titles = [c.polish if polish else c.english for c in columns]
         for index, title in enumerate(titles):
             self._sheet.set_column(index, index, max(12, len(title) + 2))
@@ -92,15 +96,22 @@ class XlsxStream:
         for row in rows:
             self._row += 1
             for index, (key, kind, style) in enumerate(self._columns):
-                value = cell(row.get(key), kind)
+                value = row.get(key)
                 if value is None:
                     continue
+                if kind is Kind.TEXT:
+                    self._text(index, value.value if isinstance(value, Enum) else str(value))
+                    continue
+                value = cell(value, kind)
                 if isinstance(value, date) and not isinstance(value, datetime):
                     value = datetime(value.year, value.month, value.day)
-                if isinstance(value, str):
-                    sheet.write_string(self._row, index, value)  # never a formula or a URL
-                else:
-                    sheet.write(self._row, index, value, style)
+                sheet.write(self._row, index, value, style)
+
+    def _text(self, index: int, text: str) -> None:
+        """Text is never a formula here; one that looks like one also gets Excel's quote
+        prefix, so editing the cell keeps it text, and the value stays as it was."""
+        quoted = self._quoted if text.startswith(FORMULA_PREFIXES) else None
+        self._sheet.write_string(self._row, index, text, quoted)
 
     def close(self) -> None:
         self._book.close()

@@ -103,6 +103,9 @@ def frame(
             if column.total:
                 total_row[column.key] = round(sum(v for v in df[column.key] if v is not None), 2)
         df = pd.concat([df, pd.DataFrame([total_row])], ignore_index=True)
+        for column in columns:  # a None in the totals row must not make a column text
+            if column.kind in (Kind.MONEY, Kind.PERCENT):
+                df[column.key] = pd.to_numeric(df[column.key])
     df.columns = [c.polish if polish else c.english for c in columns]
     return df
 

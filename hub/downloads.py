@@ -5,10 +5,12 @@ What to serve is decided in `resolvers/downloads.py`; this module only speaks HT
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Awaitable, Callable
 
+from starlette.background import BackgroundTask
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
 
 from auth.clock import warsaw_today
 from exports.links import verify
@@ -31,6 +33,8 @@ def _headers(file: File) -> dict[str, str]:
 
 def download_endpoint(db: Database, settings: Settings) -> Callable[[Request], Awaitable[Response]]:
     async def download(request: Request) -> Response:
+        if request.method != "GET":  # a link preview's HEAD must not render a whole export
+            return Response(status_code=405, headers={"Allow": "GET"})
         now = utcnow()
         grant = verify(settings.secret_key, request.path_params["token"], now=now)
         file = (
@@ -40,6 +44,11 @@ def download_endpoint(db: Database, settings: Settings) -> Callable[[Request], A
         )
         if file is None:
             return JSONResponse(NOT_FOUND, status_code=404, headers={"Cache-Control": "no-store"})
+        if file.path is not None:
+            cleanup = BackgroundTask(shutil.rmtree, file.path.parent, ignore_errors=True)
+            return FileResponse(
+                file.path, media_type=file.media_type, headers=_headers(file), background=cleanup
+            )
         if file.chunks is not None:
             return StreamingResponse(
                 file.chunks, media_type=file.media_type, headers=_headers(file)

@@ -3,14 +3,19 @@ notice to the client's e-invoice address (INV-8), in one transaction."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from models.base import to_money
 from models.document import DOCUMENT_PREFIXES, Document, DocumentKind
+from models.invoice import Invoice
 from resolvers import outbox
 from resolvers.context import Context
 from resolvers.errors import Abort, UserErrorData
+from resolvers.ids import pk_of
 from resolvers.invoice_issue import client_and_contract, next_number
 from resolvers.staff import require_acting_staff
 
@@ -28,6 +33,76 @@ def _check(title: str, amount: Decimal | None) -> list[UserErrorData]:
     return errors
 
 
+@dataclass(frozen=True, slots=True)
+class Details:
+    """What an interest note charges (all five) or the day a balance confirmation states."""
+
+    invoice_global_id: str | None = None
+    basis_amount: Decimal | None = None
+    period_start: date | None = None
+    period_end: date | None = None
+    annual_rate: Decimal | None = None
+
+
+_NEEDED = {
+    DocumentKind.INTEREST_NOTE: (
+        ("invoice_global_id", "invoiceId"),
+        ("basis_amount", "basisAmount"),
+        ("period_start", "periodStart"),
+        ("period_end", "periodEnd"),
+        ("annual_rate", "annualRate"),
+    ),
+    DocumentKind.BALANCE_CONFIRMATION: (("period_end", "periodEnd"),),
+}
+
+
+def _check_details(
+    kind: DocumentKind, details: Details, amount: Decimal | None
+) -> list[UserErrorData]:
+    errors = [
+        UserErrorData(field=field, code="REQUIRED", message=f"{field} is required for {kind}.")
+        for key, field in _NEEDED.get(kind, ())
+        if getattr(details, key) is None
+    ]
+    if kind is DocumentKind.BALANCE_CONFIRMATION and amount is None:
+        errors.append(UserErrorData(field="amount", code="REQUIRED", message="Give the balance."))
+    start, end = details.period_start, details.period_end
+    if start and end and end < start:
+        errors.append(
+            UserErrorData(field="periodEnd", code="BEFORE_START", message="Ends before it starts.")
+        )
+    if details.annual_rate is not None and not 0 < details.annual_rate < 1:
+        errors.append(
+            UserErrorData(field="annualRate", code="OUT_OF_RANGE", message="A fraction: 0.14.")
+        )
+    if details.basis_amount is not None and details.basis_amount <= 0:
+        errors.append(
+            UserErrorData(field="basisAmount", code="NOT_POSITIVE", message="Must be > 0.")
+        )
+    return errors
+
+
+def _interest(details: Details) -> Decimal:
+    """Simple interest for the days of delay, both ends counted, on a 365-day year."""
+    days = (details.period_end - details.period_start).days + 1  # type: ignore[operator]
+    return to_money(details.basis_amount * details.annual_rate * days / 365)  # type: ignore[operator]
+
+
+async def _charged_invoice(
+    session: AsyncSession, global_id: str | None, client_id: int
+) -> int | None:
+    if global_id is None:
+        return None
+    invoice = await session.get(Invoice, pk_of(global_id, "Invoice", field="invoiceId"))
+    if invoice is None or invoice.client_id != client_id:
+        raise Abort(
+            UserErrorData(
+                field="invoiceId", code="NOT_FOUND", message="No such invoice of this client."
+            )
+        )
+    return invoice.id
+
+
 async def issue_document(
     ctx: Context,
     *,
@@ -37,10 +112,13 @@ async def issue_document(
     title: str,
     issue_date: date,
     amount: Decimal | None,
+    details: Details,
 ) -> tuple[Document | None, list[UserErrorData]]:
     require_acting_staff(ctx)
-    if errors := _check(title, amount):
+    if errors := _check(title, amount) + _check_details(kind, details, amount):
         return None, errors
+    if kind is DocumentKind.INTEREST_NOTE and amount is None:
+        amount = _interest(details)
     try:
         async with ctx.db.write() as session:
             client, contract_id = await client_and_contract(
@@ -55,6 +133,11 @@ async def issue_document(
                 title=title.strip(),
                 issue_date=issue_date,
                 amount=None if amount is None else to_money(amount),
+                invoice_id=await _charged_invoice(session, details.invoice_global_id, client.id),  # type: ignore[arg-type]
+                basis_amount=details.basis_amount,
+                period_start=details.period_start,
+                period_end=details.period_end,
+                annual_rate=details.annual_rate,
             )
             session.add(document)
             await session.flush()

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exports.documents import (
@@ -118,6 +118,25 @@ async def _contract_number(session: AsyncSession, contract_id: int | None) -> st
     return contract.number if contract else None
 
 
+async def _before(
+    session: AsyncSession, original: Invoice, correction: Invoice
+) -> CorrectedInvoice:
+    """The corrected invoice as it stood before this correction: with the earlier ones."""
+    earlier = select(Invoice).where(
+        Invoice.corrects_id == original.id,
+        tuple_(Invoice.issue_date, Invoice.id) < (correction.issue_date, correction.id),
+    )
+    rows = list((await session.execute(earlier)).scalars())
+    return CorrectedInvoice(
+        number=original.number,
+        issue_date=original.issue_date,
+        ksef_number=original.ksef_number,
+        net=original.net + sum((r.net for r in rows), Decimal(0)),
+        vat=original.vat + sum((r.vat for r in rows), Decimal(0)),
+        gross=original.gross + sum((r.gross for r in rows), Decimal(0)),
+    )
+
+
 async def invoice(
     session: AsyncSession, settings: Settings, row: Invoice, duplicate_of: date | None
 ) -> InvoiceDocument:
@@ -143,16 +162,7 @@ async def invoice(
         bank_name=account.bank_name if account else None,
         split_payment=row.split_payment,
         contract_number=await _contract_number(session, row.contract_id),
-        corrected=None
-        if corrected is None
-        else CorrectedInvoice(
-            number=corrected.number,
-            issue_date=corrected.issue_date,
-            ksef_number=corrected.ksef_number,
-            net=corrected.net,
-            vat=corrected.vat,
-            gross=corrected.gross,
-        ),
+        corrected=None if corrected is None else await _before(session, corrected, row),
         # "Korekta faktury FV/… – reason": the part after the dash is the reason.
         correction_reason=row.description.partition(" – ")[2] or row.description
         if corrected

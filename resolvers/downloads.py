@@ -8,10 +8,11 @@ Every refusal is the same `None`, so a link never tells whether a document exist
 from __future__ import annotations
 
 import asyncio
+import shutil
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.scopes import Scope
 from auth.sessions import viewer_of_user
-from auth.viewer import Viewer
+from auth.viewer import ANONYMOUS, Viewer
 from exports import pdf
 from exports.documents import BalanceConfirmationDocument, GeneralDocument, InterestNoteDocument
 from exports.links import Grant
@@ -43,17 +44,19 @@ MEDIA_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "pdf": PDF,
 }
-CHUNK = 64 * 1024
+PULL_OVERLAP = timedelta(minutes=1)
 
 
 @dataclass(frozen=True, slots=True)
 class File:
-    """What the route sends: whole `content`, or `chunks` streamed as they are produced."""
+    """What the route sends: whole `content`, `chunks` streamed as they are produced, or a
+    finished file at `path`, whose folder the route removes once it is sent."""
 
     filename: str
     media_type: str
     content: bytes = b""
     chunks: AsyncIterator[bytes] | None = None
+    path: Path | None = None
     headers: dict[str, str] = field(default_factory=dict)
 
 
@@ -69,16 +72,19 @@ class _Use:
 
     async def viewer(self, session: AsyncSession) -> Viewer:
         via = self.grant.option("via")
+        if via and not via.isdigit():
+            return ANONYMOUS
         return await viewer_of_user(
             session,
             user_id=self.grant.user_id,
-            api_token_id=int(via) if via.isdigit() else None,
+            api_token_id=int(via) if via else None,
             now=self.now,
         )
 
 
 def _safe_name(number: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_" else "-" for c in number)
+    """ASCII only: a header value cannot carry other letters (and no quote or CR/LF)."""
+    return "".join(c if (c.isascii() and c.isalnum()) or c in "-_" else "-" for c in number)
 
 
 async def _pdf_file(name: str, render: Callable[[Any], bytes], document: Any) -> File:
@@ -173,18 +179,16 @@ async def _table(use: _Use) -> File | None:
     )
     polish = use.grant.option("lang") == "pl"
     kind = use.grant.option("format", "csv")
-    chunks = (
-        _xlsx_chunks(pages, table.columns, polish)
-        if kind == "xlsx"
-        else _csv_chunks(pages, table.columns, polish)
-    )
-    return File(
-        filename=f"{table.name}.{kind}",
-        media_type=MEDIA_TYPES[kind],
-        chunks=chunks,
-        # The next incremental pull asks for rows changed since this pull began.
-        headers={"X-LeaseHub-Pulled-At": use.now.isoformat()},
-    )
+    name = f"{table.polish_name if polish else table.name}.{kind}"
+    # Rows committed while the pull ran may carry stamps a little older than its start:
+    # the next pull starts that much earlier, and a row may come twice (upsert by Id).
+    headers = {"X-LeaseHub-Pulled-At": (use.now - PULL_OVERLAP).isoformat()}
+    if kind == "xlsx":
+        # Built whole before answering, so a failure is an error status, not a cut file.
+        path = await _xlsx_file(pages, table.columns, polish)
+        return File(filename=name, media_type=MEDIA_TYPES[kind], path=path, headers=headers)
+    chunks = _csv_chunks(pages, table.columns, polish)
+    return File(filename=name, media_type=MEDIA_TYPES[kind], chunks=chunks, headers=headers)
 
 
 async def _csv_chunks(
@@ -198,19 +202,24 @@ async def _csv_chunks(
         yield tail
 
 
-async def _xlsx_chunks(
+async def _xlsx_file(
     pages: AsyncIterator[list[dict[str, Any]]], columns: Any, polish: bool
-) -> AsyncIterator[bytes]:
-    """Rows go to a file on disk page by page; the finished workbook streams from there."""
-    with tempfile.TemporaryDirectory(prefix="leasehub-") as folder:
-        path = Path(folder) / "table.xlsx"
+) -> Path:
+    """Rows go to a workbook on disk page by page, in a folder of its own (XlsxWriter's
+    row files too); on failure the folder goes at once, else after the response."""
+    folder = Path(tempfile.mkdtemp(prefix="leasehub-"))
+    try:
+        path = folder / "table.xlsx"
         stream = await asyncio.to_thread(XlsxStream, path, columns, polish=polish)
-        async for page in pages:
-            await asyncio.to_thread(stream.append, page)
-        await asyncio.to_thread(stream.close)
-        with path.open("rb") as handle:
-            while chunk := await asyncio.to_thread(handle.read, CHUNK):
-                yield chunk
+        try:
+            async for page in pages:
+                await asyncio.to_thread(stream.append, page)
+        finally:
+            await asyncio.to_thread(stream.close)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return path
 
 
 _KINDS: dict[str, Callable[[_Use], Awaitable[File | None]]] = {

@@ -6,6 +6,7 @@ session, so a table of any length streams with flat memory and no long transacti
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import enum
 import json
@@ -16,10 +17,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Row, Select, exists, or_, select
+from sqlalchemy import ColumnElement, Row, Select, and_, exists, func, or_, select
 from sqlalchemy.orm import aliased
 from sqlmodel import SQLModel
 
+from auth.clock import warsaw_today
 from auth.errors import BadInputError
 from auth.scopes import Scope
 from exports.catalogue import (
@@ -75,27 +77,32 @@ def _columns(model: Any, *extra: Any) -> Select[Any]:
 @dataclass(frozen=True, slots=True)
 class Table:
     name: str
+    polish_name: str  # the file's name with `polish: true`
     scope: Scope
     model: type[SQLModel]
     columns: tuple[Column, ...]
     filters: type[Any]
     query: Callable[[], Select[Any]]
     row: Callable[[Row[Any], date], dict[str, Any]]
-    # Rows whose own or dependent data changed after a moment: an invoice's status moves when
-    # a payment is allocated to it or a correction is issued, without the invoice being edited.
-    changed_since: Callable[[datetime], ColumnElement[bool]]
+    # Rows whose own or dependent data changed after a moment (see `_invoice_changed`).
+    changed_since: Callable[[datetime, date], ColumnElement[bool]]
+    # Filters on values derived from other rows or from today: with `updatedSince`, a row that
+    # leaves such a filter would never be sent again, so the two are refused together.
+    derived_filters: tuple[str, ...] = ()
 
 
-def _own_change(model: Any) -> Callable[[datetime], ColumnElement[bool]]:
-    return lambda since: model.updated_at > since  # type: ignore[no-any-return]
+def _own_change(model: Any) -> Callable[[datetime, date], ColumnElement[bool]]:
+    return lambda since, today: model.updated_at > since  # type: ignore[no-any-return]
 
 
 def _plain(type_name: str, **ids: str) -> Callable[[Row[Any], date], dict[str, Any]]:
-    """A row's columns as they are, with its id (and the named foreign keys) as global ids."""
+    """A row's columns as they are, with its id, its client and the named foreign keys as
+    global ids (so tables join, also across companies)."""
 
     def row(result: Row[Any], today: date) -> dict[str, Any]:
         values = dict(result._mapping)
         values["id"] = to_global_id(type_name, values["id"])
+        values["client_id"] = to_global_id("Client", values["client_id"])
         for key, target in ids.items():
             values[key] = _gid(target, values[key])
         return values
@@ -103,31 +110,72 @@ def _plain(type_name: str, **ids: str) -> Callable[[Row[Any], date], dict[str, A
     return row
 
 
+def _latest(values: dict[str, Any], *keys: str) -> datetime:
+    """When a row last changed: its own stamp or that of a row its derived values come from."""
+    return max(values[key] for key in ("updated_at", *keys) if values[key] is not None)  # type: ignore[no-any-return]
+
+
 def _invoice_row(result: Row[Any], today: date) -> dict[str, Any]:
     values = _plain("Invoice", contract_id="Contract", corrects_id="Invoice")(result, today)
     invoice = typing.cast(Invoice, result)  # the columns `standing` reads, by name
     state = standing(invoice, paid=values["paid"], corrected=values["corrected"], today=today)
-    values.update(status=state.status.value, paid=state.paid, amount_due=state.amount_due)
+    values.update(
+        status=state.status.value,
+        paid=state.paid,
+        amount_due=state.amount_due,
+        updated_at=_latest(values, "allocated_at", "corrected_at"),
+    )
     return values
 
 
-def _invoice_changed(since: datetime) -> ColumnElement[bool]:
+def _invoice_query() -> Select[Any]:
+    allocated_at = select(func.max(PaymentAllocation.updated_at)).where(
+        PaymentAllocation.invoice_id == Invoice.id
+    )
+    corrected_at = select(func.max(_Correction.updated_at)).where(
+        _Correction.corrects_id == Invoice.id
+    )
+    return _columns(
+        Invoice,
+        PAID_AMOUNT.label("paid"),
+        CORRECTED_AMOUNT.label("corrected"),
+        allocated_at.scalar_subquery().label("allocated_at"),
+        corrected_at.scalar_subquery().label("corrected_at"),
+    )
+
+
+def _invoice_changed(since: datetime, today: date) -> ColumnElement[bool]:
+    """An invoice's status moves when a payment is allocated to it, when it is corrected, and
+    when its due date passes, none of which edits the invoice row."""
     allocated = exists().where(
         PaymentAllocation.invoice_id == Invoice.id, PaymentAllocation.updated_at > since
     )
     corrected = exists().where(
         _Correction.corrects_id == Invoice.id, _Correction.updated_at > since
     )
-    return or_(Invoice.updated_at > since, allocated, corrected)
+    fell_due = and_(Invoice.due_date >= warsaw_today(since), Invoice.due_date < today)
+    return or_(Invoice.updated_at > since, allocated, corrected, fell_due)
 
 
 def _payment_row(result: Row[Any], today: date) -> dict[str, Any]:
     values = _plain("Payment")(result, today)
     values["unallocated"] = values["amount"] - values["allocated"]
+    values["updated_at"] = _latest(values, "allocated_at")
     return values
 
 
-def _payment_changed(since: datetime) -> ColumnElement[bool]:
+def _payment_query() -> Select[Any]:
+    allocated_at = select(func.max(PaymentAllocation.updated_at)).where(
+        PaymentAllocation.payment_id == Payment.id
+    )
+    return _columns(
+        Payment,
+        ALLOCATED_AMOUNT.label("allocated"),
+        allocated_at.scalar_subquery().label("allocated_at"),
+    )
+
+
+def _payment_changed(since: datetime, today: date) -> ColumnElement[bool]:
     allocated = exists().where(
         PaymentAllocation.payment_id == Payment.id, PaymentAllocation.updated_at > since
     )
@@ -139,18 +187,19 @@ TABLES: dict[str, Table] = {
     for table in (
         Table(
             "invoices",
+            "faktury",
             Scope.INVOICES_READ,
             Invoice,
             INVOICE_COLUMNS,
             InvoiceFilter,
-            lambda: _columns(
-                Invoice, PAID_AMOUNT.label("paid"), CORRECTED_AMOUNT.label("corrected")
-            ),
+            _invoice_query,
             _invoice_row,
             _invoice_changed,
+            ("statuses", "archived"),
         ),
         Table(
             "contracts",
+            "umowy",
             Scope.CONTRACTS_READ,
             Contract,
             CONTRACT_COLUMNS,
@@ -161,6 +210,7 @@ TABLES: dict[str, Table] = {
         ),
         Table(
             "instalments",
+            "raty",
             Scope.SCHEDULES_READ,
             Instalment,
             INSTALMENT_COLUMNS,
@@ -171,16 +221,19 @@ TABLES: dict[str, Table] = {
         ),
         Table(
             "payments",
+            "platnosci",
             Scope.PAYMENTS_READ,
             Payment,
             PAYMENT_COLUMNS,
             PaymentFilter,
-            lambda: _columns(Payment, ALLOCATED_AMOUNT.label("allocated")),
+            _payment_query,
             _payment_row,
             _payment_changed,
+            ("unsettled_only",),
         ),
         Table(
             "documents",
+            "dokumenty",
             Scope.DOCUMENTS_READ,
             Document,
             DOCUMENT_COLUMNS,
@@ -209,12 +262,13 @@ async def table_pages(
     while True:
         query = filters.apply(table.query()).where(model.client_id == client_id, model.id > last_id)
         if updated_since is not None:
-            query = query.where(table.changed_since(updated_since))
+            query = query.where(table.changed_since(updated_since, today))
         async with db.read() as session:
             rows = list(await session.execute(query.order_by(model.id).limit(page_rows)))
         if not rows:
             return
-        yield [table.row(row, today) for row in rows]
+        # Statuses, global ids and sums for 2,000 rows: work for a thread, not the event loop.
+        yield await asyncio.to_thread(lambda rows=rows: [table.row(row, today) for row in rows])
         last_id = rows[-1].id
         if len(rows) < page_rows:
             return
@@ -278,6 +332,18 @@ async def _filters_of(ctx: Context, name: str, client_id: int, given: Any | None
     return contract_filter(given)
 
 
+def _refuse_derived(table: Table, filters: Any) -> None:
+    for key in table.derived_filters:
+        if getattr(filters, key) not in (None, False, frozenset()):
+            field = "filter." + key.replace("_only", "Only").replace("statuses", "status")
+            raise BadInputError(
+                f"{field} cannot be combined with updatedSince: a row that leaves the filter "
+                "would never be sent again. Pull the changed rows without it and filter them "
+                "on your side.",
+                field=field,
+            )
+
+
 async def table_link(
     ctx: Context,
     *,
@@ -293,6 +359,9 @@ async def table_link(
         message = "updatedSince needs a time zone, e.g. 2026-11-01T00:00:00Z."
         raise BadInputError(message, field="updatedSince")
     filters = await _filters_of(ctx, name, client_id, given)
+    table = TABLES[name]
+    if updated_since is not None:
+        _refuse_derived(table, filters)
     options = {
         "table": name,
         "format": format.value,

@@ -145,7 +145,25 @@ class DocumentIssueInput:
     kind: DocumentKind
     title: str
     issue_date: date
-    amount: Decimal | None = None
+    amount: Decimal | None = strawberry.field(
+        default=None, description="Interest notes: computed from the period when left out."
+    )
+    invoice_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Interest notes: the invoice paid late."
+    )
+    basis_amount: Decimal | None = strawberry.field(
+        default=None, description="Interest notes: the late amount."
+    )
+    period_start: date | None = strawberry.field(
+        default=None, description="Interest notes: the first day of delay."
+    )
+    period_end: date | None = strawberry.field(
+        default=None,
+        description="Interest notes: the day paid; balance confirmations: the balance date.",
+    )
+    annual_rate: Decimal | None = strawberry.field(
+        default=None, description="Interest notes: yearly rate as a fraction, e.g. 0.14."
+    )
 
 
 @strawberry.type
@@ -168,5 +186,12 @@ class DocumentAdminMutation:
             title=input.title,
             issue_date=input.issue_date,
             amount=input.amount,
+            details=document_issue.Details(
+                invoice_global_id=input.invoice_id,
+                basis_amount=input.basis_amount,
+                period_start=input.period_start,
+                period_end=input.period_end,
+                annual_rate=input.annual_rate,
+            ),
         )
         return DocumentIssuePayload(document=document, errors=user_errors(errors))

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+import tempfile
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import openpyxl
 import pandas as pd
@@ -69,7 +71,7 @@ async def test_xlsx_table_has_typed_cells_and_polish_headers(hub: Hub) -> None:
     sheet = openpyxl.load_workbook(io.BytesIO(content), read_only=True).active
     rows = list(sheet.iter_rows(values_only=True))
     header = rows[0]
-    assert header[1] == "Numer" and "Termin płatności" in header
+    assert header[:3] == ("Id", "Id klienta", "Numer") and "Termin płatności" in header
     assert len(rows) - 1 == body["data"]["client"]["invoices"]["totalCount"]
     row = rows[1]
     assert isinstance(row[header.index("Termin płatności")], datetime)
@@ -230,3 +232,55 @@ async def test_polish_csv_of_overdue_invoices_matches_the_list(hub: Hub) -> None
     assert set(table["Status"]) <= {InvoiceStatus.OVERDUE.value}
     due = pd.to_datetime(table["Termin płatności"]).dt.date
     assert (due < warsaw_today(utcnow()) + timedelta(days=1)).all()
+
+
+async def test_derived_filters_cannot_be_combined_with_updated_since(hub: Hub) -> None:
+    client_id = (await client_ids(hub, "anna"))[0]
+    variables = {
+        "id": client_id,
+        "f": "CSV",
+        "filter": {"status": ["OVERDUE"]},
+        "since": "2026-01-01T00:00:00Z",
+        "pl": False,
+    }
+    body = await hub.gql(INVOICES_TABLE, variables, as_="anna")
+    assert error_codes(body) == ["BAD_USER_INPUT"]
+    assert body["errors"][0]["extensions"]["field"] == "filter.status"
+
+
+async def test_invoices_that_fell_due_since_the_last_pull_are_pulled_again(hub: Hub) -> None:
+    """Falling due turns an invoice OVERDUE without any row being written."""
+    client_id = (await client_ids(hub, "anna"))[0]
+    since = utcnow() - timedelta(days=40)
+    variables = {"id": client_id, "f": "CSV", "since": since.isoformat(), "pl": False}
+    _, content, _ = await pull(hub, INVOICES_TABLE, variables, token=hub.tokens["anna"])
+    pulled = set(pd.read_csv(io.BytesIO(content), encoding="utf-8-sig")["Id"])
+    async with hub.db.read() as session:
+        fell_due = (
+            await session.execute(
+                select(Invoice.id).where(
+                    Invoice.client_id == from_global_id(client_id)[1],
+                    Invoice.due_date >= warsaw_today(since),
+                    Invoice.due_date < warsaw_today(utcnow()),
+                )
+            )
+        ).scalars()
+        expected = {to_global_id("Invoice", pk) for pk in fell_due}
+    assert expected and expected <= pulled
+
+
+async def test_xlsx_pull_is_sent_whole_and_leaves_no_files_behind(hub: Hub) -> None:
+    folders = set(Path(tempfile.gettempdir()).glob("leasehub-*"))
+    client_id = (await client_ids(hub, "anna"))[0]
+    body = await hub.gql(
+        "query($id: ID!) { client(id: $id) { documentsTableUrl(format: XLSX, polish: true) } }",
+        {"id": client_id},
+        as_="anna",
+    )
+    url = body["data"]["client"]["documentsTableUrl"]
+    assert (await hub.client.head(url)).status_code == 405  # a preview must not build it
+    response = await hub.client.get(url)
+    assert response.headers["content-disposition"] == 'attachment; filename="dokumenty.xlsx"'
+    assert int(response.headers["content-length"]) == len(response.content)
+    assert openpyxl.load_workbook(io.BytesIO(response.content)).active.max_row > 1
+    assert set(Path(tempfile.gettempdir()).glob("leasehub-*")) == folders

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import pypdf
@@ -16,10 +17,10 @@ from hub.demo import DEMO_MAIN_EMAIL, DEMO_SUB_EMAIL
 from models.base import utcnow
 from models.client import Client
 from models.document import Document, DocumentKind
-from models.identity import User
+from models.identity import StaffRole, User
 from models.invoice import Invoice, InvoiceDuplicate, InvoiceKind
 from resolvers.ids import from_global_id, to_global_id
-from tests.auth.helpers import TOKEN_CREATE, first_company, token_of
+from tests.auth.helpers import TOKEN_CREATE, first_company, staff_token, token_of
 from tests.conftest import Hub
 from tests.schema.helpers import client_ids, error_codes
 
@@ -295,3 +296,86 @@ async def test_document_links_of_other_tenants_and_missing_documents_are_refused
     answers = [await hub.client.get(f"/download/{token}") for token in tokens]
     assert {answer.status_code for answer in answers} == {404}
     assert len({answer.content for answer in answers}) == 1
+
+
+async def test_second_correction_starts_from_the_invoice_as_first_corrected(flows: Hub) -> None:
+    company = await first_company(flows)
+    original = await _first_of(flows, Invoice, company)
+    corrections = []
+    async with flows.db.write() as session:
+        for number, day, net in (("K/1", 1, "-100.00"), ("K/2", 2, "-50.00")):
+            row = Invoice(
+                client_id=original.client_id,
+                contract_id=original.contract_id,
+                number=f"FV/TEST/{number}",
+                kind=InvoiceKind.CORRECTION,
+                issue_date=date(2026, 11, day),
+                sale_date=date(2026, 11, day),
+                due_date=date(2026, 11, 20),
+                net=Decimal(net),
+                vat=Decimal(net) * Decimal("0.23"),
+                gross=Decimal(net) * Decimal("1.23"),
+                corrects_id=original.id,
+                description=f"Korekta faktury {original.number} – rabat",
+            )
+            session.add(row)
+            corrections.append(row)
+    staff = await staff_token(flows, StaffRole.OPERATOR)
+    body = await flows.gql(
+        NODE_LINK, {"id": to_global_id("Invoice", corrections[1].id)}, token=staff
+    )
+    text = pdf_text((await flows.client.get(body["data"]["node"]["downloadUrl"])).content)
+    before = original.gross + corrections[0].gross
+    assert format_money(before) in text  # the first correction is already in "before"
+    assert format_money(before + corrections[1].gross) in text
+    assert "rabat" in text
+
+
+async def test_auditors_cannot_generate_duplicates(flows: Hub) -> None:
+    invoice = await _first_of(flows, Invoice, await first_company(flows))
+    auditor = await staff_token(flows, StaffRole.AUDITOR)
+    body = await flows.gql(DUPLICATE, {"id": to_global_id("Invoice", invoice.id)}, token=auditor)
+    assert error_codes(body) == ["FORBIDDEN"]
+
+
+INTEREST_NOTE = """mutation($c: ID!, $i: ID, $rate: Decimal) {
+  documentIssue(input: {clientId: $c, kind: INTEREST_NOTE, title: "Nota odsetkowa",
+      issueDate: "2026-11-20", invoiceId: $i, basisAmount: "10000.00",
+      periodStart: "2026-10-01", periodEnd: "2026-10-31", annualRate: $rate}) {
+    document { id amount { amount } downloadUrl } errors { field code } } }"""
+
+
+async def test_staff_issue_an_interest_note_with_its_interest_computed(flows: Hub) -> None:
+    company = await first_company(flows)
+    invoice = await _first_of(flows, Invoice, company)
+    staff = await staff_token(flows, StaffRole.OPERATOR)
+    variables = {"c": company, "i": to_global_id("Invoice", invoice.id), "rate": "0.1175"}
+    issued = (await flows.gql(INTEREST_NOTE, variables, token=staff))["data"]["documentIssue"]
+    assert issued["errors"] == []
+    # 10,000.00 × 11.75 % × 31 days / 365 = 99.79
+    assert issued["document"]["amount"] == {"amount": "99.79"}
+    anna = await token_of(flows, DEMO_MAIN_EMAIL)
+    link = await flows.gql(NODE_LINK, {"id": issued["document"]["id"]}, token=anna)
+    text = pdf_text((await flows.client.get(link["data"]["node"]["downloadUrl"])).content)
+    assert invoice.number in text and "11,75%" in text and "99,79" in text
+    assert "01.10.2026" in text and "31.10.2026" in text
+
+
+async def test_interest_note_needs_its_details_and_an_invoice_of_the_client(flows: Hub) -> None:
+    company = await first_company(flows)
+    staff = await staff_token(flows, StaffRole.OPERATOR)
+    missing = await flows.gql(INTEREST_NOTE, {"c": company, "i": None}, token=staff)
+    errors = {(e["field"], e["code"]) for e in missing["data"]["documentIssue"]["errors"]}
+    assert errors == {("invoiceId", "REQUIRED"), ("annualRate", "REQUIRED")}
+    async with flows.db.read() as session:
+        foreign = (
+            await session.execute(
+                select(Invoice).where(Invoice.client_id != from_global_id(company)[1]).limit(1)
+            )
+        ).scalar_one()
+        before = len((await session.execute(select(Document))).all())
+    variables = {"c": company, "i": to_global_id("Invoice", foreign.id), "rate": "0.14"}
+    body = await flows.gql(INTEREST_NOTE, variables, token=staff)
+    assert body["data"]["documentIssue"]["errors"] == [{"field": "invoiceId", "code": "NOT_FOUND"}]
+    async with flows.db.read() as session:
+        assert len((await session.execute(select(Document))).all()) == before

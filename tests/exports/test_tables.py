@@ -54,6 +54,15 @@ def test_csv_has_a_bom_and_round_trips_through_pandas() -> None:
     assert back["Termin płatności"].tolist() == [r["due_date"].isoformat() for r in rows]
 
 
+def test_polish_csv_with_totals_keeps_every_money_column_numeric() -> None:
+    rows = schedule_rows()
+    csv = to_csv(frame(rows, SCHEDULE_COLUMNS, polish=True, totals=True), polish=True)
+    back = pd.read_csv(io.BytesIO(csv), encoding="utf-8-sig", sep=";", decimal=",")
+    remaining = back["Kapitał pozostały do spłaty"]
+    assert remaining.dtype == float and pd.isna(remaining.iloc[-1])
+    assert remaining.iloc[0] == float(rows[0]["remaining_capital"])
+
+
 def test_english_csv_uses_comma_and_dot() -> None:
     csv = to_csv(frame(schedule_rows()[:1], SCHEDULE_COLUMNS)).decode("utf-8-sig")
     header, first = csv.splitlines()[:2]
@@ -105,7 +114,8 @@ def test_streamed_pages_type_cells_and_neutralise_formulas(tmp_path) -> None:
     book.append(rows)
     book.close()
     sheet = openpyxl.load_workbook(path).active
-    assert sheet["A2"].value == "'=SUM(A1:A9)" and sheet["A2"].data_type == "s"
+    assert sheet["A2"].value == "=SUM(A1:A9)" and sheet["A2"].data_type == "s"
+    assert sheet["A2"].quotePrefix and not sheet["A3"].quotePrefix
     assert sheet["B2"].value == datetime(2026, 3, 15) and sheet["B2"].number_format == "yyyy-mm-dd"
     assert sheet["C2"].value == 1234.5 and sheet["C2"].number_format == "#,##0.00"
     assert sheet["B3"].value is None and sheet["A3"].value == "Łódź"
