@@ -15,11 +15,13 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from num2words import num2words
 from weasyprint import HTML
 from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import URLFetcher
 
 from exports.documents import (
     BalanceConfirmationDocument,
@@ -114,29 +116,23 @@ _ENV.filters.update(
 )
 
 
-def _url_fetcher() -> Any:
-    """A fetcher that loads only local files (the stylesheet); a new one per render.
+class _TemplateFiles(URLFetcher):  # type: ignore[misc]
+    """Loads only files of the templates folder (the stylesheet), nothing from a network.
+    One per render: a fetcher keeps per-request state, so threads do not share one."""
 
-    weasyprint >= 68 takes a `URLFetcher` (which keeps per-request state, hence not shared
-    between threads); older versions take a function returning a dict.
-    """
-    try:
-        from weasyprint.urls import URLFetcher
-    except ImportError:  # pragma: no cover - weasyprint < 68
-        from weasyprint import default_url_fetcher
+    def __init__(self) -> None:
+        super().__init__(allowed_protocols=("file",))
 
-        def fetch(url: str) -> dict[str, Any]:
-            if not url.startswith("file:"):
-                raise ValueError(f"refusing to fetch {url!r}: only local files")
-            return default_url_fetcher(url)
-
-        return fetch
-    return URLFetcher(allowed_protocols=("file",))
+    def fetch(self, url: str, headers: Any = None) -> Any:
+        path = Path(unquote(urlsplit(url).path)).resolve()
+        if not path.is_relative_to(TEMPLATES.resolve()):
+            raise ValueError(f"refusing to load {url!r}: only the templates folder")
+        return super().fetch(url, headers)
 
 
 def _render(template: str, *, title: str, author: str, **context: Any) -> bytes:
     html = _ENV.get_template(template).render(title=title, author=author, **context)
-    document = HTML(string=html, base_url=f"{TEMPLATES}/", url_fetcher=_url_fetcher())
+    document = HTML(string=html, base_url=f"{TEMPLATES}/", url_fetcher=_TemplateFiles())
     pdf = document.write_pdf(font_config=FontConfiguration())
     if pdf is None:  # pragma: no cover - only when writing to a target
         raise RuntimeError("weasyprint returned no PDF")

@@ -8,9 +8,11 @@ Every refusal is the same `None`, so a link never tells whether a document exist
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -45,6 +47,9 @@ MEDIA_TYPES = {
     "pdf": PDF,
 }
 PULL_OVERLAP = timedelta(minutes=1)
+# A PDF costs up to a second of CPU: a burst of downloads queues here, one render per core,
+# instead of filling the default pool that streamed table pages also need.
+_PDF_RENDERERS = ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="pdf")
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +93,7 @@ def _safe_name(number: str) -> str:
 
 
 async def _pdf_file(name: str, render: Callable[[Any], bytes], document: Any) -> File:
-    content = await asyncio.to_thread(render, document)
+    content = await asyncio.get_running_loop().run_in_executor(_PDF_RENDERERS, render, document)
     return File(filename=f"{_safe_name(name)}.pdf", media_type=PDF, content=content)
 
 

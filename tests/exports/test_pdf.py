@@ -30,7 +30,7 @@ from exports.documents import (
 )
 from exports.pdf import (
     TEMPLATES,
-    _url_fetcher,
+    _TemplateFiles,
     balance_confirmation_pdf,
     format_account,
     format_date,
@@ -462,10 +462,13 @@ def test_documents_render_concurrently_in_worker_threads() -> None:
         assert "Do zapłaty: 80,20 PLN" in result.text
 
 
-def test_the_url_fetcher_loads_local_files_only() -> None:
-    fetch = _url_fetcher()
-    with pytest.raises(ValueError, match="http"):
-        fetch("http://example.invalid/logo.png")
+def test_the_url_fetcher_loads_template_files_only() -> None:
+    fetch = _TemplateFiles().fetch
+    for url in ("http://example.invalid/logo.png", "file:///etc/passwd"):
+        with pytest.raises(ValueError, match="only the templates folder"):
+            fetch(url)
+    with pytest.raises(ValueError, match="only the templates folder"):
+        fetch((TEMPLATES / ".." / "pdf.py").as_uri())
     stylesheet = fetch((TEMPLATES / "style.css").as_uri())
     try:
         assert b"DejaVu Sans" in stylesheet.read()
