@@ -179,31 +179,20 @@ def schedule_pdf(doc: ScheduleDocument) -> bytes:
     )
 
 
+def _document_pdf(template: str, label: str, doc: Any) -> bytes:
+    return _render(template, title=f"{label} nr {doc.number}", author=doc.seller.name, doc=doc)
+
+
 def interest_note_pdf(doc: InterestNoteDocument) -> bytes:
     """A note charging late-payment interest on one invoice."""
-    return _render(
-        "interest_note.html",
-        title=f"Nota odsetkowa nr {doc.number}",
-        author=doc.seller.name,
-        doc=doc,
-    )
+    return _document_pdf("interest_note.html", "Nota odsetkowa", doc)
 
 
 def balance_confirmation_pdf(doc: BalanceConfirmationDocument) -> bytes:
     """A request to confirm the balance on `doc.as_of`, with a return slip."""
-    return _render(
-        "balance_confirmation.html",
-        title=f"Potwierdzenie salda nr {doc.number}",
-        author=doc.seller.name,
-        doc=doc,
-    )
+    return _document_pdf("balance_confirmation.html", "Potwierdzenie salda", doc)
 
 
 def general_document_pdf(doc: GeneralDocument) -> bytes:
     """Any other document: its title, parties and amount."""
-    return _render(
-        "general_document.html",
-        title=f"{doc.title} nr {doc.number}",
-        author=doc.seller.name,
-        doc=doc,
-    )
+    return _document_pdf("general_document.html", doc.title, doc)

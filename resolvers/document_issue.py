@@ -141,15 +141,13 @@ async def issue_document(
             )
             session.add(document)
             await session.flush()
-            outbox.enqueue(
+            outbox.email_client(
                 session,
-                channel=outbox.Channel.EMAIL,
-                recipient=client.einvoice_email,
+                client,
                 template="document_issued",
-                client_id=client.id,
                 subject=f"Nowy dokument {document.number}",
-                body=f"Dzień dobry,\n\nwystawiliśmy dokument {document.number}: {document.title}. "
-                f"Jest do pobrania w portalu klienta.{outbox.SIGNATURE}",
+                body=f"wystawiliśmy dokument {document.number}: {document.title}. "
+                "Jest do pobrania w portalu klienta.",
             )
     except Abort as abort:
         return None, abort.errors

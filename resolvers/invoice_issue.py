@@ -81,29 +81,25 @@ def _notify(
     session: AsyncSession, ctx: Context, client: Client, invoice: Invoice, first: bool
 ) -> None:
     if first:
-        outbox.enqueue(
+        outbox.email_client(
             session,
-            channel=outbox.Channel.EMAIL,
-            recipient=client.einvoice_email,
+            client,
             template="welcome",
-            client_id=client.id,
             subject="Witamy w portalu klienta LeaseHub",
-            body=f"Dzień dobry,\n\nwystawiliśmy pierwszą fakturę dla {client.name}. Od dziś "
+            body=f"wystawiliśmy pierwszą fakturę dla {client.name}. Od dziś "
             "faktury, harmonogramy i rozliczenia są w portalu klienta.\n\nJak się "
             f"zalogować: otwórz {ctx.settings.portal_url.rstrip('/')}/pierwsze-logowanie, "
             f"wpisz numer klienta {client.number}, ustal hasło i potwierdź je kodem PIN, "
-            f"który wyślemy w osobnej wiadomości.{outbox.SIGNATURE}",
+            "który wyślemy w osobnej wiadomości.",
         )
-    outbox.enqueue(
+    outbox.email_client(
         session,
-        channel=outbox.Channel.EMAIL,
-        recipient=client.einvoice_email,
+        client,
         template="invoice_issued",
-        client_id=client.id,
         subject=f"Nowa faktura {invoice.number}",
-        body=f"Dzień dobry,\n\nwystawiliśmy fakturę {invoice.number} na kwotę "
+        body=f"wystawiliśmy fakturę {invoice.number} na kwotę "
         f"{invoice.gross} {invoice.currency} z terminem płatności {invoice.due_date}. "
-        f"Jest do pobrania w portalu klienta.{outbox.SIGNATURE}",
+        "Jest do pobrania w portalu klienta.",
     )
 
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from models.client import Client
 from models.identity import User
 from models.outbox import Channel, OutboxMessage
 
-__all__ = ["Channel", "email_user", "enqueue", "sms_user"]
+__all__ = ["Channel", "email_client", "email_user", "enqueue", "sms_user"]
 
 SIGNATURE = "\n\nZespół LeaseHub\nTa wiadomość została wysłana automatycznie."
 
@@ -59,6 +60,21 @@ def email_user(
         body=f"Dzień dobry {user.first_name},\n\n{body}{SIGNATURE}",
         user_id=user.id,
         client_id=client_id,
+    )
+
+
+def email_client(
+    session: AsyncSession, client: Client, *, template: str, subject: str, body: str
+) -> OutboxMessage:
+    """To the company's e-invoice address, where invoices and documents are announced."""
+    return enqueue(
+        session,
+        channel=Channel.EMAIL,
+        recipient=client.einvoice_email,
+        template=template,
+        client_id=client.id,
+        subject=subject,
+        body=f"Dzień dobry,\n\n{body}{SIGNATURE}",
     )
 
 
