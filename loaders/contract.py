@@ -40,10 +40,6 @@ class ContractsByClientIdLoader(ChildPageLoader[Contract]):
     parent = "client_id"
     ordering = Ordering(("start_date",))
 
-    @classmethod
-    def filtered(cls, query: Select[Any], filters: ContractFilter | None) -> Select[Any]:
-        return filters.apply(query) if filters else query
-
 
 class LeasedItemByIdLoader(ByIdLoader[LeasedItem]):
     model = LeasedItem
@@ -86,10 +82,6 @@ class UpcomingInstalmentsByClientIdLoader(ChildPageLoader[Instalment]):
     model = Instalment
     parent = "client_id"
     ordering = Ordering(("due_date",), descending=False)
-
-    @classmethod
-    def filtered(cls, query: Select[Any], filters: InstalmentFilter | None) -> Select[Any]:
-        return filters.apply(query) if filters else query
 
 
 class RemainingCapitalByContractIdLoader(BaseLoader[tuple[int, date], Decimal | None]):

@@ -40,7 +40,3 @@ class DocumentsByClientIdLoader(ChildPageLoader[Document]):
     model = Document
     parent = "client_id"
     ordering = Ordering(("issue_date",))
-
-    @classmethod
-    def filtered(cls, query: Select[Any], filters: DocumentFilter | None) -> Select[Any]:
-        return filters.apply(query) if filters else query

@@ -92,10 +92,6 @@ class _InvoicePages(ChildPageLoader[Invoice]):
     model = Invoice
     ordering = Ordering(("issue_date",))
 
-    @classmethod
-    def filtered(cls, query: Select[Any], filters: InvoiceFilter | None) -> Select[Any]:
-        return filters.apply(query) if filters else query
-
 
 class InvoicesByClientIdLoader(_InvoicePages):
     parent = "client_id"
@@ -188,10 +184,6 @@ class PaymentsByClientIdLoader(ChildPageLoader[Payment]):
     model = Payment
     parent = "client_id"
     ordering = Ordering(("booked_on",))
-
-    @classmethod
-    def filtered(cls, query: Select[Any], filters: PaymentFilter | None) -> Select[Any]:
-        return filters.apply(query) if filters else query
 
 
 class AllocatedByPaymentIdLoader(BaseLoader[int, Decimal]):

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, ClassVar, Generic
+from typing import Any, ClassVar, Generic, Protocol
 
 from sqlalchemy import Select, asc, desc, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +22,12 @@ from sqlalchemy.orm import aliased
 from sqlmodel import SQLModel
 
 from loaders.base import BaseLoader, M, column
+
+
+class ListFilter(Protocol, Hashable):
+    """A list's filter conditions: hashable (pages are batched by them), applied in SQL."""
+
+    def apply(self, query: Select[Any]) -> Select[Any]: ...
 
 
 class InvalidCursorError(ValueError):
@@ -162,10 +168,10 @@ class ChildPageLoader(BaseLoader[tuple[int, PageQuery], Page[M]]):
     parent: ClassVar[str]
     ordering: ClassVar[Ordering]
 
-    @classmethod
-    def filtered(cls, query: Select[Any], filters: Any) -> Select[Any]:
-        """Apply the domain's filters; the base class has none."""
-        return query
+    @staticmethod
+    def filtered(query: Select[Any], filters: ListFilter | None) -> Select[Any]:
+        """A list's filters are a frozen dataclass of its domain that applies itself."""
+        return filters.apply(query) if filters is not None else query
 
     def _base(self, parent_ids: list[int], page: PageQuery, *extra: Any) -> Select[Any]:
         query = select(self.model, *extra).where(column(self.model, self.parent).in_(parent_ids))

@@ -32,10 +32,6 @@ class RequestsByClientIdLoader(ChildPageLoader[Request]):
     parent = "client_id"
     ordering = Ordering(("created_at",))
 
-    @classmethod
-    def filtered(cls, query: Select[Any], filters: RequestFilter | None) -> Select[Any]:
-        return filters.apply(query) if filters else query
-
 
 class StagesByRequestIdLoader(ManyByKeyLoader[RequestStageEntry]):
     model = RequestStageEntry
