@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import enum
 import json
 import types
 import typing
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
@@ -74,6 +73,23 @@ def _columns(model: Any, *extra: Any) -> Select[Any]:
     return select(*model.__table__.columns, *extra)
 
 
+FilterBuilder = Callable[[Context, int, Any], Awaitable[Any]]
+
+
+def _checked(build: Callable[..., Awaitable[Any]]) -> FilterBuilder:
+    """A filter whose ids must belong to the client (`contractId`)."""
+    return lambda ctx, client_id, given: build(ctx, client_id=client_id, given=given)
+
+
+def _unchecked(build: Callable[[Any], Any]) -> FilterBuilder:
+    """A filter that names no other object."""
+
+    async def built(ctx: Context, client_id: int, given: Any) -> Any:
+        return build(given)
+
+    return built
+
+
 @dataclass(frozen=True, slots=True)
 class Table:
     name: str
@@ -81,14 +97,16 @@ class Table:
     scope: Scope
     model: type[SQLModel]
     columns: tuple[Column, ...]
-    filters: type[Any]
+    filters: type[Any]  # the loader filter its link carries
+    build_filters: FilterBuilder  # from the GraphQL filter input, as the list builds it
     query: Callable[[], Select[Any]]
     row: Callable[[Row[Any], date], dict[str, Any]]
     # Rows whose own or dependent data changed after a moment (see `_invoice_changed`).
     changed_since: Callable[[datetime, date], ColumnElement[bool]]
-    # Filters on values derived from other rows or from today: with `updatedSince`, a row that
-    # leaves such a filter would never be sent again, so the two are refused together.
-    derived_filters: tuple[str, ...] = ()
+    # Filters on values derived from other rows or from today, as (attribute, input field):
+    # with `updatedSince`, a row that leaves one would never be sent again, so the two are
+    # refused together.
+    derived_filters: tuple[tuple[str, str], ...] = ()
 
 
 def _own_change(model: Any) -> Callable[[datetime, date], ColumnElement[bool]]:
@@ -186,61 +204,66 @@ TABLES: dict[str, Table] = {
     table.name: table
     for table in (
         Table(
-            "invoices",
-            "faktury",
-            Scope.INVOICES_READ,
-            Invoice,
-            INVOICE_COLUMNS,
-            InvoiceFilter,
-            _invoice_query,
-            _invoice_row,
-            _invoice_changed,
-            ("statuses", "archived"),
+            name="invoices",
+            polish_name="faktury",
+            scope=Scope.INVOICES_READ,
+            model=Invoice,
+            columns=INVOICE_COLUMNS,
+            filters=InvoiceFilter,
+            build_filters=_checked(invoice_filter),
+            query=_invoice_query,
+            row=_invoice_row,
+            changed_since=_invoice_changed,
+            derived_filters=(("statuses", "filter.status"), ("archived", "filter.archived")),
         ),
         Table(
-            "contracts",
-            "umowy",
-            Scope.CONTRACTS_READ,
-            Contract,
-            CONTRACT_COLUMNS,
-            ContractFilter,
-            lambda: _columns(Contract),
-            _plain("Contract"),
-            _own_change(Contract),
+            name="contracts",
+            polish_name="umowy",
+            scope=Scope.CONTRACTS_READ,
+            model=Contract,
+            columns=CONTRACT_COLUMNS,
+            filters=ContractFilter,
+            build_filters=_unchecked(contract_filter),
+            query=lambda: _columns(Contract),
+            row=_plain("Contract"),
+            changed_since=_own_change(Contract),
         ),
         Table(
-            "instalments",
-            "raty",
-            Scope.SCHEDULES_READ,
-            Instalment,
-            INSTALMENT_COLUMNS,
-            InstalmentFilter,
-            lambda: _columns(Instalment),
-            _plain("Instalment", contract_id="Contract", invoice_id="Invoice"),
-            _own_change(Instalment),
+            name="instalments",
+            polish_name="raty",
+            scope=Scope.SCHEDULES_READ,
+            model=Instalment,
+            columns=INSTALMENT_COLUMNS,
+            filters=InstalmentFilter,
+            build_filters=_checked(instalment_filter),
+            query=lambda: _columns(Instalment),
+            row=_plain("Instalment", contract_id="Contract", invoice_id="Invoice"),
+            changed_since=_own_change(Instalment),
         ),
         Table(
-            "payments",
-            "platnosci",
-            Scope.PAYMENTS_READ,
-            Payment,
-            PAYMENT_COLUMNS,
-            PaymentFilter,
-            _payment_query,
-            _payment_row,
-            _payment_changed,
-            ("unsettled_only",),
+            name="payments",
+            polish_name="platnosci",
+            scope=Scope.PAYMENTS_READ,
+            model=Payment,
+            columns=PAYMENT_COLUMNS,
+            filters=PaymentFilter,
+            build_filters=_unchecked(payment_filter),
+            query=_payment_query,
+            row=_payment_row,
+            changed_since=_payment_changed,
+            derived_filters=(("unsettled_only", "filter.unsettledOnly"),),
         ),
         Table(
-            "documents",
-            "dokumenty",
-            Scope.DOCUMENTS_READ,
-            Document,
-            DOCUMENT_COLUMNS,
-            DocumentFilter,
-            lambda: _columns(Document),
-            _plain("Document", contract_id="Contract"),
-            _own_change(Document),
+            name="documents",
+            polish_name="dokumenty",
+            scope=Scope.DOCUMENTS_READ,
+            model=Document,
+            columns=DOCUMENT_COLUMNS,
+            filters=DocumentFilter,
+            build_filters=_checked(document_filter),
+            query=lambda: _columns(Document),
+            row=_plain("Document", contract_id="Contract"),
+            changed_since=_own_change(Document),
         ),
     )
 }
@@ -315,27 +338,12 @@ def _decode(hint: Any, value: Any) -> Any:
         return frozenset(member(item) for item in value)
     if hint is date:
         return date.fromisoformat(value)
-    if isinstance(hint, type) and issubclass(hint, enum.Enum):
-        return hint(value)
-    return hint(value)
-
-
-async def _filters_of(ctx: Context, name: str, client_id: int, given: Any | None) -> Any:
-    if name == "invoices":
-        return await invoice_filter(ctx, client_id=client_id, given=given)
-    if name == "documents":
-        return await document_filter(ctx, client_id=client_id, given=given)
-    if name == "instalments":
-        return await instalment_filter(ctx, client_id=client_id, given=given)
-    if name == "payments":
-        return payment_filter(given)
-    return contract_filter(given)
+    return hint(value)  # an int, a bool or an enum member
 
 
 def _refuse_derived(table: Table, filters: Any) -> None:
-    for key in table.derived_filters:
+    for key, field in table.derived_filters:
         if getattr(filters, key) not in (None, False, frozenset()):
-            field = "filter." + key.replace("_only", "Only").replace("statuses", "status")
             raise BadInputError(
                 f"{field} cannot be combined with updatedSince: a row that leaves the filter "
                 "would never be sent again. Pull the changed rows without it and filter them "
@@ -358,8 +366,8 @@ async def table_link(
     if updated_since is not None and updated_since.tzinfo is None:
         message = "updatedSince needs a time zone, e.g. 2026-11-01T00:00:00Z."
         raise BadInputError(message, field="updatedSince")
-    filters = await _filters_of(ctx, name, client_id, given)
     table = TABLES[name]
+    filters = await table.build_filters(ctx, client_id, given)
     if updated_since is not None:
         _refuse_derived(table, filters)
     options = {
