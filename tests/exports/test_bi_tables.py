@@ -228,7 +228,7 @@ async def test_polish_csv_of_overdue_invoices_matches_the_list(hub: Hub) -> None
     variables = {"id": client_id, "f": "CSV", "filter": {"status": ["OVERDUE"]}, "pl": True}
     body, content, _ = await pull(hub, INVOICES_TABLE, variables, token=hub.tokens["anna"])
     table = pd.read_csv(io.BytesIO(content), encoding="utf-8-sig", sep=";", decimal=",")
-    assert len(table) == body["data"]["client"]["invoices"]["totalCount"]
+    assert len(table) == body["data"]["client"]["invoices"]["totalCount"] > 0
     assert set(table["Status"]) <= {InvoiceStatus.OVERDUE.value}
     due = pd.to_datetime(table["Termin płatności"]).dt.date
     assert (due < warsaw_today(utcnow()) + timedelta(days=1)).all()
