@@ -63,7 +63,13 @@ from models import (
 from models.base import to_money
 from models.contract import ContractKind, ContractStatus, Currency, ItemCategory, PolicyKind
 from models.document import DOCUMENT_PREFIXES, DocumentKind
-from models.finance import SPLIT_PAYMENT_FROM, add_months, repayment_schedule, round_money
+from models.finance import (
+    SPLIT_PAYMENT_FROM,
+    add_months,
+    late_interest,
+    repayment_schedule,
+    round_money,
+)
 from models.identifiers import make_iban, make_ksef_number, make_nip, make_regon
 from models.identity import StaffRole
 from models.invoice import GatewayStatus, InvoiceKind, PaymentSource
@@ -1533,8 +1539,10 @@ class _ClientFactory:
 
     def _interest_note(self, invoice: _Invoice, amount: Decimal, until: date) -> None:
         """Interest on `amount` from the due date until it was paid (or until now)."""
-        days = (until - invoice.due).days
-        interest = round_money(amount * LATE_INTEREST * days / 365)
+        first_day = invoice.due + timedelta(days=1)
+        interest = late_interest(
+            amount, annual_rate=LATE_INTEREST, first_day=first_day, last_day=until
+        )
         if interest < MIN_INTEREST_NOTE:
             return
         issued = min(until + timedelta(days=self.rng.randint(3, 20)), self.today)
@@ -1546,7 +1554,7 @@ class _ClientFactory:
             invoice.contract,
             invoice_id=invoice.id,
             basis_amount=amount,
-            period_start=invoice.due + timedelta(days=1),
+            period_start=first_day,
             period_end=until,
             annual_rate=LATE_INTEREST,
         )

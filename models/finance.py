@@ -43,6 +43,18 @@ class ScheduleRow:
     remaining_capital: Decimal
 
 
+def delay_days(first_day: date, last_day: date) -> int:
+    """Days of delay, both ends counted: from the day after the due date to the day paid."""
+    return (last_day - first_day).days + 1
+
+
+def late_interest(
+    amount: Decimal, *, annual_rate: Decimal, first_day: date, last_day: date
+) -> Decimal:
+    """Simple interest on a late amount for the days of delay, on a 365-day year."""
+    return round_money(amount * annual_rate * delay_days(first_day, last_day) / 365)
+
+
 def add_months(start: date, months: int, day: int) -> date:
     month_index = start.month - 1 + months
     year, month = start.year + month_index // 12, month_index % 12 + 1

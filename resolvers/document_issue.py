@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import to_money
 from models.document import DOCUMENT_PREFIXES, Document, DocumentKind
+from models.finance import late_interest
 from models.invoice import Invoice
 from resolvers import outbox
 from resolvers.context import Context
@@ -82,12 +83,6 @@ def _check_details(
     return errors
 
 
-def _interest(details: Details) -> Decimal:
-    """Simple interest for the days of delay, both ends counted, on a 365-day year."""
-    days = (details.period_end - details.period_start).days + 1  # type: ignore[operator]
-    return to_money(details.basis_amount * details.annual_rate * days / 365)  # type: ignore[operator]
-
-
 async def _charged_invoice(
     session: AsyncSession, global_id: str | None, client_id: int
 ) -> int | None:
@@ -118,7 +113,12 @@ async def issue_document(
     if errors := _check(title, amount) + _check_details(kind, details, amount):
         return None, errors
     if kind is DocumentKind.INTEREST_NOTE and amount is None:
-        amount = _interest(details)
+        amount = late_interest(
+            details.basis_amount,  # type: ignore[arg-type]
+            annual_rate=details.annual_rate,  # type: ignore[arg-type]
+            first_day=details.period_start,  # type: ignore[arg-type]
+            last_day=details.period_end,  # type: ignore[arg-type]
+        )
     try:
         async with ctx.db.write() as session:
             client, contract_id = await client_and_contract(

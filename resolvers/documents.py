@@ -25,6 +25,7 @@ from models.base import to_money
 from models.client import BankAccount, Client
 from models.contract import Contract, Instalment
 from models.document import Document, DocumentKind
+from models.finance import delay_days
 from models.invoice import Invoice
 
 if TYPE_CHECKING:
@@ -188,7 +189,7 @@ async def document(session: AsyncSession, settings: Settings, row: Document) -> 
             principal=to_money(row.basis_amount),
             period_start=row.period_start,
             period_end=row.period_end,
-            days=(row.period_end - row.period_start).days + 1,
+            days=delay_days(row.period_start, row.period_end),
             annual_rate=row.annual_rate or Decimal(0),
             interest=to_money(amount),
             currency=row.currency.value,

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from models.finance import annuity_payment, repayment_schedule
+from models.finance import annuity_payment, delay_days, late_interest, repayment_schedule
 from models.identifiers import (
     crc8,
     is_valid_iban,
@@ -95,3 +95,17 @@ def test_invoice_status_rule() -> None:
     assert amount_due(
         kind=InvoiceKind.INSTALMENT, gross=Decimal("100"), paid=Decimal("150"), corrected=Decimal(0)
     ) == Decimal("0.00")
+
+
+def test_late_interest_counts_both_ends_of_the_delay_and_rounds_half_up() -> None:
+    assert delay_days(date(2026, 10, 1), date(2026, 10, 1)) == 1
+    assert delay_days(date(2026, 10, 1), date(2026, 10, 31)) == 31
+    # 10,000.00 × 11.75 % × 31 / 365 = 99.7945…; 36.50 × 5 % × 1 / 365 = 0.005 exactly
+    rate = Decimal("0.1175")
+    first, last = date(2026, 10, 1), date(2026, 10, 31)
+    interest = late_interest(Decimal("10000"), annual_rate=rate, first_day=first, last_day=last)
+    assert interest == Decimal("99.79")
+    half = late_interest(
+        Decimal("36.50"), annual_rate=Decimal("0.05"), first_day=first, last_day=first
+    )
+    assert half == Decimal("0.01")  # 0.005 rounds up, not to even
