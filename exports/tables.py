@@ -110,20 +110,16 @@ def frame(
     return df
 
 
-def to_csv(df: pd.DataFrame, *, polish: bool = False, header: bool = True) -> bytes:
-    """UTF-8 with a BOM, so Excel reads Polish letters right; Polish Excel wants ';' and ','.
-
-    Without `header` the rows come bare (no BOM either): the next page of a streamed table.
-    """
+def to_csv(df: pd.DataFrame, *, polish: bool = False) -> bytes:
+    """UTF-8 with a BOM, so Excel reads Polish letters right; Polish Excel wants ';' and ','."""
     text = df.to_csv(
         index=False,
-        header=header,
         sep=";" if polish else ",",
         decimal="," if polish else ".",
         float_format="%.2f",
         date_format="%Y-%m-%d %H:%M:%S",  # timestamps; dates are objects printed as ISO
     )
-    return (("\ufeff" if header else "") + text).encode("utf-8")
+    return ("\ufeff" + text).encode("utf-8")
 
 
 def to_xlsx(df: pd.DataFrame, columns: Sequence[Column], *, sheet: str = "Dane") -> bytes:

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from hub.db import Database
     from hub.settings import Settings
 
+M = TypeVar("M")
 PDF = "application/pdf"
 MEDIA_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -86,6 +87,13 @@ class _Use:
             now=self.now,
         )
 
+    async def owned(self, session: AsyncSession, model: type[M], pk: int, scope: Scope) -> M | None:
+        """The row, if it exists and the holder still has `scope` in its client."""
+        row = await session.get(model, pk)
+        if row is None or not (await self.viewer(session)).has_scope(row.client_id, scope):  # type: ignore[attr-defined]
+            return None
+        return row
+
 
 def _safe_name(number: str) -> str:
     """ASCII only: a header value cannot carry other letters (and no quote or CR/LF)."""
@@ -99,10 +107,8 @@ async def _pdf_file(name: str, render: Callable[[Any], bytes], document: Any) ->
 
 async def _schedule(use: _Use) -> File | None:
     async with use.db.read() as session:
-        contract = await session.get(Contract, use.grant.object_id)
+        contract = await use.owned(session, Contract, use.grant.object_id, Scope.SCHEDULES_READ)
         if contract is None:
-            return None
-        if not (await use.viewer(session)).has_scope(contract.client_id, Scope.SCHEDULES_READ):
             return None
         query = select(Instalment).where(Instalment.contract_id == contract.id)
         instalments = list((await session.execute(query.order_by(Instalment.number))).scalars())  # type: ignore[arg-type]
@@ -127,10 +133,8 @@ async def _schedule(use: _Use) -> File | None:
 
 async def _invoice(use: _Use, invoice_id: int, duplicate_of: date | None = None) -> File | None:
     async with use.db.read() as session:
-        invoice = await session.get(Invoice, invoice_id)
+        invoice = await use.owned(session, Invoice, invoice_id, Scope.INVOICES_READ)
         if invoice is None:
-            return None
-        if not (await use.viewer(session)).has_scope(invoice.client_id, Scope.INVOICES_READ):
             return None
         document = await printed.invoice(session, use.settings, invoice, duplicate_of)
     name = f"{'duplikat-' if duplicate_of else ''}faktura-{invoice.number}"
@@ -154,10 +158,8 @@ _DOCUMENT_RENDERERS: dict[type[Any], Callable[[Any], bytes]] = {
 
 async def _document(use: _Use) -> File | None:
     async with use.db.read() as session:
-        row = await session.get(Document, use.grant.object_id)
+        row = await use.owned(session, Document, use.grant.object_id, Scope.DOCUMENTS_READ)
         if row is None:
-            return None
-        if not (await use.viewer(session)).has_scope(row.client_id, Scope.DOCUMENTS_READ):
             return None
         document = await printed.document(session, use.settings, row)
     render = _DOCUMENT_RENDERERS[type(document)]

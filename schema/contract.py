@@ -101,9 +101,10 @@ class Contract(Node):
         polish: bool = True,
     ) -> str | None:
         language = "pl" if polish else "en"
+        contract_id: int = root.id  # type: ignore[assignment]
         return link(
-            info.context, kind="schedule", object_id=root.id, format=format.value, lang=language
-        )  # type: ignore[arg-type]
+            info.context, kind="schedule", object_id=contract_id, format=format.value, lang=language
+        )
 
     @strawberry.field(extensions=scoped(Scope.POLICIES_READ))
     async def policies(self, root: ContractRow, info: Info) -> list[InsurancePolicy] | None:
