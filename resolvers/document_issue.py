@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from models.base import to_money
 from models.document import DOCUMENT_PREFIXES, Document, DocumentKind
 from models.finance import late_interest
@@ -16,8 +14,7 @@ from models.invoice import Invoice
 from resolvers import outbox
 from resolvers.context import Context
 from resolvers.errors import Abort, UserErrorData
-from resolvers.ids import pk_of
-from resolvers.invoice_issue import client_and_contract, next_number
+from resolvers.invoice_issue import client_and_contract, id_of_client, next_number
 from resolvers.staff import require_acting_staff
 
 
@@ -83,21 +80,6 @@ def _check_details(
     return errors
 
 
-async def _charged_invoice(
-    session: AsyncSession, global_id: str | None, client_id: int
-) -> int | None:
-    if global_id is None:
-        return None
-    invoice = await session.get(Invoice, pk_of(global_id, "Invoice", field="invoiceId"))
-    if invoice is None or invoice.client_id != client_id:
-        raise Abort(
-            UserErrorData(
-                field="invoiceId", code="NOT_FOUND", message="No such invoice of this client."
-            )
-        )
-    return invoice.id
-
-
 async def issue_document(
     ctx: Context,
     *,
@@ -133,7 +115,13 @@ async def issue_document(
                 title=title.strip(),
                 issue_date=issue_date,
                 amount=None if amount is None else to_money(amount),
-                invoice_id=await _charged_invoice(session, details.invoice_global_id, client.id),  # type: ignore[arg-type]
+                invoice_id=await id_of_client(
+                    session,
+                    Invoice,
+                    details.invoice_global_id,
+                    client_id=client.id,
+                    field="invoiceId",
+                ),
                 basis_amount=details.basis_amount,
                 period_start=details.period_start,
                 period_end=details.period_end,

@@ -63,18 +63,28 @@ async def client_and_contract(
     client = await session.get(Client, pk_of(client_global_id, "Client", field="clientId"))
     if client is None:
         raise NotFoundError(field="clientId")
-    if contract_global_id is None:
-        return client, None
-    contract = await session.get(
-        Contract, pk_of(contract_global_id, "Contract", field="contractId")
+    contract_id = await id_of_client(
+        session, Contract, contract_global_id, client_id=client.id, field="contractId"
     )
-    if contract is None or contract.client_id != client.id:
-        raise Abort(
-            UserErrorData(
-                field="contractId", code="NOT_FOUND", message="No such contract of this client."
-            )
-        )
-    return client, contract.id
+    return client, contract_id
+
+
+async def id_of_client(
+    session: AsyncSession,
+    model: type[Contract | Invoice],
+    global_id: str | None,
+    *,
+    client_id: int | None,
+    field: str,
+) -> int | None:
+    """The pk behind an optional id that must name a row of this client; else NOT_FOUND."""
+    if global_id is None:
+        return None
+    row = await session.get(model, pk_of(global_id, model.__name__, field=field))
+    if row is None or row.client_id != client_id:
+        message = f"No such {model.__name__.lower()} of this client."
+        raise Abort(UserErrorData(field=field, code="NOT_FOUND", message=message))
+    return row.id
 
 
 def _notify(
