@@ -82,7 +82,6 @@ __all__ = [
     "DEMO_PASSWORD",
     "DEMO_STAFF_EMAIL",
     "DEMO_SUB_EMAIL",
-    "LESSOR_NAME",
     "LESSOR_NIP",
     "SUBACCOUNT_SCOPES",
     "DemoDataExists",
@@ -100,7 +99,6 @@ SUBACCOUNT_SCOPES: tuple[Scope, ...] = (
     Scope.INVOICES_READ,
     Scope.DOCUMENTS_READ,
 )
-LESSOR_NAME: str = Settings.model_fields["lessor_name"].default
 LESSOR_NIP: str = Settings.model_fields["lessor_nip"].default
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -26,7 +27,7 @@ from models.client import BankAccount, Client
 from models.contract import Contract, Instalment
 from models.document import Document, DocumentKind
 from models.finance import delay_days
-from models.invoice import Invoice
+from models.invoice import Invoice, InvoiceKind
 
 if TYPE_CHECKING:
     from hub.settings import Settings
@@ -34,11 +35,11 @@ if TYPE_CHECKING:
 NOTE_PAYMENT_DAYS = 14  # an interest note is payable within two weeks of its issue
 CONFIRMATION_REPLY_DAYS = 14
 _KIND_LINES = {
-    "INSTALMENT": "Rata leasingowa",
-    "INITIAL_FEE": "Opłata wstępna",
-    "INSURANCE": "Refaktura składki ubezpieczeniowej",
-    "FEE": "Opłata",
-    "CORRECTION": "Korekta",
+    InvoiceKind.INSTALMENT: "Rata leasingowa",
+    InvoiceKind.INITIAL_FEE: "Opłata wstępna",
+    InvoiceKind.INSURANCE: "Refaktura składki ubezpieczeniowej",
+    InvoiceKind.FEE: "Opłata",
+    InvoiceKind.CORRECTION: "Korekta",
 }
 
 Printable = InterestNoteDocument | BalanceConfirmationDocument | GeneralDocument
@@ -85,16 +86,7 @@ def schedule(
         initial_fee=contract.initial_fee,
         residual_value=contract.residual_value,
         rows=tuple(
-            ScheduleRow(
-                number=row.number,
-                due_date=row.due_date,
-                capital=row.capital,
-                interest=row.interest,
-                net=row.net,
-                vat=row.vat,
-                gross=row.gross,
-                remaining_capital=row.remaining_capital,
-            )
+            ScheduleRow(**{f.name: getattr(row, f.name) for f in fields(ScheduleRow)})
             for row in instalments
         ),
         printed_on=today,
@@ -144,7 +136,7 @@ async def invoice(
     client = await session.get(Client, row.client_id)
     account = await _repayment_account(session, row.client_id, row.currency.value)
     corrected = await session.get(Invoice, row.corrects_id) if row.corrects_id else None
-    description = row.description or _KIND_LINES[row.kind.value]
+    description = row.description or _KIND_LINES[row.kind]
     return InvoiceDocument(
         number=row.number,
         issue_date=row.issue_date,
