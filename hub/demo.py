@@ -33,6 +33,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel import SQLModel
 
+from auth.clock import warsaw_day_start, warsaw_today
 from auth.passwords import hash_password
 from auth.scopes import Scope
 from hub.settings import Settings
@@ -60,7 +61,7 @@ from models import (
     User,
     Vehicle,
 )
-from models.base import to_money
+from models.base import to_money, utcnow
 from models.contract import ContractKind, ContractStatus, Currency, ItemCategory, PolicyKind
 from models.document import DOCUMENT_PREFIXES, DocumentKind
 from models.finance import (
@@ -108,7 +109,7 @@ class DemoSpec:
 
     clients: int = 100
     seed: int = 2026
-    today: date = field(default_factory=date.today)
+    today: date = field(default_factory=lambda: warsaw_today(utcnow()))  # the lessor's day
     contracts_per_client: tuple[int, int] = (1, 4)  # inclusive range, drawn per client
     batch_clients: int = 100  # clients generated and inserted per transaction
 
@@ -665,17 +666,29 @@ class _Counters:
 
 
 class _Rows:
-    """One batch of rows per table, primary keys drawn from the shared counters."""
+    """One batch of rows per table, primary keys drawn from the shared counters.
 
-    def __init__(self, counters: _Counters) -> None:
+    No row is stamped after `stamped_until`: rows dated today (or planned for later) would
+    otherwise carry a time still to come, and every incremental pull until then would report
+    them as changes.
+    """
+
+    def __init__(self, counters: _Counters, stamped_until: datetime) -> None:
         self._counters = counters
+        self._until = stamped_until
         self.by_table: defaultdict[str, list[Row]] = defaultdict(list)
 
     def add(self, model: type[SQLModel], row: Row) -> int:
         name = model.__table__.name  # type: ignore[attr-defined]
+        for stamp in _STAMPS:
+            if row.get(stamp, self._until) > self._until:
+                row[stamp] = self._until
         row["id"] = row_id = self._counters.next(name)
         self.by_table[name].append(row)
         return row_id
+
+
+_STAMPS = ("created_at", "updated_at")
 
 
 @dataclass(frozen=True, slots=True)
@@ -806,16 +819,21 @@ class _DemoWorld:
         self._nips = {LESSOR_NIP}
         self._domains: set[str] = set()
         # Demo users and centres go into the first batch: a failed first batch leaves nothing.
-        self._first_rows: _Rows | None = _Rows(self.counters)
+        # The demo is "as of" the start of its day in Warsaw: never later than the moment it runs.
+        self.stamped_until = warsaw_day_start(spec.today)
+        self._first_rows: _Rows | None = self._rows()
         self.demo = self._demo_users(self._first_rows)
         self.centres = self._centres(self._first_rows)
 
     def batch(self, first: int, last: int) -> Batch:
         """The rows of clients `first`..`last` per table; batches must be asked for in order."""
-        rows, self._first_rows = self._first_rows or _Rows(self.counters), None
+        rows, self._first_rows = self._first_rows or self._rows(), None
         for index in range(first, last + 1):
             _ClientFactory(self, rows, index).build()
         return dict(rows.by_table)
+
+    def _rows(self) -> _Rows:
+        return _Rows(self.counters, self.stamped_until)
 
     def claim_nip(self, rng: random.Random) -> str:
         nip = make_nip(rng)
