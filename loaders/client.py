@@ -10,6 +10,10 @@ class ClientByIdLoader(ByIdLoader[Client]):
     model = Client
 
 
+class BankAccountByIdLoader(ByIdLoader[BankAccount]):
+    model = BankAccount
+
+
 class BankAccountsByClientIdLoader(ManyByKeyLoader[BankAccount]):
     model = BankAccount
     key = "client_id"

@@ -15,6 +15,14 @@ class UserByIdLoader(ByIdLoader[User]):
     model = User
 
 
+class MembershipByIdLoader(ByIdLoader[Membership]):
+    model = Membership
+
+
+class AuthTokenByIdLoader(ByIdLoader[AuthToken]):
+    model = AuthToken
+
+
 class MembershipsByUserIdLoader(ManyByKeyLoader[Membership]):
     model = Membership
     key = "user_id"

@@ -23,6 +23,10 @@ class RequestFilter:
         return query
 
 
+class AttachmentByIdLoader(ByIdLoader[Attachment]):
+    model = Attachment
+
+
 class RequestByIdLoader(ByIdLoader[Request]):
     model = Request
 

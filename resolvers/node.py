@@ -1,66 +1,94 @@
-"""`node(id)`: any object by its global id, through the same tenancy and scope checks."""
+"""`node(id)`: any object by its global id, through the same tenancy and scope checks.
+
+Every `Node` type of the schema registers itself here (`schema.base.node_type`) with its loader
+and its access rule, so a new type cannot be left out of `node(id)`.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from auth.access import require_authenticated, require_client, require_scope
 from auth.errors import NotFoundError
 from auth.scopes import Scope
+from auth.viewer import Viewer
 from loaders.base import ByIdLoader
-from loaders.client import ClientByIdLoader
-from loaders.contract import (
-    ContractByIdLoader,
-    InstalmentByIdLoader,
-    LeasedItemByIdLoader,
-    PolicyByIdLoader,
-)
-from loaders.document import DocumentByIdLoader
-from loaders.invoice import InvoiceByIdLoader, InvoiceDuplicateByIdLoader, PaymentByIdLoader
-from loaders.message import ThreadByIdLoader
-from loaders.request import RequestByIdLoader
-from loaders.tyre import CentreByIdLoader, VehicleByIdLoader
 from models.client import Client
+from models.identity import TokenKind
 from resolvers.context import Context
 from resolvers.ids import from_global_id
 
-# type name -> (loader, scope needed in the owning client; None: membership is enough)
-NODE_TYPES: dict[str, tuple[type[ByIdLoader[Any]], Scope | None]] = {
-    "Client": (ClientByIdLoader, None),
-    "Contract": (ContractByIdLoader, Scope.CONTRACTS_READ),
-    "LeasedItem": (LeasedItemByIdLoader, Scope.CONTRACTS_READ),
-    "Instalment": (InstalmentByIdLoader, Scope.SCHEDULES_READ),
-    "InsurancePolicy": (PolicyByIdLoader, Scope.POLICIES_READ),
-    "Invoice": (InvoiceByIdLoader, Scope.INVOICES_READ),
-    "InvoiceDuplicate": (InvoiceDuplicateByIdLoader, Scope.INVOICES_READ),
-    "Payment": (PaymentByIdLoader, Scope.PAYMENTS_READ),
-    "Document": (DocumentByIdLoader, Scope.DOCUMENTS_READ),
-    "Request": (RequestByIdLoader, Scope.REQUESTS_READ),
-    "MessageThread": (ThreadByIdLoader, Scope.MESSAGES_READ),
-    "Vehicle": (VehicleByIdLoader, Scope.TYRES_READ),
-}
-SHARED_TYPES: dict[str, type[ByIdLoader[Any]]] = {"TyreServiceCentre": CentreByIdLoader}
+# Raises NotFoundError (or ForbiddenError for a missing scope) when the viewer may not see the row.
+Access = Callable[[Viewer, Any], None]
+
+
+@dataclass(frozen=True, slots=True)
+class NodeKind:
+    type_name: str  # the GraphQL type
+    loader: type[ByIdLoader[Any]]
+    access: Access
+
+
+NODE_KINDS: dict[str, NodeKind] = {}  # by the type name inside global ids
+
+
+def register_node(
+    id_name: str, *, type_name: str, loader: type[ByIdLoader[Any]], access: Access
+) -> None:
+    if id_name in NODE_KINDS:
+        raise ValueError(f"two Node types use the global id name {id_name!r}")
+    NODE_KINDS[id_name] = NodeKind(type_name, loader, access)
+
+
+def in_client(scope: Scope | None) -> Access:
+    """A row of one client: membership (or staff) and, when given, the scope in that client."""
+
+    def check(viewer: Viewer, row: Any) -> None:
+        client_id = row.id if isinstance(row, Client) else row.client_id
+        if scope is None:
+            require_client(viewer, client_id)
+        else:
+            require_scope(viewer, client_id, scope)
+
+    return check
+
+
+def attachment_access(viewer: Viewer, row: Any) -> None:
+    """An attachment is read with the list it hangs on: a request's stage or a message."""
+    scope = Scope.REQUESTS_READ if row.request_stage_id is not None else Scope.MESSAGES_READ
+    require_scope(viewer, row.client_id, scope)
+
+
+def shared(viewer: Viewer, _row: Any) -> None:
+    """Public reference data (the centre network): any signed-in viewer."""
+
+
+def own_api_token(viewer: Viewer, row: Any) -> None:
+    if row.kind is not TokenKind.API or row.user_id != viewer.user_id:
+        raise NotFoundError
+
+
+def staff_only(viewer: Viewer, _row: Any) -> None:
+    if not viewer.is_staff:
+        raise NotFoundError  # a client learns nothing about other people's accounts
+
+
+def managed_subaccount(viewer: Viewer, row: Any) -> None:
+    if row.is_main:
+        raise NotFoundError
+    require_scope(viewer, row.client_id, Scope.SUBACCOUNTS_MANAGE)
 
 
 async def resolve_node(ctx: Context, global_id: str) -> Any:
     require_authenticated(ctx.viewer)
-    type_name, pk = from_global_id(global_id)
-    if type_name in SHARED_TYPES:
-        return await _load(ctx, SHARED_TYPES[type_name], pk)
-    if type_name not in NODE_TYPES:
+    id_name, pk = from_global_id(global_id)
+    kind = NODE_KINDS.get(id_name)
+    if kind is None:
         raise NotFoundError
-    loader, scope = NODE_TYPES[type_name]
-    row = await _load(ctx, loader, pk)
-    client_id = row.id if isinstance(row, Client) else row.client_id
-    if scope is None:
-        require_client(ctx.viewer, client_id)
-    else:
-        require_scope(ctx.viewer, client_id, scope)
-    return row
-
-
-async def _load(ctx: Context, loader: type[ByIdLoader[Any]], pk: int) -> Any:
-    row = await ctx.loaders[loader].load(pk)
+    row = await ctx.loaders[kind.loader].load(pk)
     if row is None:
         raise NotFoundError
+    kind.access(ctx.viewer, row)
     return row

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import strawberry
 
-from loaders.identity import RecentEventsByKeyLoader
+from loaders.identity import RecentEventsByKeyLoader, UserByIdLoader
 from models.document import DocumentKind
 from models.identity import StaffRole
 from models.identity import User as UserRow
@@ -15,13 +15,14 @@ from models.invoice import InvoiceKind
 from resolvers import document_issue, invoice_issue, staff
 from resolvers.client import search_clients
 from resolvers.identity import login_account_key
-from schema.base import Connection, Info, Node, backed_by, connection, node_id
+from resolvers.node import staff_only
+from schema.base import Connection, Info, Node, connection, node_id, node_type
 from schema.identity import UserError, user_errors
 from schema.refs import ClientRef, DocumentRef, InvoiceRef
 
 
 @strawberry.type(description="A user account as staff see it.")
-@backed_by(UserRow)
+@node_type(UserRow, loader=UserByIdLoader, access=staff_only, id_name="User")
 class AdminUser(Node):
     id: strawberry.ID = node_id("User")
     email: str

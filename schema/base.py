@@ -11,11 +11,13 @@ from strawberry.extensions.field_extension import FieldExtension
 from strawberry.permission import BasePermission, PermissionExtension
 
 from auth.scopes import Scope
+from loaders.base import ByIdLoader
 from loaders.paging import ChildPageLoader, Page
 from models.client import Client as ClientRow
 from models.contract import Currency
 from resolvers.context import Context
 from resolvers.ids import to_global_id
+from resolvers.node import Access, register_node
 from resolvers.paging import page_query
 
 Info = strawberry.Info[Context, None]
@@ -54,10 +56,20 @@ def node_id(type_name: str) -> Any:
     return strawberry.field(resolver=resolve, description="Opaque global id.")
 
 
-def backed_by(model: type) -> Callable[[type[T]], type[T]]:
-    """Lets a Node type be resolved from the model row a resolver returns."""
+def node_type(
+    model: type,
+    *,
+    loader: type[ByIdLoader[Any]],
+    access: Access,
+    id_name: str | None = None,
+) -> Callable[[type[T]], type[T]]:
+    """Declares a Node type: resolved from its model row, and fetchable with `node(id)`.
+
+    `id_name` is the type name inside its global ids (`node_id`), the class name by default.
+    """
 
     def decorate(cls: type[T]) -> type[T]:
+        register_node(id_name or cls.__name__, type_name=cls.__name__, loader=loader, access=access)
         cls.is_type_of = classmethod(  # type: ignore[attr-defined]
             lambda _cls, obj, _info: isinstance(obj, model)
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from auth.scopes import Scope
-from loaders.client import BankAccountsByClientIdLoader
+from loaders.client import BankAccountByIdLoader, BankAccountsByClientIdLoader, ClientByIdLoader
 from loaders.contract import ContractFilter, ContractsByClientIdLoader
 from loaders.document import DocumentsByClientIdLoader
 from loaders.identity import SubaccountsByClientIdLoader
@@ -22,14 +22,15 @@ from models.client import Client as ClientRow
 from models.contract import ContractStatus
 from models.request import RequestStage, RequestType
 from resolvers.invoice import document_filter, payment_filter
+from resolvers.node import in_client
 from schema.base import (
     Connection,
     Info,
     Money,
     Node,
-    backed_by,
     child_connection,
     node_id,
+    node_type,
     scoped,
 )
 from schema.document import DocumentFilterInput
@@ -60,7 +61,7 @@ class Address:
 
 
 @strawberry.type(description="An account the client repays to.")
-@backed_by(BankAccountRow)
+@node_type(BankAccountRow, loader=BankAccountByIdLoader, access=in_client(None))
 class BankAccount(Node):
     id: strawberry.ID = node_id("BankAccount")
     iban: str
@@ -70,7 +71,7 @@ class BankAccount(Node):
 
 
 @strawberry.type(description="A client company: the context every client-bound field lives in.")
-@backed_by(ClientRow)
+@node_type(ClientRow, loader=ClientByIdLoader, access=in_client(None))
 class Client(Node):
     id: strawberry.ID = node_id("Client")
     number: str = strawberry.field(description="Client number; also a login of the main account.")

@@ -12,9 +12,12 @@ from exports.tables import ScheduleFormat
 from loaders.client import ClientByIdLoader
 from loaders.contract import (
     ContractByIdLoader,
+    InstalmentByIdLoader,
     InstalmentsByContractIdLoader,
+    LeasedItemByIdLoader,
     LeasedItemsByContractIdLoader,
     PoliciesByContractIdLoader,
+    PolicyByIdLoader,
     RemainingCapitalByContractIdLoader,
 )
 from loaders.invoice import (
@@ -35,14 +38,15 @@ from models.contract import InsurancePolicy as PolicyRow
 from models.contract import LeasedItem as LeasedItemRow
 from models.settlement import InstalmentState
 from resolvers.links import link
+from resolvers.node import in_client
 from schema.base import (
     Connection,
     Info,
     Money,
     Node,
-    backed_by,
     money,
     node_id,
+    node_type,
     scoped,
 )
 from schema.invoice import invoice_list, invoice_standing
@@ -50,7 +54,7 @@ from schema.refs import ClientRef, InvoiceRef
 
 
 @strawberry.type(description="A lease contract.")
-@backed_by(ContractRow)
+@node_type(ContractRow, loader=ContractByIdLoader, access=in_client(Scope.CONTRACTS_READ))
 class Contract(Node):
     id: strawberry.ID = node_id("Contract")
     number: str
@@ -125,7 +129,7 @@ class Contract(Node):
 
 
 @strawberry.type(description="A leased item.")
-@backed_by(LeasedItemRow)
+@node_type(LeasedItemRow, loader=LeasedItemByIdLoader, access=in_client(Scope.CONTRACTS_READ))
 class LeasedItem(Node):
     id: strawberry.ID = node_id("LeasedItem")
     category: ItemCategory
@@ -140,7 +144,7 @@ class LeasedItem(Node):
 
 
 @strawberry.type(description="One row of a repayment schedule.")
-@backed_by(InstalmentRow)
+@node_type(InstalmentRow, loader=InstalmentByIdLoader, access=in_client(Scope.SCHEDULES_READ))
 class Instalment(Node):
     id: strawberry.ID = node_id("Instalment")
     number: int
@@ -180,7 +184,7 @@ class Instalment(Node):
 
 
 @strawberry.type(description="An insurance policy of a contract.")
-@backed_by(PolicyRow)
+@node_type(PolicyRow, loader=PolicyByIdLoader, access=in_client(Scope.POLICIES_READ))
 class InsurancePolicy(Node):
     id: strawberry.ID = node_id("InsurancePolicy")
     kind: PolicyKind

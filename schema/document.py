@@ -7,11 +7,13 @@ from datetime import date
 import strawberry
 
 from auth.scopes import Scope
+from loaders.document import DocumentByIdLoader
 from models.contract import Currency
 from models.document import Document as DocumentRow
 from models.document import DocumentKind
 from resolvers.links import link
-from schema.base import Info, Money, Node, backed_by, money, node_id, scoped
+from resolvers.node import in_client
+from schema.base import Info, Money, Node, money, node_id, node_type, scoped
 
 
 @strawberry.input
@@ -23,7 +25,7 @@ class DocumentFilterInput:
 
 
 @strawberry.type(description="An accounting document issued to the client.")
-@backed_by(DocumentRow)
+@node_type(DocumentRow, loader=DocumentByIdLoader, access=in_client(Scope.DOCUMENTS_READ))
 class Document(Node):
     id: strawberry.ID = node_id("Document")
     kind: DocumentKind

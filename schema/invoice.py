@@ -17,6 +17,7 @@ from loaders.invoice import (
     CorrectionsByInvoiceIdLoader,
     DuplicatesByInvoiceIdLoader,
     InvoiceByIdLoader,
+    InvoiceDuplicateByIdLoader,
     PaymentByIdLoader,
     SettlementByInvoiceIdLoader,
 )
@@ -33,15 +34,16 @@ from resolvers.ids import to_global_id
 from resolvers.invoice import invoice_filter
 from resolvers.invoice_duplicate import generate_duplicate
 from resolvers.links import link
+from resolvers.node import in_client
 from schema.base import (
     Connection,
     Info,
     Money,
     Node,
-    backed_by,
     child_connection,
     money,
     node_id,
+    node_type,
     scoped,
 )
 from schema.identity import UserError
@@ -78,7 +80,7 @@ async def invoice_standing(info: Info, invoice: InvoiceRow) -> Standing:
 
 
 @strawberry.type(description="An invoice; its status and amount due follow the settlements.")
-@backed_by(InvoiceRow)
+@node_type(InvoiceRow, loader=InvoiceByIdLoader, access=in_client(Scope.INVOICES_READ))
 class Invoice(Node):
     id: strawberry.ID = node_id("Invoice")
     number: str
@@ -146,7 +148,7 @@ class Invoice(Node):
 
 
 @strawberry.type(description="A duplicate of an invoice: the same invoice, with its own date.")
-@backed_by(DuplicateRow)
+@node_type(DuplicateRow, loader=InvoiceDuplicateByIdLoader, access=in_client(Scope.INVOICES_READ))
 class InvoiceDuplicate(Node):
     id: strawberry.ID = node_id("InvoiceDuplicate")
     issue_date: date = strawberry.field(description="Printed on the duplicate.")
@@ -184,7 +186,7 @@ class PaymentAllocation:
 
 
 @strawberry.type(description="Money booked on the client's repayment account.")
-@backed_by(PaymentRow)
+@node_type(PaymentRow, loader=PaymentByIdLoader, access=in_client(Scope.PAYMENTS_READ))
 class Payment(Node):
     id: strawberry.ID = node_id("Payment")
     booked_on: date

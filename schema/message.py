@@ -6,11 +6,13 @@ from datetime import datetime
 
 import strawberry
 
-from loaders.message import AttachmentsByMessageIdLoader, MessagesByThreadIdLoader
+from auth.scopes import Scope
+from loaders.message import AttachmentsByMessageIdLoader, MessagesByThreadIdLoader, ThreadByIdLoader
 from models.message import Message as MessageRow
 from models.message import MessageThread as ThreadRow
 from models.message import ThreadStatus
-from schema.base import Info, Node, backed_by, node_id
+from resolvers.node import in_client
+from schema.base import Info, Node, node_id, node_type
 from schema.request import Attachment
 
 
@@ -26,7 +28,7 @@ class Message:
 
 
 @strawberry.type(description="A conversation with customer service.")
-@backed_by(ThreadRow)
+@node_type(ThreadRow, loader=ThreadByIdLoader, access=in_client(Scope.MESSAGES_READ))
 class MessageThread(Node):
     id: strawberry.ID = node_id("MessageThread")
     subject: str

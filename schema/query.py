@@ -27,12 +27,14 @@ class Query:
         resolver=resolve_viewer, description="The signed-in user; null when anonymous."
     )
 
+    # The roots that take an id are nullable (the Relay convention): a bad id answers null with
+    # its error, and the other root fields of the same request still answer.
     @strawberry.field(description="One client company of the viewer: the client context.")
-    async def client(self, info: Info, id: strawberry.ID) -> Client:
+    async def client(self, info: Info, id: strawberry.ID) -> Client | None:
         return await get_client(info.context, id)  # type: ignore[return-value]
 
     @strawberry.field(description="Any object by its global id.")
-    async def node(self, info: Info, id: strawberry.ID) -> Node:
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         return await resolve_node(info.context, id)  # type: ignore[no-any-return]
 
     @strawberry.field(description="Active tyre service centres with their load.")
@@ -59,7 +61,7 @@ class Query:
         return scope_catalogue(search)
 
     @strawberry.field(description="Staff console; staff only.")
-    def admin(self, info: Info) -> Admin:
+    def admin(self, info: Info) -> Admin | None:
         require_staff(info.context.viewer)
         return Admin()
 

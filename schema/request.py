@@ -7,16 +7,23 @@ from datetime import datetime
 import strawberry
 from strawberry.scalars import JSON
 
-from loaders.request import AttachmentsByStageIdLoader, StagesByRequestIdLoader
+from auth.scopes import Scope
+from loaders.request import (
+    AttachmentByIdLoader,
+    AttachmentsByStageIdLoader,
+    RequestByIdLoader,
+    StagesByRequestIdLoader,
+)
 from models.attachment import Attachment as AttachmentRow
 from models.request import Request as RequestRow
 from models.request import RequestStage, RequestStageEntry, RequestType
+from resolvers.node import attachment_access, in_client
 from resolvers.request import REQUEST_TYPES
-from schema.base import Info, Node, backed_by, node_id
+from schema.base import Info, Node, node_id, node_type
 
 
 @strawberry.type(description="A file attached to a request stage or a message.")
-@backed_by(AttachmentRow)
+@node_type(AttachmentRow, loader=AttachmentByIdLoader, access=attachment_access)
 class Attachment(Node):
     id: strawberry.ID = node_id("Attachment")
     filename: str
@@ -38,7 +45,7 @@ class RequestStageChange:
 
 
 @strawberry.type(description="A request to change a contract or to get a document.")
-@backed_by(RequestRow)
+@node_type(RequestRow, loader=RequestByIdLoader, access=in_client(Scope.REQUESTS_READ))
 class Request(Node):
     id: strawberry.ID = node_id("Request")
     number: str

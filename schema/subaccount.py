@@ -8,11 +8,12 @@ import strawberry
 
 from auth.scopes import CATALOGUE, Scope
 from loaders.client import ClientByIdLoader
-from loaders.identity import UserByIdLoader
+from loaders.identity import AuthTokenByIdLoader, MembershipByIdLoader, UserByIdLoader
 from models.identity import AuthToken as TokenRow
 from models.identity import Membership as MembershipRow
 from resolvers import api_token, subaccount
-from schema.base import Info, Node, backed_by, node_id
+from resolvers.node import managed_subaccount, own_api_token
+from schema.base import Info, Node, node_id, node_type
 from schema.identity import User, UserError, user_errors
 from schema.refs import ClientRef
 
@@ -35,7 +36,7 @@ def scope_catalogue(search: str | None = None) -> list[ScopeInfo]:
 
 
 @strawberry.type(description="A person with chosen rights in a company, added by its main account.")
-@backed_by(MembershipRow)
+@node_type(MembershipRow, loader=MembershipByIdLoader, access=managed_subaccount)
 class Subaccount(Node):
     id: strawberry.ID = node_id("Subaccount")
     is_active: bool
@@ -51,7 +52,7 @@ class Subaccount(Node):
 
 
 @strawberry.type(description="A named token for a BI tool; the secret is shown only once.")
-@backed_by(TokenRow)
+@node_type(TokenRow, loader=AuthTokenByIdLoader, access=own_api_token)
 class ApiToken(Node):
     id: strawberry.ID = node_id("ApiToken")
     name: str | None

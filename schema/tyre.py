@@ -13,19 +13,21 @@ from loaders.tyre import (
     CentreByIdLoader,
     RelocationsByVehicleIdLoader,
     StoredTyresByCentreIdLoader,
+    VehicleByIdLoader,
 )
 from models.tyre import RelocationStatus, TyreSeason
 from models.tyre import TyreDeposit as DepositRow
 from models.tyre import TyreRelocation as RelocationRow
 from models.tyre import TyreServiceCentre as CentreRow
 from models.tyre import Vehicle as VehicleRow
-from schema.base import Info, Node, backed_by, node_id, scoped
+from resolvers.node import in_client, shared
+from schema.base import Info, Node, node_id, node_type, scoped
 from schema.client import Address
 from schema.refs import ContractRef
 
 
 @strawberry.type(description="A tyre service centre of the lessor's network.")
-@backed_by(CentreRow)
+@node_type(CentreRow, loader=CentreByIdLoader, access=shared)
 class TyreServiceCentre(Node):
     id: strawberry.ID = node_id("TyreServiceCentre")
     name: str
@@ -81,7 +83,7 @@ class TyreRelocation:
 
 
 @strawberry.type(description="A vehicle of the client's fleet.")
-@backed_by(VehicleRow)
+@node_type(VehicleRow, loader=VehicleByIdLoader, access=in_client(Scope.TYRES_READ))
 class Vehicle(Node):
     id: strawberry.ID = node_id("Vehicle")
     registration_number: str

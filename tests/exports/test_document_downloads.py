@@ -253,7 +253,7 @@ async def test_api_token_without_the_documents_scope_gets_no_link(flows: Hub) ->
     )
     token = created["data"]["apiTokenCreate"]["token"]
     body = await flows.gql(NODE_LINK, {"id": to_global_id("Document", document.id)}, token=token)
-    assert body["data"] is None and error_codes(body) == ["FORBIDDEN"]
+    assert body["data"] == {"node": None} and error_codes(body) == ["FORBIDDEN"]
     # A link made through a token lives only as long as the token.
     invoice_link = await flows.gql(
         "query($id: ID!) { client(id: $id) { invoices(first: 1) { nodes { downloadUrl } } } }",
