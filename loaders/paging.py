@@ -73,18 +73,26 @@ def _encode_value(value: Any) -> Any:
     return value
 
 
+def _list_name(model: type[SQLModel], ordering: Ordering) -> str:
+    """Names the list a cursor belongs to: another list's cursor could decode to valid values."""
+    return f"{model.__tablename__}:{','.join(ordering.columns)}"  # type: ignore[attr-defined]
+
+
 def encode_cursor(row: SQLModel, ordering: Ordering) -> str:
     values = [_encode_value(getattr(row, key)) for key in ordering.sort_keys()]
-    raw = json.dumps(values, separators=(",", ":")).encode()
+    raw = json.dumps([_list_name(type(row), ordering), *values], separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 def decode_cursor(cursor: str, model: type[SQLModel], ordering: Ordering) -> tuple[Any, ...]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        values = json.loads(raw)
+        named = json.loads(raw)
         keys = ordering.sort_keys()
-        if not isinstance(values, list) or len(values) != len(keys):
+        if not isinstance(named, list) or named[:1] != [_list_name(model, ordering)]:
+            raise InvalidCursorError(cursor)
+        values = named[1:]
+        if len(values) != len(keys):
             raise InvalidCursorError(cursor)
         return tuple(
             _decode_value(_python_type(model, key), value)

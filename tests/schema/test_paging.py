@@ -67,6 +67,21 @@ async def test_request_pages_walk_by_timestamp_and_refuse_naive_cursors(hub: Hub
     edge = first["data"]["client"]["requests"]["edges"][0]
     second = await hub.gql(query, {"id": client_id, "after": edge["cursor"]}, as_="anna")
     assert second["data"]["client"]["requests"]["edges"][0]["node"] != edge["node"]
-    naive = base64.urlsafe_b64encode(json.dumps(["2026-01-01T00:00:00", 1]).encode()).decode()
+    named = ["requests:created_at", "2026-01-01T00:00:00", 1]
+    naive = base64.urlsafe_b64encode(json.dumps(named).encode()).decode()
     body = await hub.gql(query, {"id": client_id, "after": naive}, as_="anna")
     assert error_codes(body) == ["BAD_USER_INPUT"]
+
+
+async def test_cursor_of_another_list_is_refused(hub: Hub) -> None:
+    client_id = (await client_ids(hub, "anna"))[0]
+    query = """query($id: ID!, $after: String) { client(id: $id) {
+      payments(first: 1) { pageInfo { endCursor } }
+      contracts(first: 1) { pageInfo { endCursor } }
+      invoices(first: 1, after: $after) { nodes { id } } } }"""
+    first = (await hub.gql(query, {"id": client_id}, as_="anna"))["data"]["client"]
+    for foreign in (first["payments"], first["contracts"]):
+        cursor = foreign["pageInfo"]["endCursor"]
+        body = await hub.gql(query, {"id": client_id, "after": cursor}, as_="anna")
+        assert error_codes(body) == ["BAD_USER_INPUT"], cursor
+        assert body["errors"][0]["extensions"]["field"] == "after"
