@@ -11,7 +11,7 @@ import smtplib
 import sys
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Protocol
 
@@ -30,13 +30,19 @@ class Sender(Protocol):
     async def send(self, message: OutboxMessage) -> None: ...
 
 
-def as_email(message: OutboxMessage, sender: str) -> EmailMessage:
+def as_email(message: OutboxMessage, sender: str, *, readable: bool = False) -> EmailMessage:
+    """The e-mail of an outbox row, dated when the change that caused it was committed.
+
+    `readable` writes the body as plain 8-bit UTF-8 for files and terminals: quoted-printable
+    would fold long lines with `=` and break the links a developer copies from them.
+    """
     email = EmailMessage()
     email["From"] = sender
     email["To"] = message.recipient
     email["Subject"] = message.subject
+    email["Date"] = format_datetime(message.created_at)
     email["Message-ID"] = make_msgid(domain="leasehub.pl")
-    email.set_content(message.body)
+    email.set_content(message.body, cte="8bit" if readable else None)
     return email
 
 
@@ -48,7 +54,7 @@ class ConsoleSender:
 
     async def send(self, message: OutboxMessage) -> None:
         if message.channel is Channel.EMAIL:
-            sys.stdout.write(as_email(message, self.mail_from).as_string() + "\n")
+            sys.stdout.write(as_email(message, self.mail_from, readable=True).as_string() + "\n")
         else:
             sys.stdout.write(f"SMS to {message.recipient}: {message.body}\n")
         sys.stdout.flush()
@@ -68,7 +74,7 @@ class FileSender:
         self.directory.mkdir(parents=True, exist_ok=True)
         stem = f"{message.id:08d}-{message.template}"
         if message.channel is Channel.EMAIL:
-            content = as_email(message, self.mail_from).as_bytes()
+            content = as_email(message, self.mail_from, readable=True).as_bytes()
             (self.directory / f"{stem}.eml").write_bytes(content)
         else:
             (self.directory / f"{stem}.sms.txt").write_text(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import email.utils
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +16,10 @@ from hub.outbox import FileSender, SmtpSender, deliver_pending
 from models.outbox import Channel, OutboxMessage
 from tests.conftest import DatabaseFactory
 from tests.pg import free_port
+
+LONG_LINK = (
+    "http://127.0.0.1:3000/aktywacja?token=123.Zq8m1vJXb6dKfG2yQwErTyUiOpAsDfGhJkLzXcVbNm_0987654321"
+)
 
 
 class Inbox:
@@ -71,6 +76,7 @@ async def test_smtp_sender_delivers_to_a_real_server_once(
             == "Zażółć gęślą jaźń"
         )
         assert "Kod: 123456" in received.get_payload(decode=True).decode()
+        assert email.utils.parsedate_to_datetime(received["Date"]).tzinfo is not None
     finally:
         await db.dispose()
 
@@ -101,14 +107,16 @@ async def test_file_sender_writes_eml_and_sms_files(
     try:
         await _queue(
             db,
-            _message(Channel.EMAIL, "anna@firma.pl", "Treść"),
+            _message(Channel.EMAIL, "anna@firma.pl", "Treść z linkiem:\n" + LONG_LINK),
             _message(Channel.SMS, "+48500100200", "Kod 111222"),
         )
         sender = FileSender(tmp_path, "hub@leasehub.pl")
         assert (await deliver_pending(db, email=sender, sms=sender)).sent == 2
         eml = next(tmp_path.glob("*.eml"))
         parsed = email.message_from_bytes(eml.read_bytes())
-        assert parsed["To"] == "anna@firma.pl"
+        assert parsed["To"] == "anna@firma.pl" and parsed["Date"]
+        # The link stands whole on its line, as a developer copies it from the file.
+        assert LONG_LINK in eml.read_text(encoding="utf-8").splitlines()
         assert "Kod 111222" in next(tmp_path.glob("*.sms.txt")).read_text()
     finally:
         await db.dispose()
