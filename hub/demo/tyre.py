@@ -1,0 +1,125 @@
+"""The fleet and its tyres: a vehicle row per leased vehicle, the seasonal tyre sets stored at a
+service centre (the latest still stored, the earlier ones released at the next change), and the
+odd relocation of a set to another centre."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from hub.demo.draft import ClientDraft, ContractDraft, LeasedVehicle
+from hub.demo.rows import stamps
+from hub.demo.texts import person
+from models import TyreDeposit, TyreRelocation, Vehicle
+from models.tyre import RelocationStatus, TyreSeason
+
+DEPOSIT_RATE = 0.8  # of vehicles on running contracts; the rest run on all-season tyres
+RELOCATION_RATE = 0.05
+
+
+def add_fleet(draft: ClientDraft) -> None:
+    """A fleet vehicle for every leased vehicle, with the tyre sets stored for it."""
+    swaps = _tyre_swaps(draft.today)
+    for contract in draft.contracts:
+        for vehicle in contract.vehicles:
+            _vehicle(draft, contract, vehicle, swaps)
+
+
+def _vehicle(
+    draft: ClientDraft,
+    contract: ContractDraft,
+    leased: LeasedVehicle,
+    swaps: list[tuple[date, TyreSeason]],
+) -> None:
+    """The fleet vehicle; on a running contract mostly with its other set of tyres stored."""
+    rng, terms = draft.rng, contract.terms
+    vehicle_id = draft.rows.add(
+        Vehicle,
+        {
+            "client_id": draft.client_id,
+            "contract_id": contract.id,
+            "registration_number": leased.registration,
+            "vin": leased.vin,
+            "make": leased.model.make,
+            "model": leased.model.model,
+            "driver_name": person(rng).full,
+            **stamps(terms.start),
+        },
+    )
+    if not contract.active or (rng.random() >= DEPOSIT_RATE and not terms.showcase):
+        return
+    centre_id = draft.world.centres.pick(rng, draft.city)
+    _deposits(draft, vehicle_id, leased, centre_id, terms.start, swaps)
+    # Client #1 shows a relocation on its first vehicle with stored tyres.
+    if rng.random() < RELOCATION_RATE or (draft.index == 1 and not draft.relocations):
+        _relocation(draft, vehicle_id, centre_id)
+
+
+def _deposits(
+    draft: ClientDraft,
+    vehicle_id: int,
+    leased: LeasedVehicle,
+    centre_id: int,
+    since: date,
+    swaps: list[tuple[date, TyreSeason]],
+) -> None:
+    """One set per seasonal change since the car came: each visit stores the set coming off
+    and releases the one going on, so only the latest set is still stored."""
+    released = None
+    for swap, season in swaps:
+        visit = min(swap + timedelta(days=draft.rng.randint(0, 25)), draft.today)
+        if visit < since:
+            break
+        draft.rows.add(
+            TyreDeposit,
+            {
+                "client_id": draft.client_id,
+                "vehicle_id": vehicle_id,
+                "centre_id": centre_id,
+                "season": season,
+                "tyre_size": leased.model.tyre_size,
+                "tyre_count": 4,
+                "stored_since": visit,
+                "released_on": released,
+                **stamps(visit, released),
+            },
+        )
+        released = visit
+
+
+def _relocation(draft: ClientDraft, vehicle_id: int, from_centre: int) -> None:
+    rng = draft.rng
+    status = rng.choice(
+        (
+            RelocationStatus.ORDERED,
+            RelocationStatus.ORDERED,
+            RelocationStatus.CONFIRMED,
+            RelocationStatus.CANCELLED,
+        )
+    )
+    if status is RelocationStatus.CANCELLED:
+        planned = draft.today - timedelta(days=rng.randint(5, 60))
+    else:  # a relocation takes at least four working days
+        planned = draft.today + timedelta(days=rng.randint(7, 30))
+    ordered = min(planned, draft.today) - timedelta(days=rng.randint(1, 7))
+    draft.relocations += 1
+    draft.rows.add(
+        TyreRelocation,
+        {
+            "client_id": draft.client_id,
+            "vehicle_id": vehicle_id,
+            "from_centre_id": from_centre,
+            "to_centre_id": draft.world.centres.pick(rng, draft.city, avoid=from_centre),
+            "planned_date": planned,
+            "status": status,
+            "created_by_id": draft.main.id,
+            **stamps(ordered),
+        },
+    )
+
+
+def _tyre_swaps(today: date) -> list[tuple[date, TyreSeason]]:
+    """The last three seasonal changes, latest first, with the set that went into storage."""
+    swaps = []
+    for year in range(today.year, today.year - 3, -1):
+        swaps += [(date(year, 10, 20), TyreSeason.SUMMER), (date(year, 4, 1), TyreSeason.WINTER)]
+    return [swap for swap in swaps if swap[0] <= today][:3]
