@@ -76,9 +76,19 @@ def cmd_serve(settings: Settings, _args: argparse.Namespace) -> int:
     import uvicorn
 
     from hub.app import create_app
+    from hub.logs import install_log_redaction
 
+    install_log_redaction()  # uvicorn's access log prints /download/<token> paths
     print(f"LeaseHub on http://{settings.host}:{settings.port}/graphql", file=sys.stderr)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    # proxy_headers=False: uvicorn would otherwise take X-Forwarded-For from any local peer;
+    # the hub itself believes it only from LEASEHUB_TRUSTED_PROXIES (auth/addresses.py).
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        proxy_headers=False,
+    )
     return 0
 
 

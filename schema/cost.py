@@ -1,9 +1,12 @@
-"""A query cost budget, computed from the document before anything runs.
+"""A query cost budget, computed from the validated document before anything runs.
 
-Every selected field costs 1; the selections under a field that takes `first` count `first` times
-(its default when not given), so `contracts(first: 100) { invoices(first: 100) { … } }` costs what
-it may really load. Over the budget, the request is refused before execution; the cost of every
-request is reported in `extensions.cost`.
+Every selected field costs 1; the selections under a field that takes `first` count `first` times,
+so `contracts(first: 100) { invoices(first: 100) { … } }` costs what it may really load. `first`
+is read from the coerced variables, operation defaults included (`query($f: Int = 100)` with `$f`
+omitted costs what `f: 100` costs); an absent or null `first` costs the field's default, or the
+page maximum when the field has none. Each fragment is priced once (`FragmentMemo`), so the time
+is linear in the document's size. Over the budget, the request is refused before execution; the
+cost of every request is reported in `extensions.cost`.
 """
 
 from __future__ import annotations
@@ -12,13 +15,13 @@ from collections.abc import Iterator
 from typing import Any
 
 from graphql import (
+    DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
     GraphQLField,
     GraphQLNamedType,
-    GraphQLObjectType,
     GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
@@ -26,120 +29,160 @@ from graphql import (
     SelectionSetNode,
     VariableNode,
     get_named_type,
+    get_variable_values,
 )
+from graphql.utilities.coerce_input_value import coerce_default_value
 from strawberry.extensions import SchemaExtension
 
+from models.i18n import _
+from schema.errors import LocalizedError
+from schema.limits import FragmentMemo, fragments_of, operations_of, validated
+
 PAGE_ARGUMENT = "first"
+# Costs saturate here: an exploding document must not build huge integers, and the reported
+# cost must stay a number every JSON client reads exactly.
+COST_CAP = 2**53 - 1
 
 
-class _Walker:
+class _Pricer(FragmentMemo):
+    """Prices selections. A named fragment's fields are those of its type condition, not of the
+    spread's parent, so its price depends on its name only and is memoised by it."""
+
     def __init__(
         self,
         schema: GraphQLSchema,
         fragments: dict[str, FragmentDefinitionNode],
         variables: dict[str, Any],
+        page_max: int,
     ) -> None:
+        super().__init__(fragments)
         self.schema = schema
-        self.fragments = fragments
         self.variables = variables
+        self.page_max = page_max
 
-    def selection_cost(
-        self, selections: SelectionSetNode | None, parent: Any, seen: frozenset[str] = frozenset()
-    ) -> int:
-        if selections is None:
+    def fragment(self, fragment: FragmentDefinitionNode) -> int:
+        parent = self.schema.get_type(fragment.type_condition.name.value)
+        return self.selections(fragment.selection_set, parent)
+
+    def selections(self, selection_set: SelectionSetNode | None, parent: Any) -> int:
+        if selection_set is None:
             return 0
         total = 0
-        for node in selections.selections:
+        for node in selection_set.selections:
             if isinstance(node, FieldNode):
-                total += self.field_cost(node, parent, seen)
+                total += self.field(node, parent)
             elif isinstance(node, InlineFragmentNode):
                 condition = node.type_condition
                 target = self.schema.get_type(condition.name.value) if condition else parent
-                total += self.selection_cost(node.selection_set, target, seen)
-            elif isinstance(node, FragmentSpreadNode) and node.name.value not in seen:
-                fragment = self.fragments.get(node.name.value)
-                if fragment is not None:
-                    target = self.schema.get_type(fragment.type_condition.name.value)
-                    total += self.selection_cost(
-                        fragment.selection_set, target, seen | {node.name.value}
-                    )
-        return total
+                total += self.selections(node.selection_set, target)
+            elif isinstance(node, FragmentSpreadNode):
+                total += self.spread(node.name.value)
+        return min(total, COST_CAP)
 
-    def field_cost(self, node: FieldNode, parent: Any, seen: frozenset[str]) -> int:
-        field = self._field(parent, node.name.value)
+    def field(self, node: FieldNode, parent: Any) -> int:
+        field = _field(parent, node.name.value)
         child_type = get_named_type(field.type) if field else None
-        children = self.selection_cost(node.selection_set, child_type, seen)
-        return 1 + self._page_size(node, field) * children
+        children = self.selections(node.selection_set, child_type)
+        return min(1 + self.page_size(node, field) * children, COST_CAP)
 
-    @staticmethod
-    def _field(parent: GraphQLNamedType | None, name: str) -> GraphQLField | None:
-        fields = getattr(parent, "fields", None)
-        return fields.get(name) if fields else None
-
-    def _page_size(self, node: FieldNode, field: GraphQLField | None) -> int:
+    def page_size(self, node: FieldNode, field: GraphQLField | None) -> int:
         if field is None or PAGE_ARGUMENT not in field.args:
             return 1
+        given = self._given(node)
+        if given is None:
+            # coerce_default_value: a default may be kept as a literal (SDL-built schemas)
+            default = coerce_default_value(field.args[PAGE_ARGUMENT])
+            given = default if isinstance(default, int) else self.page_max
+        return max(given, 1)
+
+    def _given(self, node: FieldNode) -> int | None:
+        """The `first` the request sends: a literal or a coerced variable (defaults applied)."""
         for argument in node.arguments or ():
             if argument.name.value != PAGE_ARGUMENT:
                 continue
             value = argument.value
             if isinstance(value, IntValueNode):
-                return max(int(value.value), 1)
+                return int(value.value)
             if isinstance(value, VariableNode):
                 given = self.variables.get(value.name.value)
-                return max(int(given), 1) if isinstance(given, int) else 1
-        default = field.args[PAGE_ARGUMENT].default_value
-        return max(default, 1) if isinstance(default, int) else 1
+                return given if isinstance(given, int) else None
+        return None
+
+
+def _field(parent: GraphQLNamedType | None, name: str) -> GraphQLField | None:
+    fields = getattr(parent, "fields", None)
+    return fields.get(name) if fields else None
+
+
+def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode | None:
+    chosen = [
+        op for op in operations_of(document) if name is None or (op.name and op.name.value == name)
+    ]
+    return chosen[0] if chosen else None
+
+
+def _coerced(
+    schema: GraphQLSchema, operation: OperationDefinitionNode, variables: dict[str, Any]
+) -> dict[str, Any] | None:
+    """The variables as execution will see them, or None when they cannot be coerced (execution
+    then refuses the request with the coercion errors, so there is nothing to price)."""
+    result = get_variable_values(schema, operation.variable_definitions or (), variables)
+    if isinstance(result, list):
+        return None
+    coerced = getattr(result, "coerced", result)  # graphql-core 3.3 wraps them, 3.2 does not
+    return dict(coerced)
 
 
 def query_cost(
     schema: GraphQLSchema,
-    document: Any,
+    document: DocumentNode,
     operation_name: str | None,
     variables: dict[str, Any] | None,
+    *,
+    page_max: int,
 ) -> int:
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    fragments = {
-        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-    }
-    chosen = [
-        op
-        for op in operations
-        if operation_name is None or (op.name and op.name.value == operation_name)
-    ]
-    if not chosen:
+    operation = _operation(document, operation_name)
+    if operation is None:
         return 0
-    operation = chosen[0]
-    root: GraphQLObjectType | None = schema.get_root_type(operation.operation)
-    return _Walker(schema, fragments, variables or {}).selection_cost(operation.selection_set, root)
+    coerced = _coerced(schema, operation, variables or {})
+    if coerced is None:
+        return 0
+    pricer = _Pricer(schema, fragments_of(document), coerced, page_max)
+    return pricer.selections(operation.selection_set, schema.get_root_type(operation.operation))
 
 
 class QueryCostLimiter(SchemaExtension):
-    def __init__(self, *, budget: int) -> None:
+    def __init__(self, *, budget: int, page_max: int) -> None:
         self.budget = budget
+        self.page_max = page_max
         self.cost: int | None = None
 
     def on_validate(self) -> Iterator[None]:
+        # Only a valid document is priced: its fragments exist and form no cycle.
         context = self.execution_context
-        if context.graphql_document is not None and not context.pre_execution_errors:
+        if validated(context) and context.graphql_document is not None:
             self.cost = query_cost(
                 context.schema._schema,
                 context.graphql_document,
                 context.operation_name,
                 context.variables,
+                page_max=self.page_max,
             )
             if self.cost > self.budget:
-                error = GraphQLError(
-                    f"Query cost {self.cost} exceeds the budget of {self.budget}: "
-                    "ask for smaller pages (`first`) or fewer nested lists.",
-                    extensions={
-                        "code": "QUERY_TOO_COSTLY",
-                        "cost": self.cost,
-                        "budget": self.budget,
-                    },
-                )
-                context.pre_execution_errors = [*(context.pre_execution_errors or []), error]
+                context.pre_execution_errors = [self._refusal(self.cost)]
         yield
+
+    def _refusal(self, cost: int) -> GraphQLError:
+        message = _(
+            "Query cost {cost} exceeds the budget of {budget}: "
+            "ask for smaller pages (`first`) or fewer nested lists.",
+            cost=cost,
+            budget=self.budget,
+        )
+        return LocalizedError(
+            message,
+            extensions={"code": "QUERY_TOO_COSTLY", "cost": cost, "budget": self.budget},
+        )
 
     def get_results(self) -> dict[str, Any]:
         if self.cost is None:

@@ -1,0 +1,229 @@
+"""The HTTP side of POST /graphql, and the answers Starlette would otherwise give in plain text.
+
+* GraphQL over HTTP: `application/graphql-response+json` is answered in kind when the client asks
+  for it, with 400 and no `data` when the request itself is refused (parse, validation, limits,
+  variables); `application/json` keeps 200 for every GraphQL answer.
+* Limits: body size (413, checked while the body arrives), a JSON object as body, the number of
+  variables and how deep their values nest (400).
+* Every refusal and every unhandled exception is a GraphQL error body with `extensions.code`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from graphql import GraphQLError
+from starlette.datastructures import Headers
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.types import Message, Receive, Scope, Send
+from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.types import ExecutionResult
+
+from hub.logs import redact
+from hub.settings import Settings
+from resolvers.context import Context
+from schema.errors import INTERNAL, UNEXPECTED, code_of
+
+logger = logging.getLogger("leasehub.http")
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+JSON = "application/json"
+HTTP_CODES = {
+    400: "BAD_REQUEST",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    413: "PAYLOAD_TOO_LARGE",
+    500: INTERNAL,
+}
+# A request refused before execution answers 400 under graphql-response+json, unless the refusal
+# is the server's fault.
+REFUSAL_STATUS = {INTERNAL: 500, "SERVICE_UNAVAILABLE": 503}
+
+
+@dataclass(frozen=True, slots=True)
+class RequestLimits:
+    body_bytes: int
+    variables: int
+    variable_depth: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RequestLimits:
+        return cls(
+            body_bytes=settings.max_body_bytes,
+            variables=settings.max_variables,
+            variable_depth=settings.max_variable_depth,
+        )
+
+
+class BodyTooLarge(Exception):
+    """Raised by the capped receive channel as soon as the body passes the limit."""
+
+
+def error_response(message: str, status: int, media_type: str = JSON) -> Response:
+    code = HTTP_CODES.get(status, "BAD_REQUEST")
+    body = {"errors": [{"message": message, "extensions": {"code": code}}]}
+    return Response(orjson.dumps(body), status_code=status, media_type=media_type)
+
+
+def _weights(accept: str) -> dict[str, float]:
+    weights: dict[str, float] = {}
+    for part in accept.split(","):
+        media, *params = (piece.strip() for piece in part.split(";"))
+        quality = 1.0
+        for param in params:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        weights[media.lower()] = max(weights.get(media.lower(), 0.0), quality)
+    return weights
+
+
+def negotiate(accept: str | None) -> str:
+    """graphql-response+json when the client ranks it at least as high as application/json;
+    application/json otherwise, also for no Accept or `*/*` (the spec's legacy clients)."""
+    weights = _weights(accept or "")
+    wanted = weights.get(GRAPHQL_RESPONSE, 0.0)
+    return GRAPHQL_RESPONSE if wanted > 0 and wanted >= weights.get(JSON, 0.0) else JSON
+
+
+def json_depth(value: object) -> int:
+    """How deep objects and arrays nest in `value` (a scalar is 0), without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in item)
+    return deepest
+
+
+def is_refused(result: ExecutionResult) -> bool:
+    """A request error: refused before any field ran, so there is no data and no error path."""
+    errors: list[GraphQLError] = result.errors or []
+    return result.data is None and bool(errors) and all(e.path is None for e in errors)
+
+
+class HardenedGraphQL(GraphQL[Context, None]):
+    """strawberry's ASGI view with the HTTP rules of this module."""
+
+    def __init__(self, *args: Any, limits: RequestLimits, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.limits = limits
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope, receive=self._capped(receive))
+        request.state.media_type = negotiate(request.headers.get("accept"))
+        response = await self._respond(request)
+        await response(scope, receive, send)
+
+    async def _respond(self, request: Request) -> Response:
+        media_type: str = request.state.media_type
+        length = request.headers.get("content-length", "")
+        if length.isdigit() and int(length) > self.limits.body_bytes:
+            return error_response(self._too_large(), 413, media_type)
+        try:
+            response = await self.run(request)
+        except HTTPException as error:
+            return error_response(error.reason, error.status_code, media_type)
+        except BodyTooLarge:
+            return error_response(self._too_large(), 413, media_type)
+        response.status_code = getattr(request.state, "graphql_status", response.status_code)
+        if media_type == GRAPHQL_RESPONSE and response.media_type == JSON:
+            response.headers["content-type"] = f"{GRAPHQL_RESPONSE}; charset=utf-8"
+        return response
+
+    def _too_large(self) -> str:
+        return f"The request body is larger than {self.limits.body_bytes} bytes."
+
+    def _capped(self, receive: Receive) -> Receive:
+        remaining = self.limits.body_bytes
+
+        async def capped() -> Message:
+            nonlocal remaining
+            message = await receive()
+            remaining -= len(message.get("body", b""))
+            if remaining < 0:
+                raise BodyTooLarge
+            return message
+
+        return capped
+
+    def decode_json(self, data: str | bytes) -> object:
+        # orjson refuses nesting past 1,024 levels with a JSONDecodeError (json.loads would
+        # overflow the stack), which strawberry turns into a 400.
+        return orjson.loads(data)
+
+    def parse_json(self, data: str | bytes) -> Any:
+        value = super().parse_json(data)
+        if not isinstance(value, dict):
+            raise HTTPException(400, "The request must be a JSON object.")
+        return value
+
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        parsed = await super().parse_http_body(request)
+        for item in parsed if isinstance(parsed, list) else [parsed]:
+            self._check(item)
+        return parsed
+
+    def _check(self, data: GraphQLRequestData) -> None:
+        if not isinstance(data.operation_name, str | None):
+            raise HTTPException(400, "The GraphQL operation's `operationName` must be a string.")
+        variables = data.variables or {}
+        if len(variables) > self.limits.variables:
+            raise HTTPException(400, f"At most {self.limits.variables} variables are accepted.")
+        if max(map(json_depth, variables.values()), default=0) > self.limits.variable_depth:
+            depth = self.limits.variable_depth
+            raise HTTPException(400, f"Variables may nest at most {depth} levels deep.")
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        answer = await super().process_result(request, result)
+        if request.state.media_type == GRAPHQL_RESPONSE and is_refused(result):
+            answer.pop("data", None)
+            codes = [code_of(error) for error in result.errors or []]
+            request.state.graphql_status = max(REFUSAL_STATUS.get(c or "", 400) for c in codes)
+        return answer
+
+
+async def internal_error(request: Request, error: Exception) -> Response:
+    """Starlette's last resort answers a plain-text 500; this one a GraphQL error body."""
+    path = redact(request.url.path)
+    logger.error("unhandled error on %s %s", request.method, path, exc_info=error)
+    return error_response(UNEXPECTED, 500)
+
+
+class OriginCORSMiddleware(CORSMiddleware):
+    """Starlette's CORS, except that a preflight from an origin not allowed gets no CORS header
+    at all (Starlette still lists the allowed methods and headers to it)."""
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        if self.is_allowed_origin(request_headers["origin"]):
+            return super().preflight_response(request_headers)
+        return PlainTextResponse("Disallowed CORS origin", status_code=400)
+
+
+def cors(settings: Settings) -> dict[str, Any]:
+    """The CORSMiddleware options: the origins of the settings, what a browser client sends."""
+    return {
+        "allow_origins": settings.allowed_origins,
+        "allow_methods": ["GET", "POST", "OPTIONS"],
+        "allow_headers": ["Authorization", "Content-Type"],
+    }
