@@ -2,7 +2,8 @@
 
 The challenge is stateless: its id carries the expiry, a nonce and a keyed hash of the answer,
 signed with the server's secret; the answer itself is never sent. Single use is enforced by the
-caller (auth.throttle records the nonce), so one solved image cannot be replayed.
+caller, which claims the nonce with `auth.throttle.claim` (a row under a unique key), so one
+solved image cannot be replayed, not even by parallel requests.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """One-time codes and link secrets: random, keyed-hashed at rest, single use, attempt-capped.
 
 A six-digit code has little entropy, so its hash is an HMAC under the server's secret key: a
-leaked table cannot be brute-forced offline. Verification compares in constant time, counts
-every wrong attempt, and kills the code at the cap.
+leaked table cannot be brute-forced offline. Every attempt is counted by a conditional UPDATE
+guarded by the cap *before* the comparison (so parallel guesses cannot outrun the cap), the
+comparison is constant-time, and using up or killing a code is a conditional UPDATE too.
 """
 
 from __future__ import annotations
@@ -15,12 +16,15 @@ from datetime import datetime
 from typing import Any
 
 import pyotp
+import sqlalchemy as sa
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.identity import CodePurpose, OneTimeCode
 
 CODE_DIGITS = 6
+# Core statements on the table: conditional updates whose match count decides, never ORM flushes.
+_codes: sa.Table = OneTimeCode.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,10 +97,39 @@ async def live_code(
         )
         .order_by(OneTimeCode.id.desc())  # type: ignore[union-attr]
         .limit(1)
-        .with_for_update()
     )
     code = (await session.execute(query)).scalars().first()
     return code if code is not None and code.expires_at > now else None
+
+
+def _still_live(code_id: int) -> list[Any]:
+    return [
+        _codes.c.id == code_id,
+        _codes.c.used_at.is_(None),
+        _codes.c.revoked_at.is_(None),
+    ]
+
+
+async def _count_attempt(session: AsyncSession, code_id: int) -> tuple[int, int] | None:
+    """Count one attempt before comparing; None when the cap (or a use) got there first.
+
+    One conditional UPDATE guarded by the cap: however many requests race, at most
+    `max_attempts` of them are ever compared.
+    """
+    result = await session.execute(
+        update(_codes)
+        .where(*_still_live(code_id), _codes.c.attempts < _codes.c.max_attempts)
+        .values(attempts=_codes.c.attempts + 1)
+        .returning(_codes.c.attempts, _codes.c.max_attempts)
+    )
+    row = result.first()
+    return (int(row[0]), int(row[1])) if row is not None else None
+
+
+async def _end(session: AsyncSession, code_id: int, **values: datetime) -> bool:
+    """Use up or revoke a live code; True only for the one request whose update matched."""
+    result = await session.execute(update(_codes).where(*_still_live(code_id)).values(**values))
+    return int(result.rowcount or 0) == 1  # type: ignore[attr-defined]
 
 
 async def check_code(
@@ -110,35 +143,49 @@ async def check_code(
 ) -> CodeCheck:
     """Check a typed code of one user; a wrong one counts, and the last allowed one kills it."""
     code = await live_code(session, user_id=user_id, purpose=purpose, now=now)
-    if code is None:
+    if code is None or code.id is None:
         return CodeCheck(None, "CODE_EXPIRED")
+    counted = await _count_attempt(session, code.id)
+    if counted is None:
+        return CodeCheck(None, "CODE_EXPIRED")  # killed or used by a parallel request
     expected = keyed_hash(secret_key, f"{purpose.value}:{user_id}:{secret.strip()}")
     if hmac.compare_digest(expected, code.secret_hash):
-        code.used_at = now
-        return CodeCheck(code)
-    code.attempts += 1
-    if code.attempts >= code.max_attempts:
-        code.revoked_at = now
+        used = await _end(session, code.id, used_at=now)  # a parallel right guess may win
+        return CodeCheck(code) if used else CodeCheck(None, "CODE_EXPIRED")
+    attempts, max_attempts = counted
+    if attempts >= max_attempts:
+        await _end(session, code.id, revoked_at=now)
         return CodeCheck(None, "TOO_MANY_ATTEMPTS")
     return CodeCheck(None, "INVALID_CODE")
 
 
-async def redeem_link(
+async def find_link(
     session: AsyncSession, *, secret_key: str, purpose: CodePurpose, token: str, now: datetime
 ) -> OneTimeCode | None:
-    """A link carries `<code id>.<secret>`: find that code, check and use it up."""
+    """The live code a link carries (`<code id>.<secret>`), without using it up.
+
+    Wrong secrets are not counted: a link's secret has 256 bits, and counting would let anyone
+    kill other people's links by guessing their (sequential) ids.
+    """
     code_id, _, secret = token.partition(".")
     if not code_id.isdigit() or not secret:
         return None
-    code = await session.get(OneTimeCode, int(code_id), with_for_update=True)
+    code = await session.get(OneTimeCode, int(code_id))
     if code is None or code.purpose is not purpose or code.used_at or code.revoked_at:
         return None
     if code.expires_at <= now:
         return None
     expected = keyed_hash(secret_key, f"{purpose.value}:{code.user_id}:{secret}")
-    if not hmac.compare_digest(expected, code.secret_hash):
+    return code if hmac.compare_digest(expected, code.secret_hash) else None
+
+
+async def redeem_link(
+    session: AsyncSession, *, secret_key: str, purpose: CodePurpose, token: str, now: datetime
+) -> OneTimeCode | None:
+    """Find the link's code and use it up; of parallel redemptions exactly one gets it."""
+    code = await find_link(session, secret_key=secret_key, purpose=purpose, token=token, now=now)
+    if code is None or code.id is None or not await _end(session, code.id, used_at=now):
         return None
-    code.used_at = now
     return code
 
 

@@ -1,6 +1,17 @@
-"""Password hashing with argon2id (argon2-cffi's defaults follow RFC 9106's recommendation)."""
+"""Password hashing with argon2id (argon2-cffi's defaults follow RFC 9106's recommendation).
+
+A hash costs tens of milliseconds of CPU by design. On the event loop that would stall every
+other request, so requests use the `*_in_worker` forms: they run in a thread pool whose size
+(LEASEHUB_PASSWORD_HASH_WORKERS) bounds how many hashes run at once; the rest wait their turn
+without blocking the loop. argon2-cffi releases the GIL while it hashes. The plain forms are
+for offline tools (the demo loader).
+"""
 
 from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -23,3 +34,20 @@ def verify_password(password_hash: str | None, password: str) -> bool:
 
 def needs_rehash(password_hash: str) -> bool:
     return _hasher.check_needs_rehash(password_hash)
+
+
+@cache
+def _pool(workers: int) -> ThreadPoolExecutor:
+    """One pool per configured size, made on first use; threads are not bound to a loop."""
+    return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="argon2")
+
+
+async def hash_in_worker(password: str, *, workers: int) -> str:
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(_pool(workers), hash_password, password)
+
+
+async def verify_in_worker(password_hash: str | None, password: str, *, workers: int) -> bool:
+    """Like `verify_password` (the dummy hash included), off the event loop."""
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(_pool(workers), verify_password, password_hash, password)

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from auth.passwords import hash_password, needs_rehash, verify_password
+from auth.passwords import verify_in_worker
 from auth.scopes import Scope
 from auth.tokens import SESSION_PREFIX, hash_secret, new_secret
 from auth.viewer import ANONYMOUS, Viewer
@@ -133,17 +133,14 @@ async def find_user_by_login(session: AsyncSession, *, login: str) -> User | Non
     return (await session.execute(query)).scalars().first()
 
 
-async def check_credentials(session: AsyncSession, *, login: str, password: str) -> User | None:
-    """The user behind a login and password; None for any miss, in the same time either way."""
-    user = await find_user_by_login(session, login=login)
-    if not verify_password(user.password_hash if user else None, password):
-        return None
-    assert user is not None and user.password_hash is not None  # verified above
-    if not user.is_active:
-        return None
-    if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
-    return user
+async def password_matches(user: User | None, password: str, *, workers: int) -> bool:
+    """Whether this is the active user's password; for no user it takes the same time.
+
+    Runs in the hashing pool (`workers` at most at once), never on the event loop.
+    """
+    password_hash = user.password_hash if user else None
+    matches = await verify_in_worker(password_hash, password, workers=workers)
+    return matches and user is not None and user.is_active
 
 
 def create_session(session: AsyncSession, *, user: User, now: datetime, ttl: timedelta) -> str:

@@ -3,7 +3,8 @@
 Every step checks that the step before it happened (a live code of the right purpose for the
 same user), codes and links work once, wrong codes count and kill the code at the cap, and a
 failed password leaves the link or code unused. Nothing secret is ever returned: it goes out
-through the outbox.
+through the outbox. Passwords are hashed in the hashing pool, outside any transaction, so no
+write lock waits on argon2.
 """
 
 from __future__ import annotations
@@ -11,23 +12,23 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth import throttle
-from auth.access import require_session
 from auth.clock import warsaw_midnight_after
-from auth.passwords import hash_password, verify_password
+from auth.passwords import hash_in_worker
 from auth.policy import PersonalData, check_password
 from auth.sessions import end_sessions_of, find_user_by_login
 from auth.throttle import Limit
 from models.client import Client
+from models.i18n import Language, Msg, _
 from models.identity import CodePurpose, Membership, User
 from resolvers import outbox
+from resolvers.attempts import CaptchaAnswer, captcha_solved, check_own_password
 from resolvers.context import Context
 from resolvers.errors import Abort, UserErrorData, required
-from resolvers.identity import captcha_solved
-from resolvers.one_time import check_code, email_link, new_code, redeem_link
+from resolvers.one_time import check_code, email_link, find_link, new_code, redeem_link
 
 PIN_LIFETIME = timedelta(hours=1)
 RESET_LINK_LIFETIME = timedelta(hours=2)
@@ -36,24 +37,24 @@ THROTTLE_WINDOW = timedelta(hours=1)
 INVALID_LINK = UserErrorData(
     field="token",
     code="INVALID_LINK",
-    message="This link is not valid any more: it was used, it expired or it was replaced.",
+    message=_("This link is not valid any more: it was used, it expired or it was replaced."),
 )
 THROTTLED = UserErrorData(
-    field=None, code="THROTTLED", message="Too many requests: try again in an hour."
+    field=None, code="THROTTLED", message=_("Too many requests: try again in an hour.")
 )
 ACCOUNT_NOT_FOUND = UserErrorData(
     field="email",
     code="ACCOUNT_NOT_FOUND",
-    message=(
-        "Nie możemy znaleźć konta z podanym adresem email w systemie. Sprawdź, czy wpisany "
-        "adres email jest poprawny. Jeżeli komunikat się powtarza, skontaktuj się z Opiekunem "
-        "Floty w swojej firmie lub z Działem Obsługi Klienta."
+    message=_(
+        "We cannot find an account with this e-mail address. Check that the address is "
+        "typed correctly. If this message keeps appearing, contact your company's Fleet "
+        "Manager or Customer Service."
     ),
 )
 _CODE_MESSAGES = {
-    "INVALID_CODE": "The code is wrong.",
-    "CODE_EXPIRED": "There is no valid code: it expired, was used or was never sent. Ask again.",
-    "TOO_MANY_ATTEMPTS": "Too many wrong codes: this code no longer works. Ask for a new one.",
+    "INVALID_CODE": _("The code is wrong."),
+    "CODE_EXPIRED": _("There is no valid code: it expired, was used or was never sent. Ask again."),
+    "TOO_MANY_ATTEMPTS": _("Too many wrong codes: this code no longer works. Ask for a new one."),
 }
 
 
@@ -69,16 +70,22 @@ async def user_by_email(session: AsyncSession, email: str) -> User | None:
 async def personal_data(
     session: AsyncSession, user: User, login: str | None = None
 ) -> PersonalData:
-    companies = await session.execute(
-        select(Client.name)
-        .join(Membership, Membership.client_id == Client.id)
-        .where(Membership.user_id == user.id)
-    )
+    """Everything a password must not contain, the login in each of its forms among it: the
+    e-mail and the client number of every company the user is the main account of."""
+    companies = (
+        await session.execute(
+            select(Client.name, Client.number, Membership.is_main)  # type: ignore[call-overload]
+            .join(Membership, Membership.client_id == Client.id)
+            .where(Membership.user_id == user.id)
+        )
+    ).all()
+    numbers = tuple(number for _name, number, is_main in companies if is_main)
     return PersonalData(
         login=login or user.email,
+        other_logins=(user.email, *numbers),
         first_name=user.first_name,
         last_name=user.last_name,
-        company_names=tuple(companies.scalars()),
+        company_names=tuple(name for name, _number, _main in companies),
     )
 
 
@@ -91,22 +98,17 @@ def password_errors(
     ]
 
 
-def set_password(user: User, password: str, ctx: Context) -> None:
-    user.password_hash = hash_password(password)
-    user.password_changed_at = ctx.now
+async def hashed(ctx: Context, password: str) -> str:
+    return await hash_in_worker(password, workers=ctx.settings.password_hash_workers)
 
 
 async def over_limit(
     session: AsyncSession, ctx: Context, kind: str, value: str, attempts: int
 ) -> bool:
-    """Count this request under `kind`; True when the key already had `attempts` in the hour."""
+    """Count this request under `kind`; True (and not counted) when the hour's cap is full."""
     key = throttle.throttle_key(ctx.settings.secret_key, kind, value)
-    if await throttle.is_over(
-        session, key=key, now=ctx.now, limit=Limit(attempts, THROTTLE_WINDOW)
-    ):
-        return True
-    throttle.record(session, key=key, now=ctx.now)
-    return False
+    limit = Limit(attempts, THROTTLE_WINDOW)
+    return not await throttle.take(session, key=key, limit=limit, now=ctx.now)
 
 
 async def request_throttled(session: AsyncSession, ctx: Context, flow: str, subject: str) -> bool:
@@ -119,14 +121,17 @@ async def request_throttled(session: AsyncSession, ctx: Context, flow: str, subj
     return by_subject or by_ip
 
 
-async def notify_password_changed(session: AsyncSession, user: User) -> None:
+async def notify_password_changed(session: AsyncSession, ctx: Context, user: User) -> None:
     outbox.email_user(
         session,
         user,
+        language=ctx.language,
         template="password_changed",
-        subject="Hasło zostało zmienione",
-        body="Hasło do Twojego konta zostało zmienione, a inne sesje zakończone. Jeśli to nie "
-        "Ty, natychmiast skontaktuj się z Działem Obsługi Klienta.",
+        subject=_("Your password has been changed"),
+        body=_(
+            "The password of your account has been changed and your other sessions have "
+            "ended. If this was not you, contact Customer Service at once."
+        ),
     )
 
 
@@ -153,8 +158,9 @@ async def activation_start(ctx: Context, *, email: str) -> list[UserErrorData]:
         outbox.sms_user(
             session,
             user,
+            language=ctx.language,
             template="activation_code",
-            body=f"LeaseHub: Twój kod aktywacyjny to {code}. Ważny do północy.",
+            body=_("LeaseHub: your activation code is {code}. Valid until midnight.", code=code),
         )
     return []
 
@@ -172,15 +178,23 @@ async def activation_confirm_code(ctx: Context, *, email: str, code: str) -> lis
             session,
             ctx,
             user,
+            language=ctx.language,
             template="activation_link",
-            subject="Aktywacja konta LeaseHub",
-            text="Aby nadać hasło, otwórz link:",
+            subject=_("LeaseHub account activation"),
+            text=_("To set your password, open the link:"),
         )
     return []
 
 
 async def send_activation_link(
-    session: AsyncSession, ctx: Context, user: User, *, template: str, subject: str, text: str
+    session: AsyncSession,
+    ctx: Context,
+    user: User,
+    *,
+    language: Language,
+    template: str,
+    subject: Msg,
+    text: Msg,
 ) -> None:
     """Valid until midnight of the next day (Warsaw), like the portals' activation links."""
     await email_link(
@@ -190,10 +204,11 @@ async def send_activation_link(
         purpose=CodePurpose.ACTIVATION_LINK,
         page="aktywacja",
         expires_at=warsaw_midnight_after(ctx.now, days=1),
+        language=language,
         template=template,
         subject=subject,
         text=text,
-        validity="Link jest ważny do północy jutrzejszego dnia.",
+        validity=_("The link is valid until midnight tomorrow."),
     )
 
 
@@ -205,16 +220,25 @@ async def password_from_link(
     password: str,
     then: Callable[[AsyncSession, User], Awaitable[None]],
 ) -> list[UserErrorData]:
-    """Set the password of the link's user; a refused password leaves the link unused."""
+    """Set the password of the link's user; a refused password leaves the link unused.
+
+    The link is looked at, the password checked and hashed, and only then used up: of
+    parallel requests with one link, exactly one gets to set its password.
+    """
+    async with ctx.db.read() as session:
+        found = await find_link(session, ctx, purpose=purpose, token=token)
+        if found is None:
+            return [INVALID_LINK]
+        if errors := password_errors(ctx, password, await personal_data(session, found[1])):
+            return errors
+    password_hash = await hashed(ctx, password)
     try:
         async with ctx.db.write() as session:
             redeemed = await redeem_link(session, ctx, purpose=purpose, token=token)
             if redeemed is None:
                 raise Abort(INVALID_LINK)
             user = redeemed[1]
-            if errors := password_errors(ctx, password, await personal_data(session, user)):
-                raise Abort(*errors)
-            set_password(user, password, ctx)
+            user.password_hash, user.password_changed_at = password_hash, ctx.now
             await then(session, user)
     except Abort as abort:
         return abort.errors
@@ -228,9 +252,10 @@ async def activation_complete(ctx: Context, *, token: str, password: str) -> lis
         outbox.email_user(
             session,
             user,
+            language=ctx.language,
             template="activation_done",
-            subject="Konto aktywne",
-            body="Twoje konto w portalu klienta jest aktywne.",
+            subject=_("Your account is active"),
+            body=_("Your account in the client portal is active."),
         )
 
     return await password_from_link(
@@ -269,10 +294,13 @@ async def first_login_start(
             if found
             else PersonalData(login=client_number)
         )
-        if errors := password_errors(ctx, password, person):
-            return errors
-        if found is None or found[0].password_hash or not found[0].is_active:
-            return []  # the same answer: client numbers cannot be probed here
+    if errors := password_errors(ctx, password, person):
+        return errors
+    # Hashed for any number, so a known one does not answer slower than an unknown one.
+    password_hash = await hashed(ctx, password)
+    if found is None or found[0].password_hash or not found[0].is_active:
+        return []  # the same answer: client numbers cannot be probed here
+    async with ctx.db.write() as session:
         user, client = found
         pin = await new_code(
             session,
@@ -280,16 +308,20 @@ async def first_login_start(
             user,
             purpose=CodePurpose.FIRST_LOGIN_PIN,
             expires_at=ctx.now + PIN_LIFETIME,
-            payload={"password_hash": hash_password(password)},
+            payload={"password_hash": password_hash},
         )
         outbox.email_user(
             session,
             user,
             to=client.einvoice_email,
             client_id=client.id,
+            language=ctx.language,
             template="first_login_pin",
-            subject="PIN do potwierdzenia hasła",
-            body=f"PIN potwierdzający ustalenie hasła: {pin}\nPIN jest ważny przez godzinę.",
+            subject=_("PIN to confirm your password"),
+            body=_(
+                "PIN to confirm the password you set: {pin}\nThe PIN is valid for one hour.",
+                pin=pin,
+            ),
         )
     return []
 
@@ -308,9 +340,10 @@ async def first_login_confirm(ctx: Context, *, client_number: str, pin: str) -> 
         outbox.email_user(
             session,
             user,
+            language=ctx.language,
             template="activation_done",
-            subject="Konto aktywne",
-            body="Hasło zostało ustalone. Możesz zalogować się numerem klienta.",
+            subject=_("Your account is active"),
+            body=_("Your password is set. You can sign in with your client number."),
         )
     return []
 
@@ -335,16 +368,16 @@ async def password_reset_request(
             UserErrorData(
                 field="emailConfirmation",
                 code="EMAIL_MISMATCH",
-                message="Both e-mail addresses must be the same.",
+                message=_("Both e-mail addresses must be the same."),
             )
         )
     async with ctx.db.write() as session:
-        if not await captcha_solved(ctx, session, captcha_id, captcha_answer):
+        if not await captcha_solved(ctx, session, CaptchaAnswer(captcha_id, captcha_answer)):
             errors.append(
                 UserErrorData(
                     field="captchaAnswer",
                     code="CAPTCHA_INVALID",
-                    message="The text from the picture does not match.",
+                    message=_("The text from the picture does not match."),
                 )
             )
         if errors:
@@ -354,11 +387,13 @@ async def password_reset_request(
         user = await find_user_by_login(session, login=login)
         if user is None or not user.is_active or user.email.lower() != email.strip().lower():
             return [ACCOUNT_NOT_FOUND]
-        await send_reset_link(session, ctx, user)
+        await send_reset_link(session, ctx, user, language=ctx.language)
     return []
 
 
-async def send_reset_link(session: AsyncSession, ctx: Context, user: User) -> None:
+async def send_reset_link(
+    session: AsyncSession, ctx: Context, user: User, *, language: Language
+) -> None:
     await email_link(
         session,
         ctx,
@@ -366,11 +401,13 @@ async def send_reset_link(session: AsyncSession, ctx: Context, user: User) -> No
         purpose=CodePurpose.PASSWORD_RESET,
         page="nowe-haslo",
         expires_at=ctx.now + RESET_LINK_LIFETIME,
+        language=language,
         template="password_reset",
-        subject="Ustaw nowe hasło",
-        text="Aby ustawić nowe hasło, otwórz link:",
-        validity="Link jest ważny przez 2 godziny. Jeśli to nie Ty prosiłeś o "
-        "zmianę, zignoruj tę wiadomość.",
+        subject=_("Set a new password"),
+        text=_("To set a new password, open the link:"),
+        validity=_(
+            "The link is valid for 2 hours. If you did not ask for the change, ignore this message."
+        ),
     )
 
 
@@ -379,7 +416,7 @@ async def password_reset_complete(
 ) -> list[UserErrorData]:
     async def end_other_sessions(session: AsyncSession, user: User) -> None:
         await end_sessions_of(session, user_id=user.id, now=ctx.now)  # type: ignore[arg-type]
-        await notify_password_changed(session, user)
+        await notify_password_changed(session, ctx, user)
 
     return await password_from_link(
         ctx,
@@ -390,31 +427,37 @@ async def password_reset_complete(
     )
 
 
-async def password_change(ctx: Context, *, current: str, new: str) -> list[UserErrorData]:
-    require_session(ctx.viewer)
-    try:
-        async with ctx.db.write() as session:
-            user = await session.get(User, ctx.viewer.user_id)
-            assert user is not None  # the viewer's own account
-            if not verify_password(user.password_hash, current):
-                raise Abort(
-                    UserErrorData(
-                        field="currentPassword",
-                        code="INVALID_PASSWORD",
-                        message="The current password is wrong.",
-                    )
-                )
-            person = await personal_data(session, user)
-            if errors := password_errors(ctx, new, person, field="newPassword"):
-                raise Abort(*errors)
-            set_password(user, new, ctx)
-            await end_sessions_of(
-                session,
-                user_id=user.id,
-                now=ctx.now,  # type: ignore[arg-type]
-                keep_token_id=ctx.viewer.token_id,
-            )
-            await notify_password_changed(session, user)
-    except Abort as abort:
-        return abort.errors
+async def password_change(
+    ctx: Context, *, current: str, new: str, captcha: CaptchaAnswer | None = None
+) -> list[UserErrorData]:
+    """The current password is checked under the per-user cap; the other sessions end."""
+    wrong = UserErrorData(
+        field="currentPassword",
+        code="INVALID_PASSWORD",
+        message=_("The current password is wrong."),
+    )
+    checked = await check_own_password(ctx, current, captcha or CaptchaAnswer(), wrong=wrong)
+    if isinstance(checked, UserErrorData):
+        return [checked]
+    async with ctx.db.read() as session:
+        person = await personal_data(session, checked.user)
+    if errors := password_errors(ctx, new, person, field="newPassword"):
+        return errors
+    password_hash = await hashed(ctx, new)
+    async with ctx.db.write() as session:
+        # Only over the password just checked: a change that raced this one wins alone.
+        changed = await session.execute(
+            update(User)
+            .where(User.id == checked.user.id, User.password_hash == checked.password_hash)  # type: ignore[arg-type]
+            .values(password_hash=password_hash, password_changed_at=ctx.now)
+            .execution_options(synchronize_session=False)
+        )
+        if int(changed.rowcount or 0) != 1:  # type: ignore[attr-defined]
+            return [wrong]
+        user_id = checked.user.id
+        assert user_id is not None
+        await end_sessions_of(
+            session, user_id=user_id, now=ctx.now, keep_token_id=ctx.viewer.token_id
+        )
+        await notify_password_changed(session, ctx, checked.user)
     return []

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth import codes
 from auth.codes import CodeCheck
+from models.i18n import Language, Msg, translate
 from models.identity import CodePurpose, OneTimeCode, User
 from resolvers import outbox
 from resolvers.context import Context
@@ -65,10 +66,11 @@ async def email_link(
     purpose: CodePurpose,
     page: str,
     expires_at: datetime,
+    language: Language,
     template: str,
-    subject: str,
-    text: str,
-    validity: str,
+    subject: Msg,
+    text: Msg,
+    validity: Msg,
     to: str | None = None,
     payload: dict[str, Any] | None = None,
 ) -> None:
@@ -88,11 +90,32 @@ async def email_link(
     outbox.email_user(
         session,
         user,
+        language=language,
         to=to,
         template=template,
         subject=subject,
-        body=f"{text}\n{url}\n\n{validity}",
+        # The link stands whole on a line of its own, to be copied from a plain-text mail.
+        body=f"{translate(text, language)}\n{url}\n\n{translate(validity, language)}",
     )
+
+
+async def _with_user(
+    session: AsyncSession, link: OneTimeCode | None
+) -> tuple[OneTimeCode, User] | None:
+    user = await session.get(User, link.user_id) if link else None
+    if link is None or user is None or not user.is_active:
+        return None
+    return link, user
+
+
+async def find_link(
+    session: AsyncSession, ctx: Context, *, purpose: CodePurpose, token: str
+) -> tuple[OneTimeCode, User] | None:
+    """The link's live code and its user, left unused (to check a password before using it)."""
+    link = await codes.find_link(
+        session, secret_key=ctx.settings.secret_key, purpose=purpose, token=token, now=ctx.now
+    )
+    return await _with_user(session, link)
 
 
 async def redeem_link(
@@ -102,7 +125,4 @@ async def redeem_link(
     link = await codes.redeem_link(
         session, secret_key=ctx.settings.secret_key, purpose=purpose, token=token, now=ctx.now
     )
-    user = await session.get(User, link.user_id) if link else None
-    if link is None or user is None or not user.is_active:
-        return None
-    return link, user
+    return await _with_user(session, link)

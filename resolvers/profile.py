@@ -1,20 +1,24 @@
 """Profile (AUTH-9): the person's own contact data, their e-mail, the company's e-invoice address.
 
 Changing the company's master data (name, NIP, address) is a request (CLIENT_DATA_CHANGE), not
-an edit: the lessor checks documents first.
+an edit: the lessor checks documents first. An e-mail change never tells the caller whether the
+new address belongs to someone: that person is told instead.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from auth.access import require_authenticated, require_scope, require_session
-from auth.passwords import verify_password
 from auth.scopes import Scope
 from models.client import Client
+from models.i18n import DEFAULT_LANGUAGE, _, translate
 from models.identity import CodePurpose, User
 from resolvers import outbox
 from resolvers.account import INVALID_LINK, user_by_email
+from resolvers.attempts import CaptchaAnswer, check_own_password
 from resolvers.context import Context
 from resolvers.errors import Abort, UserErrorData, required
 from resolvers.ids import pk_of
@@ -23,11 +27,14 @@ from resolvers.one_time import email_link, redeem_link
 EMAIL_CHANGE_LIFETIME = timedelta(hours=24)
 
 
+NOT_AN_EMAIL = _("Not an e-mail address.")
+
+
 def _email_error(email: str, field: str) -> UserErrorData | None:
-    local, _, domain = email.strip().partition("@")
+    local, _at, domain = email.strip().partition("@")
     if local and "." in domain and " " not in email.strip():
         return None
-    return UserErrorData(field=field, code="INVALID_EMAIL", message="Not an e-mail address.")
+    return UserErrorData(field=field, code="INVALID_EMAIL", message=NOT_AN_EMAIL)
 
 
 async def update_profile(
@@ -47,7 +54,7 @@ async def update_profile(
             UserErrorData(
                 field="phone",
                 code="INVALID_PHONE",
-                message="Use digits, optionally with a leading +.",
+                message=_("Use digits, optionally with a leading +."),
             )
         )
     if errors:
@@ -65,28 +72,29 @@ async def update_profile(
     return user, []
 
 
-async def email_change_start(ctx: Context, *, new_email: str, password: str) -> list[UserErrorData]:
-    """A confirmation link goes to the new address; the old one keeps working until then."""
+async def email_change_start(
+    ctx: Context, *, new_email: str, password: str, captcha: CaptchaAnswer | None = None
+) -> list[UserErrorData]:
+    """A confirmation link goes to the new address; the old one keeps working until then.
+
+    The answer is the same whether the address is free or taken: when it is taken, its owner
+    gets a notice instead of a link, and nothing changes.
+    """
     require_session(ctx.viewer)
     if error := _email_error(new_email, "newEmail"):
         return [error]
+    wrong = UserErrorData(
+        field="password", code="INVALID_PASSWORD", message=_("The password is wrong.")
+    )
+    checked = await check_own_password(ctx, password, captcha or CaptchaAnswer(), wrong=wrong)
+    if isinstance(checked, UserErrorData):
+        return [checked]
     async with ctx.db.write() as session:
         user = await session.get(User, ctx.viewer.user_id)
         assert user is not None
-        if not verify_password(user.password_hash, password):
-            return [
-                UserErrorData(
-                    field="password", code="INVALID_PASSWORD", message="The password is wrong."
-                )
-            ]
-        if await user_by_email(session, new_email):
-            return [
-                UserErrorData(
-                    field="newEmail",
-                    code="EMAIL_TAKEN",
-                    message="Another account uses this address.",
-                )
-            ]
+        if owner := await user_by_email(session, new_email):
+            _tell_owner_of_taken_address(session, owner)
+            return []
         await email_link(
             session,
             ctx,
@@ -95,13 +103,30 @@ async def email_change_start(ctx: Context, *, new_email: str, password: str) -> 
             purpose=CodePurpose.EMAIL_CHANGE,
             page="potwierdz-email",
             expires_at=ctx.now + EMAIL_CHANGE_LIFETIME,
+            language=ctx.language,
             template="email_change",
-            subject="Potwierdź nowy adres e-mail",
-            text="Aby potwierdzić nowy adres, otwórz link:",
-            validity="Link jest ważny przez 24 godziny.",
+            subject=_("Confirm your new e-mail address"),
+            text=_("To confirm the new address, open the link:"),
+            validity=_("The link is valid for 24 hours."),
             payload={"email": new_email.strip().lower()},
         )
     return []
+
+
+def _tell_owner_of_taken_address(session: AsyncSession, owner: User) -> None:
+    """Polish, the portals' language: the one who typed the address is someone else."""
+    outbox.email_user(
+        session,
+        owner,
+        language=DEFAULT_LANGUAGE,
+        template="email_change_address_taken",
+        subject=_("Someone tried to use your e-mail address"),
+        body=_(
+            "Someone wanted to set this address as the login of another LeaseHub account. "
+            "The address already belongs to your account, so nothing has changed. If that "
+            "was you, sign in to the account that uses it."
+        ),
+    )
 
 
 async def email_change_confirm(ctx: Context, *, token: str) -> list[UserErrorData]:
@@ -119,7 +144,7 @@ async def email_change_confirm(ctx: Context, *, token: str) -> list[UserErrorDat
                     UserErrorData(
                         field="token",
                         code="EMAIL_TAKEN",
-                        message="Another account uses this address now.",
+                        message=_("Another account uses this address now."),
                     )
                 )
             old_email, user.email = user.email, new_email
@@ -127,9 +152,10 @@ async def email_change_confirm(ctx: Context, *, token: str) -> list[UserErrorDat
                 session,
                 user,
                 to=old_email,
+                language=ctx.language,
                 template="email_changed",
-                subject="Adres e-mail został zmieniony",
-                body=f"Adres logowania zmieniono na {new_email}.",
+                subject=_("Your e-mail address has been changed"),
+                body=_("Your login address was changed to {email}.", email=new_email),
             )
     except Abort as abort:
         return abort.errors
@@ -158,7 +184,9 @@ async def einvoice_email_update(
             recipient=old,
             template="einvoice_email_changed",
             client_id=client.id,
-            subject="Zmiana adresu e-faktury",
-            body=f"Faktury będą wysyłane na adres {client.einvoice_email}.",
+            subject=translate(_("E-invoice address changed"), ctx.language),
+            body=translate(
+                _("Invoices will be sent to {email}.", email=client.einvoice_email), ctx.language
+            ),
         )
     return client, []

@@ -11,6 +11,7 @@ import base64
 import strawberry
 
 from resolvers import account, second_factor
+from resolvers.attempts import CaptchaAnswer
 from resolvers.errors import UserErrorData
 from schema.base import Info
 from schema.identity import UserError, user_errors
@@ -73,6 +74,10 @@ class PasswordResetRequestInput:
 class PasswordChangeInput:
     current_password: str
     new_password: str
+    captcha_id: str | None = strawberry.field(
+        default=None, description="Asked for after wrong passwords: see `captchaCreate`."
+    )
+    captcha_answer: str | None = None
 
 
 @strawberry.type
@@ -147,7 +152,10 @@ class AccountMutation:
     @strawberry.mutation(description="Change the password; the other sessions end.")
     async def password_change(self, info: Info, input: PasswordChangeInput) -> AccountPayload:
         errors = await account.password_change(
-            info.context, current=input.current_password, new=input.new_password
+            info.context,
+            current=input.current_password,
+            new=input.new_password,
+            captcha=CaptchaAnswer(input.captcha_id, input.captcha_answer),
         )
         return payload(errors)
 
@@ -155,6 +163,10 @@ class AccountMutation:
 @strawberry.input
 class TotpSetupStartInput:
     password: str
+    captcha_id: str | None = strawberry.field(
+        default=None, description="Asked for after wrong passwords: see `captchaCreate`."
+    )
+    captcha_answer: str | None = None
 
 
 @strawberry.type
@@ -182,6 +194,10 @@ class TotpSetupConfirmPayload:
 class TotpDisableInput:
     password: str
     otp: str
+    captcha_id: str | None = strawberry.field(
+        default=None, description="Asked for after wrong passwords: see `captchaCreate`."
+    )
+    captcha_answer: str | None = None
 
 
 @strawberry.type
@@ -190,7 +206,11 @@ class SecondFactorMutation:
     async def totp_setup_start(
         self, info: Info, input: TotpSetupStartInput
     ) -> TotpSetupStartPayload:
-        uri, errors = await second_factor.setup_start(info.context, password=input.password)
+        uri, errors = await second_factor.setup_start(
+            info.context,
+            password=input.password,
+            captcha=CaptchaAnswer(input.captcha_id, input.captcha_answer),
+        )
         return TotpSetupStartPayload(otpauth_uri=uri, errors=user_errors(errors))
 
     @strawberry.mutation(description="Confirm the app with its first code; returns recovery codes.")
@@ -202,6 +222,10 @@ class SecondFactorMutation:
 
     @strawberry.mutation(description="Turn the second factor off (password and a code).")
     async def totp_disable(self, info: Info, input: TotpDisableInput) -> AccountPayload:
-        return payload(
-            await second_factor.disable(info.context, password=input.password, otp=input.otp)
+        errors = await second_factor.disable(
+            info.context,
+            password=input.password,
+            otp=input.otp,
+            captcha=CaptchaAnswer(input.captcha_id, input.captcha_answer),
         )
+        return payload(errors)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from resolvers import profile
+from resolvers.attempts import CaptchaAnswer
 from schema.account import AccountPayload, payload
 from schema.base import Info
 from schema.identity import User, UserError, user_errors
@@ -28,6 +29,10 @@ class ProfileUpdatePayload:
 class EmailChangeStartInput:
     new_email: str
     password: str = strawberry.field(description="Your current password, to confirm it is you.")
+    captcha_id: str | None = strawberry.field(
+        default=None, description="Asked for after wrong passwords: see `captchaCreate`."
+    )
+    captcha_answer: str | None = None
 
 
 @strawberry.input
@@ -62,7 +67,10 @@ class ProfileMutation:
     @strawberry.mutation(description="Change your e-mail: a link goes to the new address.")
     async def email_change_start(self, info: Info, input: EmailChangeStartInput) -> AccountPayload:
         errors = await profile.email_change_start(
-            info.context, new_email=input.new_email, password=input.password
+            info.context,
+            new_email=input.new_email,
+            password=input.password,
+            captcha=CaptchaAnswer(input.captcha_id, input.captcha_answer),
         )
         return payload(errors)
 

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from auth.passwords import hash_password
+from auth.scopes import ALL_SCOPES
 from hub.demo import DEMO_PASSWORD
 from models.client import Client
 from models.identity import Membership, StaffRole, User
@@ -70,6 +71,46 @@ async def user_with_password(hub: Hub, index: int) -> tuple[User, str]:
         stored = await session.get(User, user.id)
         stored.password_hash = hash_password(DEMO_PASSWORD)  # type: ignore[union-attr]
     return user, str(100003 + index)
+
+
+_accounts = itertools.count(1)
+
+
+async def new_main_account(hub: Hub, *, password: str | None = DEMO_PASSWORD) -> tuple[User, str]:
+    """A company and its main account of the test's own; without a password: not activated.
+
+    Returns the user and the client number (a login too). Nothing in the names contains a
+    digit, so only the number itself trips the password rules.
+    """
+    n = next(_accounts)
+    number = f"7{n:05d}"  # far past the demo's numbers
+    async with hub.db.write() as session:
+        client = Client(
+            number=number,
+            name="Próba Flota sp. z o.o.",
+            nip=f"99{n:08d}",
+            regon="123456785",
+            street="ul. Testowa 1",
+            postal_code="00-001",
+            city="Warszawa",
+            email=f"biuro.{number}@proba.pl",
+            phone="+48 600 000 000",
+            einvoice_email=f"faktury.{number}@proba.pl",
+        )
+        user = User(
+            email=f"konto.{number}@proba.pl",
+            first_name="Zofia",
+            last_name="Wiśniewska",
+            phone=f"+48 601 {number}",
+            password_hash=hash_password(password) if password else None,
+        )
+        session.add_all([client, user])
+        await session.flush()
+        scopes = sorted(scope.value for scope in ALL_SCOPES)
+        session.add(
+            Membership(user_id=user.id, client_id=client.id, is_main=True, scopes=scopes)  # type: ignore[arg-type]
+        )
+    return user, number
 
 
 async def token_of(hub: Hub, email: str, password: str = DEMO_PASSWORD) -> str:

@@ -1,0 +1,48 @@
+"""Argon2 runs off the event loop: other requests are answered while a password is checked."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+
+from auth import passwords
+from hub.demo import DEMO_PASSWORD
+from tests.auth.helpers import fresh_ip, new_main_account
+from tests.conftest import LOGIN, Hub
+
+GUARD = 30  # seconds: only so that a blocked loop fails the test instead of hanging it
+
+
+async def test_a_light_request_is_answered_while_a_password_is_being_checked(
+    flows: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user, _ = await new_main_account(flows)
+    checking, light_answered = threading.Event(), threading.Event()
+    answered_meanwhile: list[bool] = []
+    real = passwords.verify_password
+
+    def held_verify(password_hash: str | None, password: str) -> bool:
+        """Holds the check until the light request is answered; on the loop that never comes."""
+        checking.set()
+        answered_meanwhile.append(light_answered.wait(GUARD))
+        return real(password_hash, password)
+
+    monkeypatch.setattr(passwords, "verify_password", held_verify)
+    variables = {"login": user.email, "password": DEMO_PASSWORD}
+    login = asyncio.create_task(flows.gql(LOGIN, variables, ip=fresh_ip()))
+    assert await asyncio.to_thread(checking.wait, GUARD)
+    light = await flows.gql("{ __typename }")
+    light_answered.set()
+    assert light["data"] == {"__typename": "Query"}
+    body = await login
+    assert body["data"]["login"]["token"] and answered_meanwhile == [True]
+
+
+async def test_hashes_in_the_pool_verify_like_the_plain_ones() -> None:
+    hashed = await passwords.hash_in_worker("Zielone#Jabłko7", workers=2)
+    assert passwords.verify_password(hashed, "Zielone#Jabłko7")
+    assert await passwords.verify_in_worker(hashed, "Zielone#Jabłko7", workers=2)
+    assert not await passwords.verify_in_worker(hashed, "zielone#jabłko7", workers=2)
+    assert not await passwords.verify_in_worker(None, "Zielone#Jabłko7", workers=2)
