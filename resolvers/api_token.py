@@ -8,11 +8,23 @@ from auth.access import require_client, require_session
 from auth.errors import NotFoundError
 from auth.scopes import Scope
 from auth.tokens import API_TOKEN_PREFIX, hash_secret, new_secret
+from models.i18n import _
 from models.identity import AuthToken, TokenKind
 from resolvers.context import Context
 from resolvers.errors import UserErrorData, required
 from resolvers.ids import pk_of
 from resolvers.subaccount import grantable
+
+# A token carries scopes in one company through a membership there; staff read every company
+# through their role and are members of none, so a staff token would be NOT_FOUND everywhere.
+STAFF_TOKENS_NOT_SUPPORTED = UserErrorData(
+    field=None,
+    code="STAFF_TOKENS_NOT_SUPPORTED",
+    message=_(
+        "Staff accounts cannot create API tokens: a token works in a company where its "
+        "owner is a member."
+    ),
+)
 
 
 async def create_api_token(
@@ -24,6 +36,8 @@ async def create_api_token(
     read_only: bool,
 ) -> tuple[AuthToken | None, str | None, list[UserErrorData]]:
     require_session(ctx.viewer)
+    if ctx.viewer.is_staff:
+        return None, None, [STAFF_TOKENS_NOT_SUPPORTED]
     client_id = require_client(
         ctx.viewer, pk_of(client_global_id, "Client", field="clientId"), field="clientId"
     )

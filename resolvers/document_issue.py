@@ -7,27 +7,36 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from models.base import to_money
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.base import MONEY_PLACES, to_money
+from models.client import Client
 from models.document import DOCUMENT_PREFIXES, Document, DocumentKind
 from models.finance import late_interest
+from models.i18n import DEFAULT_LANGUAGE, _
 from models.invoice import Invoice
 from resolvers import outbox
 from resolvers.context import Context
 from resolvers.errors import Abort, UserErrorData
 from resolvers.invoice_issue import client_and_contract, id_of_client, next_number
 from resolvers.staff import require_acting_staff
+from resolvers.validation import date_error, found, number_error
+
+RATE_PLACES = 4  # annual_rate is a Numeric(6, 4)
+TITLE_LIMIT = 200
+
+
+def _rounded(value: Decimal | None, places: int) -> Decimal | None:
+    return None if value is None else round(value, places)
 
 
 def _check(title: str, amount: Decimal | None) -> list[UserErrorData]:
-    errors = []
+    errors = found(number_error(amount, field="amount"))
     if not title.strip():
-        errors.append(UserErrorData(field="title", code="REQUIRED", message="Give a title."))
-    elif len(title) > 200:
-        errors.append(
-            UserErrorData(field="title", code="TOO_LONG", message="At most 200 characters.")
-        )
-    if amount is not None and abs(amount) >= Decimal("1e12"):
-        errors.append(UserErrorData(field="amount", code="TOO_LARGE", message="Too large."))
+        errors.append(UserErrorData(field="title", code="REQUIRED", message=_("Give a title.")))
+    elif len(title) > TITLE_LIMIT:
+        message = _("At most {limit} characters.", limit=TITLE_LIMIT)
+        errors.append(UserErrorData(field="title", code="TOO_LONG", message=message))
     return errors
 
 
@@ -58,26 +67,56 @@ def _check_details(
     kind: DocumentKind, details: Details, amount: Decimal | None
 ) -> list[UserErrorData]:
     errors = [
-        UserErrorData(field=field, code="REQUIRED", message=f"{field} is required for {kind}.")
+        UserErrorData(
+            field=field,
+            code="REQUIRED",
+            message=_("{field} is required for {kind}.", field=field, kind=kind.value),
+        )
         for key, field in _NEEDED.get(kind, ())
         if getattr(details, key) is None
     ]
     if kind is DocumentKind.BALANCE_CONFIRMATION and amount is None:
-        errors.append(UserErrorData(field="amount", code="REQUIRED", message="Give the balance."))
+        message = _("Give the balance.")
+        errors.append(UserErrorData(field="amount", code="REQUIRED", message=message))
     start, end = details.period_start, details.period_end
     if start and end and end < start:
-        errors.append(
-            UserErrorData(field="periodEnd", code="BEFORE_START", message="Ends before it starts.")
-        )
-    if details.annual_rate is not None and not 0 < details.annual_rate < 1:
-        errors.append(
-            UserErrorData(field="annualRate", code="OUT_OF_RANGE", message="A fraction: 0.14.")
-        )
-    if details.basis_amount is not None and details.basis_amount <= 0:
-        errors.append(
-            UserErrorData(field="basisAmount", code="NOT_POSITIVE", message="Must be > 0.")
-        )
+        message = _("Ends before it starts.")
+        errors.append(UserErrorData(field="periodEnd", code="BEFORE_START", message=message))
     return errors
+
+
+def _check_inputs(issue_date: date, details: Details, today: date) -> list[UserErrorData]:
+    """Each number and date on its own, before anything compares or computes with them."""
+    return found(
+        date_error(issue_date, field="issueDate", today=today),
+        date_error(details.period_start, field="periodStart", today=today),
+        date_error(details.period_end, field="periodEnd", today=today),
+        number_error(details.basis_amount, field="basisAmount", positive=True),
+        _rate_error(details.annual_rate),
+    )
+
+
+def _rate_error(rate: Decimal | None) -> UserErrorData | None:
+    if rate is not None and rate.is_finite() and not 0 < rate < 1:
+        message = _("A fraction: 0.14.")
+        return UserErrorData(field="annualRate", code="OUT_OF_RANGE", message=message)
+    return number_error(rate, field="annualRate", places=RATE_PLACES, limit=Decimal(1))
+
+
+def _announce(session: AsyncSession, client: Client, document: Document) -> None:
+    """Polish, the portals' language: the client reads it, not the staff member issuing."""
+    outbox.email_client(
+        session,
+        client,
+        language=DEFAULT_LANGUAGE,
+        template="document_issued",
+        subject=_("New document {number}", number=document.number),
+        body=_(
+            "We have issued document {number}: {title}. You can download it in the client portal.",
+            number=document.number,
+            title=document.title,
+        ),
+    )
 
 
 async def issue_document(
@@ -92,7 +131,8 @@ async def issue_document(
     details: Details,
 ) -> tuple[Document | None, list[UserErrorData]]:
     require_acting_staff(ctx)
-    if errors := _check(title, amount) + _check_details(kind, details, amount):
+    errors = _check_inputs(issue_date, details, ctx.today) + _check(title, amount)
+    if errors := errors + _check_details(kind, details, amount):
         return None, errors
     if kind is DocumentKind.INTEREST_NOTE and amount is None:
         amount = late_interest(
@@ -101,6 +141,8 @@ async def issue_document(
             first_day=details.period_start,  # type: ignore[arg-type]
             last_day=details.period_end,  # type: ignore[arg-type]
         )
+        if error := number_error(amount, field="basisAmount"):  # the interest must fit too
+            return None, [error]
     try:
         async with ctx.db.write() as session:
             client, contract_id = await client_and_contract(
@@ -122,21 +164,15 @@ async def issue_document(
                     client_id=client.id,
                     field="invoiceId",
                 ),
-                basis_amount=details.basis_amount,
+                # A JSON number arrives as a float's expansion: store what it meant.
+                basis_amount=_rounded(details.basis_amount, MONEY_PLACES),
                 period_start=details.period_start,
                 period_end=details.period_end,
-                annual_rate=details.annual_rate,
+                annual_rate=_rounded(details.annual_rate, RATE_PLACES),
             )
             session.add(document)
             await session.flush()
-            outbox.email_client(
-                session,
-                client,
-                template="document_issued",
-                subject=f"Nowy dokument {document.number}",
-                body=f"wystawiliśmy dokument {document.number}: {document.title}. "
-                "Jest do pobrania w portalu klienta.",
-            )
+            _announce(session, client, document)
     except Abort as abort:
         return None, abort.errors
     return document, []

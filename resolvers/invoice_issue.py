@@ -16,32 +16,49 @@ from models.client import Client
 from models.contract import Contract
 from models.document import Document
 from models.finance import SPLIT_PAYMENT_FROM, VAT_RATES, round_money
+from models.i18n import DEFAULT_LANGUAGE, Msg, _
 from models.invoice import Invoice, InvoiceKind
 from resolvers import outbox
 from resolvers.context import Context
 from resolvers.errors import Abort, UserErrorData
 from resolvers.ids import pk_of
 from resolvers.staff import require_acting_staff
+from resolvers.validation import date_error, found, number_error
+
+RATES = ", ".join(str(rate) for rate in VAT_RATES)
+# One message per kind: Polish words change with the noun, so no template fits both.
+NOT_OF_CLIENT: dict[type[Contract | Invoice], Msg] = {
+    Contract: _("No such contract of this client."),
+    Invoice: _("No such invoice of this client."),
+}
 
 
-def _check(net: Decimal, vat_rate: int, issue_date: date, due_date: date) -> list[UserErrorData]:
-    errors = []
-    if net <= 0:
-        errors.append(UserErrorData(field="net", code="NOT_POSITIVE", message="Net must be > 0."))
+def _check(
+    net: Decimal, vat_rate: int, issue_date: date, due_date: date, today: date
+) -> list[UserErrorData]:
+    errors = found(
+        number_error(net, field="net", positive=True),
+        date_error(issue_date, field="issueDate", today=today),
+        date_error(due_date, field="dueDate", today=today),
+    )
     if vat_rate not in VAT_RATES:
         errors.append(
             UserErrorData(
                 field="vatRate",
                 code="INVALID_VAT_RATE",
-                message=f"VAT rate must be one of {VAT_RATES}.",
+                message=_("VAT rate must be one of {rates}.", rates=RATES),
             )
         )
+    elif all(error.field != "net" for error in errors):
+        # The gross is stored in a Numeric(14, 2) too, and it is larger than the net.
+        gross = round_money(net) + round_money(net * vat_rate / 100)
+        errors += found(number_error(gross, field="net"))
     if due_date < issue_date:
         errors.append(
             UserErrorData(
                 field="dueDate",
                 code="BEFORE_ISSUE_DATE",
-                message="The due date cannot precede the issue date.",
+                message=_("The due date cannot precede the issue date."),
             )
         )
     return errors
@@ -82,7 +99,7 @@ async def id_of_client(
         return None
     row = await session.get(model, pk_of(global_id, model.__name__, field=field))
     if row is None or row.client_id != client_id:
-        message = f"No such {model.__name__.lower()} of this client."
+        message = NOT_OF_CLIENT[model]
         raise Abort(UserErrorData(field=field, code="NOT_FOUND", message=message))
     return row.id
 
@@ -90,26 +107,39 @@ async def id_of_client(
 def _notify(
     session: AsyncSession, ctx: Context, client: Client, invoice: Invoice, first: bool
 ) -> None:
+    """Polish, the portals' language: the client reads these, not the staff member issuing."""
     if first:
         outbox.email_client(
             session,
             client,
+            language=DEFAULT_LANGUAGE,
             template="welcome",
-            subject="Witamy w portalu klienta LeaseHub",
-            body=f"wystawiliśmy pierwszą fakturę dla {client.name}. Od dziś "
-            "faktury, harmonogramy i rozliczenia są w portalu klienta.\n\nJak się "
-            f"zalogować: otwórz {ctx.settings.portal_url.rstrip('/')}/pierwsze-logowanie, "
-            f"wpisz numer klienta {client.number}, ustal hasło i potwierdź je kodem PIN, "
-            "który wyślemy w osobnej wiadomości.",
+            subject=_("Welcome to the LeaseHub client portal"),
+            # The name ends the clause, not the sentence: many end in "sp. z o.o.".
+            body=_(
+                "We have issued the first invoice for {company} – from today invoices, "
+                "schedules and settlements are in the client portal.\n\nHow to sign in: open "
+                "{url}, enter the client number {number}, set a password and confirm it with "
+                "the PIN we will send in a separate message.",
+                company=client.name,
+                url=f"{ctx.settings.portal_url.rstrip('/')}/pierwsze-logowanie",
+                number=client.number,
+            ),
         )
     outbox.email_client(
         session,
         client,
+        language=DEFAULT_LANGUAGE,
         template="invoice_issued",
-        subject=f"Nowa faktura {invoice.number}",
-        body=f"wystawiliśmy fakturę {invoice.number} na kwotę "
-        f"{invoice.gross} {invoice.currency} z terminem płatności {invoice.due_date}. "
-        "Jest do pobrania w portalu klienta.",
+        subject=_("New invoice {number}", number=invoice.number),
+        body=_(
+            "We have issued invoice {number} for {amount} {currency}, due on {due_date}. You "
+            "can download it in the client portal.",
+            number=invoice.number,
+            amount=invoice.gross,
+            currency=invoice.currency,
+            due_date=invoice.due_date,
+        ),
     )
 
 
@@ -126,7 +156,7 @@ async def issue_invoice(
     description: str,
 ) -> tuple[Invoice | None, list[UserErrorData]]:
     require_acting_staff(ctx)
-    if errors := _check(net, vat_rate, issue_date, due_date):
+    if errors := _check(net, vat_rate, issue_date, due_date, ctx.today):
         return None, errors
     try:
         async with ctx.db.write() as session:

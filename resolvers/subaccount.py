@@ -2,35 +2,96 @@
 
 Every id that comes in is checked against the companies where the viewer manages subaccounts;
 a membership elsewhere and a missing one are the same "not found".
+
+Inviting an address answers the same whether or not it belongs to an account: the caller sees
+what they typed and a pending subaccount either way. A new person gets an activation link; an
+existing user gets a link to accept, and has no access to the company until they do.
 """
 
 from __future__ import annotations
 
+import hmac
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from auth.access import require_scope
+from auth import codes
+from auth.access import require_scope, require_session
 from auth.errors import NotFoundError
 from auth.scopes import Scope
-from models.identity import AuthToken, Membership, User
+from models.client import Client
+from models.i18n import DEFAULT_LANGUAGE, _
+from models.identity import AuthToken, Invitation, Membership, User
 from resolvers import outbox
 from resolvers.account import send_activation_link, user_by_email
 from resolvers.context import Context
 from resolvers.errors import Abort, UserErrorData, required
 from resolvers.ids import pk_of
+from resolvers.one_time import portal_link
+
+INVITATION_LIFETIME = timedelta(days=7)
+_MAX_ID = 2**31 - 1  # an integer column: a longer number in a link is simply not found
+
+ALREADY_A_MEMBER = UserErrorData(
+    field="email",
+    code="ALREADY_A_MEMBER",
+    message=_("This person already has access to the company or an open invitation to it."),
+)
+INVALID_INVITATION = UserErrorData(
+    field="token",
+    code="INVALID_LINK",
+    message=_(
+        "This invitation link is not valid: it was accepted, it expired, it was withdrawn "
+        "or it is meant for another account."
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Invitee:
+    """What the caller typed, normalised the same way whoever the address belongs to."""
+
+    email: str
+    first_name: str
+    last_name: str
+    phone: str | None
+
+
+def _not_held(ctx: Context, client_id: int, scopes: Iterable[Scope]) -> str | None:
+    """The scopes among `scopes` the viewer does not hold in the client, named; or None."""
+    extra = set(scopes) - ctx.viewer.scopes_for(client_id)
+    return ", ".join(sorted(scope.value for scope in extra)) if extra else None
 
 
 def grantable(ctx: Context, client_id: int, scopes: list[Scope]) -> UserErrorData | None:
     """Nobody can give what they do not hold themselves."""
-    extra = set(scopes) - ctx.viewer.scopes_for(client_id)
-    if not extra:
-        return None
-    names = ", ".join(sorted(scope.value for scope in extra))
-    return UserErrorData(
-        field="scopes",
-        code="SCOPE_NOT_GRANTABLE",
-        message=f"You cannot grant what you do not have: {names}.",
-    )
+    if names := _not_held(ctx, client_id, scopes):
+        message = _("You cannot grant what you do not have: {scopes}.", scopes=names)
+        return UserErrorData(field="scopes", code="SCOPE_NOT_GRANTABLE", message=message)
+    return None
+
+
+def changeable(
+    ctx: Context, client_id: int, before: Iterable[str], after: Iterable[Scope]
+) -> UserErrorData | None:
+    """Taking a scope away is as much a decision about it as granting it: both need holding it."""
+    changed = {Scope(value) for value in before} ^ set(after)
+    if names := _not_held(ctx, client_id, changed):
+        message = _("You can only grant or remove what you have yourself: {scopes}.", scopes=names)
+        return UserErrorData(field="scopes", code="SCOPE_NOT_GRANTABLE", message=message)
+    return None
+
+
+def _whole(ctx: Context, membership: Membership, *, field: str) -> UserErrorData | None:
+    """Switching a subaccount on or off, or removing it, touches every scope it holds."""
+    held = (Scope(value) for value in membership.scopes)
+    if names := _not_held(ctx, membership.client_id, held):
+        message = _("This subaccount holds scopes you do not have: {scopes}.", scopes=names)
+        return UserErrorData(field=field, code="SCOPE_NOT_GRANTABLE", message=message)
+    return None
 
 
 async def managed_membership(ctx: Context, session: AsyncSession, global_id: str) -> Membership:
@@ -39,6 +100,35 @@ async def managed_membership(ctx: Context, session: AsyncSession, global_id: str
         raise NotFoundError
     require_scope(ctx.viewer, membership.client_id, Scope.SUBACCOUNTS_MANAGE)
     return membership
+
+
+def _input_errors(
+    ctx: Context, client_id: int, invitee: Invitee, scopes: list[Scope]
+) -> list[UserErrorData]:
+    errors = [
+        e
+        for e in (
+            required(invitee.email, "email"),
+            required(invitee.first_name, "firstName"),
+            required(invitee.last_name, "lastName"),
+            grantable(ctx, client_id, scopes),
+        )
+        if e
+    ]
+    if invitee.email and "@" not in invitee.email:
+        errors.append(
+            UserErrorData(field="email", code="INVALID", message=_("Not an e-mail address."))
+        )
+    for field, value, limit in (
+        ("email", invitee.email, 254),
+        ("firstName", invitee.first_name, 100),
+        ("lastName", invitee.last_name, 100),
+        ("phone", invitee.phone or "", 20),
+    ):
+        if len(value) > limit:
+            message = _("At most {limit} characters.", limit=limit)
+            errors.append(UserErrorData(field=field, code="TOO_LONG", message=message))
+    return errors
 
 
 async def create_subaccount(
@@ -57,64 +147,67 @@ async def create_subaccount(
         Scope.SUBACCOUNTS_MANAGE,
         field="clientId",
     )
-    errors = [
-        e
-        for e in (
-            required(email, "email"),
-            required(first_name, "firstName"),
-            required(last_name, "lastName"),
-            grantable(ctx, client_id, scopes),
-        )
-        if e
-    ]
-    if "@" not in email:
-        errors.append(
-            UserErrorData(field="email", code="INVALID", message="Not an e-mail address.")
-        )
-    if errors:
+    invitee = Invitee(
+        email=email.strip().lower(),
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+        phone=(phone or "").strip() or None,
+    )
+    if errors := _input_errors(ctx, client_id, invitee, scopes):
         return None, errors
     try:
         async with ctx.db.write() as session:
-            user = await user_by_email(session, email)
-            if user is None:
-                user = User(
-                    email=email.strip().lower(),
-                    first_name=first_name.strip(),
-                    last_name=last_name.strip(),
-                    phone=phone,
-                )
-                session.add(user)
-                await session.flush()
-                await _invite(ctx, session, user)
-            elif await _member_of(session, user.id, client_id):  # type: ignore[arg-type]
-                raise Abort(
-                    UserErrorData(
-                        field="email",
-                        code="ALREADY_A_MEMBER",
-                        message="This person already has access to the company.",
-                    )
-                )
-            else:  # an existing account: tell its owner about the new company
-                outbox.email_user(
-                    session,
-                    user,
-                    template="subaccount_added",
-                    client_id=client_id,
-                    subject="Nowy dostęp w portalu klienta",
-                    body="Otrzymałeś dostęp do kolejnej firmy w portalu klienta. Przełącz "
-                    "kontekst klienta po zalogowaniu.",
-                )
-            membership = Membership(
-                user_id=user.id,
-                client_id=client_id,
-                is_main=False,  # type: ignore[arg-type]
-                scopes=sorted(s.value for s in scopes),
-                created_by_id=ctx.viewer.user_id,
-            )
-            session.add(membership)
+            membership = await _invite(session, ctx, invitee, client_id=client_id, scopes=scopes)
     except Abort as abort:
         return None, abort.errors
     return membership, []
+
+
+async def _invite(
+    session: AsyncSession, ctx: Context, invitee: Invitee, *, client_id: int, scopes: list[Scope]
+) -> Membership:
+    existing = await user_by_email(session, invitee.email)
+    if existing is not None and await _member_of(session, existing.id, client_id):  # type: ignore[arg-type]
+        raise Abort(ALREADY_A_MEMBER)
+    user = existing or await _new_user(session, invitee)
+    membership = Membership(
+        user_id=user.id,  # type: ignore[arg-type]
+        client_id=client_id,
+        is_main=False,
+        # Until they accept, an existing user's membership gives nothing: sessions only
+        # read active memberships.
+        is_active=existing is None,
+        scopes=sorted(s.value for s in scopes),
+        created_by_id=ctx.viewer.user_id,
+    )
+    session.add(membership)
+    await session.flush()
+    invitation = Invitation(
+        membership_id=membership.id,  # type: ignore[arg-type]
+        email=invitee.email,
+        first_name=invitee.first_name,
+        last_name=invitee.last_name,
+        phone=invitee.phone,
+        needs_consent=existing is not None,
+    )
+    session.add(invitation)
+    if existing is None:
+        await _send_activation(session, ctx, user)
+    else:
+        await _ask_consent(session, ctx, existing, membership, invitation)
+    return membership
+
+
+async def _new_user(session: AsyncSession, invitee: Invitee) -> User:
+    user = User(
+        email=invitee.email,
+        first_name=invitee.first_name,
+        last_name=invitee.last_name,
+        phone=invitee.phone,
+    )
+    session.add(user)
+    await session.flush()
+    return user
 
 
 async def _member_of(session: AsyncSession, user_id: int, client_id: int) -> bool:
@@ -124,39 +217,153 @@ async def _member_of(session: AsyncSession, user_id: int, client_id: int) -> boo
     return (await session.execute(query)).first() is not None
 
 
-async def _invite(ctx: Context, session: AsyncSession, user: User) -> None:
+async def _send_activation(session: AsyncSession, ctx: Context, user: User) -> None:
     """A new person sets a password through the activation link, like any new account."""
     await send_activation_link(
         session,
         ctx,
         user,
+        language=DEFAULT_LANGUAGE,  # the invitee's language is not the inviter's to choose
         template="subaccount_invitation",
-        subject="Zaproszenie do portalu klienta",
-        text="Otrzymałeś dostęp do portalu klienta. Aby nadać hasło, otwórz link:",
+        subject=_("Invitation to the client portal"),
+        text=_(
+            "You have been given access to the client portal. To set your password, open the link:"
+        ),
     )
+
+
+def _secret_hash(ctx: Context, membership_id: int, secret: str) -> str:
+    return codes.keyed_hash(ctx.settings.secret_key, f"INVITATION:{membership_id}:{secret}")
+
+
+async def _ask_consent(
+    session: AsyncSession,
+    ctx: Context,
+    user: User,
+    membership: Membership,
+    invitation: Invitation,
+) -> None:
+    """The link carries `<membership id>.<secret>`; only its keyed hash is stored.
+
+    The invitation keeps a secret of its own rather than a one-time code, because issuing a
+    code revokes the user's earlier ones: two companies inviting one person would cancel out.
+    """
+    secret = codes.new_link_secret()
+    invitation.secret_hash = _secret_hash(ctx, membership.id, secret)  # type: ignore[arg-type]
+    invitation.expires_at = ctx.now + INVITATION_LIFETIME
+    client = await session.get(Client, membership.client_id)
+    assert client is not None  # the caller manages it
+    link = portal_link(ctx, "zaproszenie", f"{membership.id}.{secret}")
+    outbox.email_user(
+        session,
+        user,
+        language=DEFAULT_LANGUAGE,  # the invitee's language is not the inviter's to choose
+        template="subaccount_join",
+        client_id=client.id,
+        subject=_("Invitation to another company in the client portal"),
+        body=_(
+            "{company} invites you to its company in the client portal. To accept the "
+            "invitation, sign in and open the link:\n{link}\n\nThe link is valid for 7 days. "
+            "Until you accept, you have no access to this company. If you did not expect the "
+            "invitation, ignore this message.",
+            company=client.name,
+            link=link,
+        ),
+    )
+
+
+async def accept_invitation(ctx: Context, *, token: str) -> tuple[int | None, list[UserErrorData]]:
+    """The invited user, signed in, joins the company; the id of the company is returned."""
+    require_session(ctx.viewer)
+    async with ctx.db.write() as session:
+        found = await _own_open_invitation(session, ctx, token)
+        if found is None:
+            return None, [INVALID_INVITATION]
+        invitation, membership = found
+        invitation.accepted_at = ctx.now
+        membership.is_active = invitation.enabled
+        membership.updated_at = ctx.now
+    return membership.client_id, []
+
+
+async def _own_open_invitation(
+    session: AsyncSession, ctx: Context, token: str
+) -> tuple[Invitation, Membership] | None:
+    """The viewer's live invitation behind a link; another person's is as bad as a wrong one,
+    and is left usable for its owner."""
+    membership_id, _, secret = token.strip().partition(".")
+    if not (membership_id.isascii() and membership_id.isdigit() and secret):
+        return None
+    if int(membership_id) > _MAX_ID:
+        return None
+    membership = await session.get(Membership, int(membership_id), with_for_update=True)
+    invitation = await _invitation_of(session, int(membership_id))
+    if membership is None or invitation is None or membership.user_id != ctx.viewer.user_id:
+        return None
+    if not invitation.needs_consent or invitation.accepted_at or not invitation.secret_hash:
+        return None
+    if invitation.expires_at is None or invitation.expires_at <= ctx.now:
+        return None
+    expected = _secret_hash(ctx, membership.id, secret)  # type: ignore[arg-type]
+    if not hmac.compare_digest(expected, invitation.secret_hash):
+        return None
+    return invitation, membership
+
+
+async def _invitation_of(session: AsyncSession, membership_id: int) -> Invitation | None:
+    query = select(Invitation).where(Invitation.membership_id == membership_id).with_for_update()
+    return (await session.execute(query)).scalars().first()
+
+
+def awaits_consent(invitation: Invitation | None) -> bool:
+    """An existing user's invitation not accepted yet: the inviter's on/off lives on it."""
+    return bool(invitation and invitation.needs_consent and invitation.accepted_at is None)
 
 
 async def update_subaccount(
     ctx: Context, *, global_id: str, scopes: list[Scope] | None, is_active: bool | None
 ) -> tuple[Membership | None, list[UserErrorData]]:
-    async with ctx.db.write() as session:
-        membership = await managed_membership(ctx, session, global_id)
-        if scopes is not None:
-            if error := grantable(ctx, membership.client_id, scopes):
-                return None, [error]
-            membership.scopes = sorted(s.value for s in scopes)
-        if is_active is not None:
-            membership.is_active = is_active
-        membership.updated_at = ctx.now
+    try:
+        async with ctx.db.write() as session:
+            membership = await managed_membership(ctx, session, global_id)
+            invitation = await _invitation_of(session, membership.id)  # type: ignore[arg-type]
+            if scopes is not None:
+                if error := changeable(ctx, membership.client_id, membership.scopes, scopes):
+                    raise Abort(error)
+                membership.scopes = sorted(s.value for s in scopes)
+            if is_active is not None:
+                _switch(ctx, membership, invitation, is_active)
+            membership.updated_at = ctx.now
+    except Abort as abort:
+        return None, abort.errors
     return membership, []
 
 
-async def remove_subaccount(ctx: Context, *, global_id: str) -> None:
+def _switch(
+    ctx: Context, membership: Membership, invitation: Invitation | None, is_active: bool
+) -> None:
+    """On or off; while an existing user has not accepted, only the intent is kept."""
+    pending = awaits_consent(invitation)
+    current = invitation.enabled if pending else membership.is_active  # type: ignore[union-attr]
+    if is_active == current:
+        return
+    if error := _whole(ctx, membership, field="isActive"):
+        raise Abort(error)
+    if pending:
+        invitation.enabled = is_active  # type: ignore[union-attr]
+    else:
+        membership.is_active = is_active
+
+
+async def remove_subaccount(ctx: Context, *, global_id: str) -> list[UserErrorData]:
     async with ctx.db.write() as session:
         membership = await managed_membership(ctx, session, global_id)
+        if error := _whole(ctx, membership, field="id"):
+            return [error]
         tokens = select(AuthToken).where(
             AuthToken.user_id == membership.user_id, AuthToken.client_id == membership.client_id
         )
         for token in (await session.execute(tokens)).scalars():
             token.revoked_at = ctx.now
         await session.delete(membership)
+    return []

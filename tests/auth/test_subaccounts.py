@@ -8,15 +8,16 @@ from sqlalchemy import select
 
 from hub.demo import DEMO_MAIN_EMAIL, DEMO_SUB_EMAIL
 from models.client import Client
-from models.identity import AuthToken, Membership, User
+from models.identity import AuthToken, Membership, StaffRole, TokenKind, User
 from models.outbox import Channel
-from resolvers.ids import to_global_id
+from resolvers.ids import from_global_id, to_global_id
 from tests.auth.helpers import (
     TOKEN_CREATE,
     errors_of,
     first_company,
     last_message,
     secret_in,
+    staff_token,
     token_of,
 )
 from tests.conftest import Hub
@@ -30,6 +31,8 @@ CREATE = """mutation($c: ID!, $e: String!, $s: [Scope!]!) {
 UPDATE = """mutation($id: ID!, $s: [Scope!], $a: Boolean) {
   subaccountUpdate(input: {id: $id, scopes: $s, isActive: $a}) {
     subaccount { scopes isActive } errors { field code } } }"""
+REMOVE = """mutation($id: ID!) {
+  subaccountRemove(input: {id: $id}) { errors { field code } } }"""
 ACTIVATE = """mutation($t: String!, $p: String!) {
   activationComplete(input: {token: $t, password: $p}) { errors { code } } }"""
 CLIENT_READS = """query($id: ID!) { client(id: $id) {
@@ -209,3 +212,49 @@ async def test_api_tokens_cannot_change_account_security(flows: Hub) -> None:
     assert error_codes(await flows.gql(change, token=writable)) == ["FORBIDDEN"]
     assert error_codes(await flows.gql(totp, token=writable)) == ["FORBIDDEN"]
     assert await token_of(flows, DEMO_MAIN_EMAIL)  # the password is unchanged
+
+
+async def test_a_manager_cannot_remove_scopes_it_does_not_hold(flows: Hub) -> None:
+    anna = await token_of(flows, DEMO_MAIN_EMAIL)
+    await invite_and_activate(
+        flows, anna, "zastepca@firma.pl", ["SUBACCOUNTS_MANAGE", "INVOICES_READ"]
+    )
+    clerk = await invite_and_activate(
+        flows, anna, "ksiegowa@firma.pl", ["INVOICES_READ", "CONTRACTS_READ"]
+    )
+    manager = await token_of(flows, "zastepca@firma.pl", PASSWORD)
+    body = await flows.gql(UPDATE, {"id": clerk["id"], "s": ["INVOICES_READ"]}, token=manager)
+    errors = body["data"]["subaccountUpdate"]["errors"]
+    assert [(e["field"], e["code"]) for e in errors] == [("scopes", "SCOPE_NOT_GRANTABLE")]
+    # Switching it off or removing it would take contracts:read away just the same.
+    off = await errors_of(flows, UPDATE, {"id": clerk["id"], "a": False}, token=manager)
+    assert [(e["field"], e["code"]) for e in off] == [("isActive", "SCOPE_NOT_GRANTABLE")]
+    gone = await errors_of(flows, REMOVE, {"id": clerk["id"]}, token=manager)
+    assert [(e["field"], e["code"]) for e in gone] == [("id", "SCOPE_NOT_GRANTABLE")]
+    async with flows.db.read() as session:
+        stored = await session.get(Membership, from_global_id(clerk["id"])[1])
+    assert stored is not None and stored.is_active
+    assert stored.scopes == ["contracts:read", "invoices:read"]
+    # What the manager holds it may still take away.
+    narrower = {"id": clerk["id"], "s": ["CONTRACTS_READ"]}
+    assert await errors_of(flows, UPDATE, narrower, token=manager) == []
+
+
+async def test_staff_cannot_create_api_tokens(flows: Hub) -> None:
+    staff = await staff_token(flows, StaffRole.ADMIN)
+    body = await flows.gql(
+        TOKEN_CREATE, {"c": await first_company(flows), "s": None, "ro": True}, token=staff
+    )
+    payload = body["data"]["apiTokenCreate"]
+    assert payload["token"] is None and payload["apiToken"] is None
+    assert payload["errors"] == [{"field": None, "code": "STAFF_TOKENS_NOT_SUPPORTED"}]
+    async with flows.db.read() as session:
+        staff_user = (
+            await session.execute(select(User).where(User.email == "admin@staff.leasehub.pl"))
+        ).scalar_one()
+        tokens = await session.execute(
+            select(AuthToken).where(
+                AuthToken.user_id == staff_user.id, AuthToken.kind == TokenKind.API
+            )
+        )
+    assert tokens.first() is None

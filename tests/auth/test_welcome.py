@@ -63,6 +63,16 @@ async def test_first_invoice_sends_the_welcome_and_every_invoice_a_notice(flows:
         "invoice_issued",
         "invoice_issued",
     ]
+    async with flows.db.read() as session:
+        welcome = (
+            await session.execute(
+                select(OutboxMessage).where(
+                    OutboxMessage.template == "welcome",
+                    OutboxMessage.recipient == "efaktury@nowafirma.pl",
+                )
+            )
+        ).scalar_one()
+    assert "Nowa Firma sp. z o.o. –" in welcome.body and "o.o.." not in welcome.body
 
 
 async def test_invoice_input_is_validated_and_staff_only(flows: Hub) -> None:
