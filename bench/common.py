@@ -48,8 +48,10 @@ async def prepare(url: str, clients: int) -> None:
 
 
 @contextmanager
-def served(url: str, *, workers: int = 1) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """The hub under uvicorn on 127.0.0.1 (production settings), and its process."""
+def served(
+    url: str, *, workers: int = 1, env: dict[str, str] | None = None
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """The hub under uvicorn on 127.0.0.1 (production settings, `env` on top), and its process."""
     port = free_port()
     env = {
         **os.environ,
@@ -57,6 +59,7 @@ def served(url: str, *, workers: int = 1) -> Iterator[tuple[str, subprocess.Pope
         "LEASEHUB_ENV": "production",
         "LEASEHUB_SECRET_KEY": "bench-" + "x" * 40,
         "PORT": str(port),
+        **(env or {}),
     }
     command = [sys.executable, "-m", "uvicorn", "hub.app:create_app", "--factory"]
     command += ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]

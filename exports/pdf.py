@@ -1,9 +1,11 @@
 """Printed documents: dataclasses from `exports.documents` in, PDF bytes out.
 
 Jinja2 HTML templates (`exports/templates`, autoescaped) rendered by weasyprint. Pure functions
-with fresh weasyprint objects on every call, so they may run in worker threads concurrently
-(`asyncio.to_thread`). Nothing is fetched from the network: the templates refer only to the
-local stylesheet, and the URL fetcher refuses anything that is not a `file:` URL.
+with fresh weasyprint objects on every call, module-level and taking picklable dataclasses, so
+the server runs them in worker processes (`hub/downloads.py`): a render holds the GIL for up to
+a second, which in a thread of the server would stall every other request. Nothing is
+fetched from the network: the templates refer only to the local stylesheet, and the URL
+fetcher refuses anything that is not a `file:` URL.
 
 Money prints in Polish style with a plain space between thousands ("1 234,56": PDF text
 extraction keeps it as typed), dates as DD.MM.YYYY.

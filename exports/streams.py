@@ -115,3 +115,20 @@ class XlsxStream:
 
     def close(self) -> None:
         self._book.close()
+
+
+class CsvFile:
+    """CSV pages appended to `path`, each flushed as written, so that the server can stream the
+    file while a worker process is still writing it."""
+
+    def __init__(self, path: Path, columns: Sequence[Column], *, polish: bool) -> None:
+        self._stream = CsvStream(columns, polish=polish)
+        self._file = path.open("ab")
+
+    def append(self, rows: Iterable[dict[str, Any]]) -> None:
+        self._file.write(self._stream.page(rows))
+        self._file.flush()
+
+    def close(self) -> None:
+        self._file.write(self._stream.page([]))  # the header, when there were no rows
+        self._file.close()

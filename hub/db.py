@@ -6,15 +6,24 @@ SELECT and no BEGIN/ROLLBACK pair; `write()` opens one unit-of-work session that
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, exc, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.pool import NullPool
+from sqlalchemy.util import await_only
 
+from auth.errors import ServiceUnavailableError
 from hub.settings import Settings
+from models.search import register_sqlite_fold
+
+RECONNECT_EVERY = 0.1  # seconds between tries to reach a PostgreSQL that refused
 
 
 def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
@@ -23,19 +32,112 @@ def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
+    register_sqlite_fold(dbapi_connection)
+
+
+def _no_driver_transactions(dbapi_connection: Any, _record: Any) -> None:
+    """Switch off pysqlite's own BEGIN: it is deferred and sent late; `_begin_immediate` rules."""
+    dbapi_connection.isolation_level = None
+
+
+def _begin_immediate(connection: Any) -> None:
+    """A write transaction takes SQLite's write lock at BEGIN, waiting up to busy_timeout.
+
+    pysqlite's own BEGIN came only before the first INSERT/UPDATE, so what a unit of work read
+    before it was not isolated (a check-then-write could be overtaken: lost updates, caps
+    outrun), and a deferred transaction that has to upgrade its read lock fails at once with
+    "database is locked" instead of waiting. Holding the lock from the first read avoids both.
+    """
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(
-    url: str, *, pool_size: int = 10, echo: bool = False, autocommit: bool = False
+    url: str,
+    *,
+    pool_size: int = 10,
+    echo: bool = False,
+    autocommit: bool = False,
+    pool_timeout: float = 30.0,
 ) -> AsyncEngine:
-    options: dict[str, Any] = {"echo": echo}
+    # A request waits `pool_timeout` at most for a connection, then gets SERVICE_UNAVAILABLE.
+    options: dict[str, Any] = {"echo": echo, "pool_timeout": pool_timeout}
+    # Errors (and echo) never print bound values: they hold token hashes and personal data.
+    # aiosqlite's DEBUG lines would print each statement's values all the same.
+    options["hide_parameters"] = True
+    logging.getLogger("aiosqlite").setLevel(logging.INFO)
     if autocommit:
         options["isolation_level"] = "AUTOCOMMIT"
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, **options)
+        # Sized like PostgreSQL's, so LEASEHUB_DB_POOL_SIZE means the same on both.
+        engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, **options)
         event.listen(engine.sync_engine, "connect", _enable_sqlite_foreign_keys)
+        if not autocommit:
+            event.listen(engine.sync_engine, "connect", _no_driver_transactions)
+            event.listen(engine.sync_engine, "begin", _begin_immediate)
         return engine
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, **options)
+    # Pre-ping: a pooled connection that died with a server restart is replaced before use.
+    engine = create_async_engine(
+        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, **options
+    )
+    event.listen(engine.sync_engine, "do_connect", _patient_connect(pool_timeout))
+    return engine
+
+
+def _patient_connect(patience: float) -> Callable[..., Any]:
+    """A new connection that is refused (the server restarting) is tried again for up to
+    `patience` seconds: requests that arrive during a restart wait instead of failing."""
+
+    def connect(dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+        deadline = time.monotonic() + patience
+        while True:
+            try:
+                return dialect.connect(*cargs, **cparams)
+            except Exception as error:
+                if not is_unavailable(error) or time.monotonic() >= deadline:
+                    raise
+            await_only(asyncio.sleep(RECONNECT_EVERY))  # we run in SQLAlchemy's greenlet
+
+    return connect
+
+
+def _health_engine(url: str) -> AsyncEngine:
+    """A fresh connection per probe, outside the request pools, so an exhausted pool never
+    delays `/health`."""
+    if url.startswith("sqlite"):
+        return create_async_engine(url, poolclass=NullPool)
+    return create_async_engine(url, poolclass=NullPool, connect_args={"timeout": 2})
+
+
+# PostgreSQL SQLSTATE classes of a lost or refused connection: 08 connection exception,
+# 57P admin shutdown / crash shutdown / cannot connect now.
+_UNAVAILABLE_STATES = ("08", "57P")
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """A database fault a retry may cure: pool exhausted, connection refused or lost."""
+    if isinstance(error, exc.TimeoutError | OSError):  # OSError: asyncpg's refused connect
+        return True
+    if isinstance(error, exc.DBAPIError):
+        if error.connection_invalidated:
+            return True
+        if "database is locked" in str(error.orig):
+            return True  # SQLite's busy timeout ran out behind a long queue of writers
+        error = error.orig
+    # asyncpg raises "the database system is starting up" on connect unwrapped.
+    state = getattr(error, "sqlstate", None)
+    return isinstance(state, str) and state.startswith(_UNAVAILABLE_STATES)
+
+
+@contextmanager
+def unavailable_on_fault() -> Iterator[None]:
+    """Turns a database fault into the coded SERVICE_UNAVAILABLE a client may retry on,
+    instead of "Unexpected error."."""
+    try:
+        yield
+    except Exception as error:
+        if is_unavailable(error):
+            raise ServiceUnavailableError() from error
+        raise
 
 
 @dataclass(slots=True)
@@ -44,38 +146,61 @@ class Database:
 
     engine: AsyncEngine
     read_engine: AsyncEngine
+    health_engine: AsyncEngine | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:
         return cls.from_url(
-            settings.database_url, pool_size=settings.db_pool_size, echo=settings.sql_echo
+            settings.database_url,
+            pool_size=settings.db_pool_size,
+            echo=settings.sql_echo,
+            pool_timeout=settings.db_pool_timeout_seconds,
         )
 
     @classmethod
-    def from_url(cls, url: str, *, pool_size: int = 10, echo: bool = False) -> Database:
+    def from_url(
+        cls, url: str, *, pool_size: int = 10, echo: bool = False, pool_timeout: float = 30.0
+    ) -> Database:
         # A pool of its own for reads: switching one pool's connections in and out of
         # autocommit costs a reset on every check-in, which showed in the benchmark.
+        options: dict[str, Any] = {"pool_size": pool_size, "echo": echo}
+        options["pool_timeout"] = pool_timeout
         return cls(
-            engine=make_engine(url, pool_size=pool_size, echo=echo),
-            read_engine=make_engine(url, pool_size=pool_size, echo=echo, autocommit=True),
+            engine=make_engine(url, **options),
+            read_engine=make_engine(url, **options, autocommit=True),
+            health_engine=_health_engine(url),
         )
+
+    async def ping(self, seconds: float) -> bool:
+        """Whether the database answers within `seconds`, on a connection of its own."""
+        engine = self.health_engine or self.read_engine
+        try:
+            async with asyncio.timeout(seconds), engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except Exception:  # whatever went wrong, the answer is "not now"
+            return False
+        return True
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
-        async with AsyncSession(self.read_engine, expire_on_commit=False) as session:
-            yield session
+        with unavailable_on_fault():
+            async with AsyncSession(self.read_engine, expire_on_commit=False) as session:
+                yield session
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
         """One unit of work: commits once at the end, rolls everything back on any error."""
-        async with AsyncSession(self.engine, expire_on_commit=False) as session:
-            try:
-                yield session
-                await session.commit()
-            except BaseException:
-                await session.rollback()
-                raise
+        with unavailable_on_fault():
+            async with AsyncSession(self.engine, expire_on_commit=False) as session:
+                try:
+                    yield session
+                    await session.commit()
+                except BaseException:
+                    await session.rollback()
+                    raise
 
     async def dispose(self) -> None:
         await self.engine.dispose()
         await self.read_engine.dispose()
+        if self.health_engine is not None:
+            await self.health_engine.dispose()

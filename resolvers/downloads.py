@@ -1,22 +1,21 @@
 """Signed download links and the files behind them.
 
 `link` signs what to download for the viewer; `open_download` checks the holder's rights again
-when the link is used and gathers the data, and `exports/` renders it off the event loop.
+when the link is used and gathers the data; rendering and table pulls run through `Heavy`, in
+worker processes (`hub/downloads.py`), so they take neither the server's CPU nor its pool.
 Every refusal is the same `None`, so a link never tells whether a document exists.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,20 +26,20 @@ from auth.viewer import ANONYMOUS, Viewer
 from exports import pdf
 from exports.documents import BalanceConfirmationDocument, GeneralDocument, InterestNoteDocument
 from exports.links import Grant
-from exports.streams import CsvStream, XlsxStream
 from exports.tables import SCHEDULE_COLUMNS, frame, to_csv, to_xlsx
 from models.client import Client
 from models.contract import Contract, Instalment
 from models.document import Document
 from models.invoice import Invoice, InvoiceDuplicate
 from resolvers import documents as printed
-from resolvers.tables import TABLES, decode_filters, table_pages
+from resolvers.tables import TABLES, Pull, PullDatabase, write_pull
 
 if TYPE_CHECKING:
     from hub.db import Database
     from hub.settings import Settings
 
 M = TypeVar("M")
+T = TypeVar("T")
 PDF = "application/pdf"
 MEDIA_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -48,9 +47,24 @@ MEDIA_TYPES = {
     "pdf": PDF,
 }
 PULL_OVERLAP = timedelta(minutes=1)
-# A PDF costs up to a second of CPU: a burst of downloads queues here, one render per core,
-# instead of filling the default pool that streamed table pages also need.
-_PDF_RENDERERS = ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="pdf")
+FOLLOW_CHUNK = 1 << 16
+FOLLOW_WAIT = 0.05  # seconds between looks at a CSV the worker is still writing
+
+
+class Heavy(Protocol):
+    """Where CPU-heavy work runs: worker processes behind a bounded queue. The functions and
+    their arguments cross to another process, so they must be picklable (module-level)."""
+
+    # Opens a database of the worker's own for a pull (picklable, called in the worker).
+    open_db: Callable[[], PullDatabase]
+
+    async def start(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
+        """Waits for a free worker and hands it `fn`: its result, later."""
+        ...
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """`fn(*args)` in a worker, once one is free."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +89,7 @@ class _Use:
     grant: Grant
     now: datetime
     today: date
+    heavy: Heavy
 
     async def viewer(self, session: AsyncSession) -> Viewer:
         via = self.grant.option("via")
@@ -100,9 +115,15 @@ def _safe_name(number: str) -> str:
     return "".join(c if (c.isascii() and c.isalnum()) or c in "-_" else "-" for c in number)
 
 
-async def _pdf_file(name: str, render: Callable[[Any], bytes], document: Any) -> File:
-    content = await asyncio.get_running_loop().run_in_executor(_PDF_RENDERERS, render, document)
+async def _pdf_file(use: _Use, name: str, render: Callable[[Any], bytes], document: Any) -> File:
+    content = await use.heavy.run(render, document)
     return File(filename=f"{_safe_name(name)}.pdf", media_type=PDF, content=content)
+
+
+def schedule_table(rows: list[dict[str, Any]], kind: str, polish: bool) -> bytes:
+    """A schedule as XLSX or CSV (in a worker process)."""
+    df = frame(rows, SCHEDULE_COLUMNS, polish=polish, totals=True)
+    return to_xlsx(df, SCHEDULE_COLUMNS) if kind == "xlsx" else to_csv(df, polish=polish)
 
 
 async def _schedule(use: _Use) -> File | None:
@@ -118,14 +139,9 @@ async def _schedule(use: _Use) -> File | None:
     name = f"{'harmonogram' if polish else 'schedule'}-{contract.number}"
     if kind == "pdf":
         document = printed.schedule(use.settings, contract, client, instalments, use.today)  # type: ignore[arg-type]
-        return await _pdf_file(name, pdf.schedule_pdf, document)
+        return await _pdf_file(use, name, pdf.schedule_pdf, document)
     rows = [row.model_dump() for row in instalments]
-
-    def render() -> bytes:
-        df = frame(rows, SCHEDULE_COLUMNS, polish=polish, totals=True)
-        return to_xlsx(df, SCHEDULE_COLUMNS) if kind == "xlsx" else to_csv(df, polish=polish)
-
-    content = await asyncio.to_thread(render)
+    content = await use.heavy.run(schedule_table, rows, kind, polish)
     return File(
         filename=f"{_safe_name(name)}.{kind}", media_type=MEDIA_TYPES[kind], content=content
     )
@@ -138,7 +154,7 @@ async def _invoice(use: _Use, invoice_id: int, duplicate_of: date | None = None)
             return None
         document = await printed.invoice(session, use.settings, invoice, duplicate_of)
     name = f"{'duplikat-' if duplicate_of else ''}faktura-{invoice.number}"
-    return await _pdf_file(name, pdf.invoice_pdf, document)
+    return await _pdf_file(use, name, pdf.invoice_pdf, document)
 
 
 async def _duplicate(use: _Use) -> File | None:
@@ -163,7 +179,7 @@ async def _document(use: _Use) -> File | None:
             return None
         document = await printed.document(session, use.settings, row)
     render = _DOCUMENT_RENDERERS[type(document)]
-    return await _pdf_file(f"dokument-{row.number}", render, document)
+    return await _pdf_file(use, f"dokument-{row.number}", render, document)
 
 
 async def _table(use: _Use) -> File | None:
@@ -174,59 +190,80 @@ async def _table(use: _Use) -> File | None:
     async with use.db.read() as session:
         if not (await use.viewer(session)).has_scope(client_id, table.scope):
             return None
-    filters = decode_filters(table, use.grant.option("filters", "{}"), today=use.today)
     since = use.grant.option("since")
-    pages = table_pages(
-        use.db,
-        table,
-        client_id=client_id,
-        filters=filters,
-        updated_since=datetime.fromisoformat(since) if since else None,
-        today=use.today,
-    )
     polish = use.grant.option("lang") == "pl"
     kind = use.grant.option("format", "csv")
+    pull = Pull(
+        table=table.name,
+        client_id=client_id,
+        filters=use.grant.option("filters", "{}"),
+        updated_since=datetime.fromisoformat(since) if since else None,
+        today=use.today,
+        polish=polish,
+        kind=kind,
+    )
     name = f"{table.polish_name if polish else table.name}.{kind}"
     # Rows committed while the pull ran may carry stamps a little older than its start:
     # the next pull starts that much earlier, and a row may come twice (upsert by Id).
     headers = {"X-LeaseHub-Pulled-At": (use.now - PULL_OVERLAP).isoformat()}
+    media_type = MEDIA_TYPES[kind]
     if kind == "xlsx":
-        # Built whole before answering, so a failure is an error status, not a cut file.
-        path = await _xlsx_file(pages, table.columns, polish)
-        return File(filename=name, media_type=MEDIA_TYPES[kind], path=path, headers=headers)
-    chunks = _csv_chunks(pages, table.columns, polish)
-    return File(filename=name, media_type=MEDIA_TYPES[kind], chunks=chunks, headers=headers)
+        path = await _xlsx_file(use, pull)
+        return File(filename=name, media_type=media_type, path=path, headers=headers)
+    chunks = await _csv_chunks(use, pull)
+    return File(filename=name, media_type=media_type, chunks=chunks, headers=headers)
 
 
-async def _csv_chunks(
-    pages: AsyncIterator[list[dict[str, Any]]], columns: Any, polish: bool
-) -> AsyncIterator[bytes]:
-    stream = CsvStream(columns, polish=polish)
-    async for page in pages:
-        yield await asyncio.to_thread(stream.page, page)
-    tail = stream.page([])  # the header, when there were no rows
-    if tail:
-        yield tail
+def _folder() -> Path:
+    """A folder of the pull's own, for the file and XlsxWriter's row files."""
+    return Path(tempfile.mkdtemp(prefix="leasehub-"))
 
 
-async def _xlsx_file(
-    pages: AsyncIterator[list[dict[str, Any]]], columns: Any, polish: bool
-) -> Path:
-    """Rows go to a workbook on disk page by page, in a folder of its own (XlsxWriter's
-    row files too); on failure the folder goes at once, else after the response."""
-    folder = Path(tempfile.mkdtemp(prefix="leasehub-"))
+async def _xlsx_file(use: _Use, pull: Pull) -> Path:
+    """Built whole before answering, so a failure is an error status, not a cut file. On
+    failure the folder goes at once, else after the response."""
+    path = _folder() / "table.xlsx"
     try:
-        path = folder / "table.xlsx"
-        stream = await asyncio.to_thread(XlsxStream, path, columns, polish=polish)
-        try:
-            async for page in pages:
-                await asyncio.to_thread(stream.append, page)
-        finally:
-            await asyncio.to_thread(stream.close)
+        await use.heavy.run(write_pull, pull, use.heavy.open_db, path)
     except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(path.parent, ignore_errors=True)
         raise
     return path
+
+
+async def _csv_chunks(use: _Use, pull: Pull) -> AsyncIterator[bytes]:
+    """The CSV streams as the worker writes it; a pull that fails before its first page is
+    an error status rather than an empty file."""
+    path = _folder() / "table.csv"
+    try:
+        path.touch()  # the worker appends, the server follows
+        written = await use.heavy.start(write_pull, pull, use.heavy.open_db, path)
+        while not written.done() and path.stat().st_size == 0:
+            await asyncio.wait([written], timeout=FOLLOW_WAIT)
+        if written.done():
+            written.result()  # the worker's error, if it failed
+    except BaseException:
+        shutil.rmtree(path.parent, ignore_errors=True)
+        raise
+    return _follow(path, written)
+
+
+async def _follow(path: Path, written: asyncio.Future[Any]) -> AsyncIterator[bytes]:
+    """The file as it grows, until the worker is done with it; then its folder goes."""
+    try:
+        with path.open("rb") as file:
+            while True:
+                finished = written.done()  # all it wrote before this moment is read below
+                chunk = file.read(FOLLOW_CHUNK)
+                if chunk:
+                    yield chunk
+                elif finished:
+                    written.result()  # a worker that failed mid-way cuts the stream
+                    return
+                else:
+                    await asyncio.wait([written], timeout=FOLLOW_WAIT)
+    finally:
+        shutil.rmtree(path.parent, ignore_errors=True)
 
 
 _KINDS: dict[str, Callable[[_Use], Awaitable[File | None]]] = {
@@ -239,10 +276,10 @@ _KINDS: dict[str, Callable[[_Use], Awaitable[File | None]]] = {
 
 
 async def open_download(
-    db: Database, settings: Settings, grant: Grant, *, now: datetime, today: date
+    db: Database, settings: Settings, grant: Grant, *, now: datetime, today: date, heavy: Heavy
 ) -> File | None:
     """The file behind a verified grant, or None when its holder may no longer have it."""
     opener = _KINDS.get(grant.kind)
     if opener is None:
         return None
-    return await opener(_Use(db, settings, grant, now, today))
+    return await opener(_Use(db, settings, grant, now, today, heavy))
