@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, or_, select
 
 from auth.access import require_client, require_staff
 from loaders.client import ClientByIdLoader
 from loaders.paging import Ordering, Page
 from models.client import Client
+from models.search import contains
 from resolvers.context import Context
 from resolvers.ids import pk_of
 from resolvers.paging import root_list
@@ -27,15 +28,9 @@ async def get_client(ctx: Context, global_id: str) -> Client:
 def _client_search(search: str | None) -> Select[Any]:
     query = select(Client)
     if search and search.strip():
-        term = f"%{search.strip().lower()}%"
-        query = query.where(
-            or_(
-                func.lower(Client.name).like(term),
-                Client.nip.like(term),  # type: ignore[attr-defined]
-                Client.number.like(term),  # type: ignore[attr-defined]
-                func.lower(Client.city).like(term),
-            )
-        )
+        term = search.strip()
+        columns = (Client.name, Client.nip, Client.number, Client.city)
+        query = query.where(or_(*(contains(column, term) for column in columns)))
     return query
 
 

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, or_, select
 
 from auth import throttle
 from auth.access import require_staff
 from auth.errors import ForbiddenError, NotFoundError
 from loaders.paging import Ordering, Page
+from models.i18n import DEFAULT_LANGUAGE, _
 from models.identity import AuditEvent, StaffRole, User
+from models.search import contains
 from resolvers.account import send_reset_link
 from resolvers.context import Context
 from resolvers.identity import login_account_key
@@ -27,16 +29,14 @@ ACTING_ROLES = frozenset({StaffRole.ADMIN, StaffRole.OPERATOR})
 def require_acting_staff(ctx: Context) -> None:
     require_staff(ctx.viewer)
     if ctx.viewer.staff_role not in ACTING_ROLES:
-        raise ForbiddenError("Auditors can look, not act.")
+        raise ForbiddenError(_("Auditors can look, not act."))
 
 
 def _user_search(search: str | None) -> Select[Any]:
     query = select(User)
     if search and search.strip():
-        term = f"%{search.strip().lower()}%"
-        query = query.where(
-            or_(func.lower(User.email).like(term), func.lower(User.last_name).like(term))
-        )
+        term = search.strip()
+        query = query.where(or_(contains(User.email, term), contains(User.last_name, term)))
     return query
 
 
@@ -81,6 +81,7 @@ async def start_reset(ctx: Context, *, global_id: str) -> User:
     require_acting_staff(ctx)
     async with ctx.db.write() as session:
         user = await _target(ctx, session, global_id)
-        await send_reset_link(session, ctx, user)
+        # Polish, the portals' language: the staff member's own says nothing about the owner's.
+        await send_reset_link(session, ctx, user, language=DEFAULT_LANGUAGE)
         _audit(session, ctx, "user.password_reset_started", user)
     return user

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 
 from auth.access import require_authenticated
 from loaders.paging import Ordering, Page
+from models.search import equals
 from models.tyre import TyreServiceCentre
 from resolvers.context import Context
 from resolvers.paging import root_list
@@ -18,7 +19,7 @@ CENTRE_ORDERING = Ordering(("city", "name"), descending=False)
 def _centres(city: str | None, online_booking: bool | None) -> Select[Any]:
     query = select(TyreServiceCentre).where(TyreServiceCentre.is_active.is_(True))  # type: ignore[attr-defined]
     if city:
-        query = query.where(func.lower(TyreServiceCentre.city) == city.strip().lower())
+        query = query.where(equals(TyreServiceCentre.city, city.strip()))
     if online_booking is not None:
         has_url = TyreServiceCentre.online_booking_url.is_not(None)  # type: ignore[union-attr]
         query = query.where(has_url if online_booking else ~has_url)
