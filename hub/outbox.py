@@ -10,12 +10,13 @@ import logging
 import smtplib
 import sys
 from dataclasses import dataclass
+from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 
 from hub.db import Database
 from hub.settings import MailSender, Settings
@@ -24,6 +25,7 @@ from models.outbox import Channel, OutboxMessage
 
 logger = logging.getLogger("leasehub.outbox")
 MAX_ATTEMPTS = 5
+CLAIM_LEASE = timedelta(minutes=5)  # far longer than one send; a crashed deliverer's hold ends
 
 
 class Sender(Protocol):
@@ -106,6 +108,23 @@ class SmtpSender:
         await asyncio.to_thread(self._send_blocking, as_email(message, self.mail_from))
 
 
+def senders_for(settings: Settings) -> tuple[Sender, Sender]:
+    """The e-mail and the SMS sender the settings name."""
+    return sender_for(settings.mail_sender, settings), sender_for(settings.sms_sender, settings)
+
+
+async def deliver_continuously(
+    db: Database, settings: Settings, *, interval: float, report: bool = False
+) -> None:
+    """Deliver what waits, round after round, until cancelled."""
+    email, sms = senders_for(settings)
+    while True:
+        delivery = await deliver_pending(db, email=email, sms=sms)
+        if report or delivery.failed:
+            logger.info("outbox: %s sent, %s failed", delivery.sent, delivery.failed)
+        await asyncio.sleep(interval)
+
+
 def sender_for(kind: MailSender, settings: Settings) -> Sender:
     if kind is MailSender.CONSOLE:
         return ConsoleSender(settings.mail_from)
@@ -130,33 +149,73 @@ class Delivery:
 async def deliver_pending(
     db: Database, *, email: Sender, sms: Sender, limit: int = 100
 ) -> Delivery:
-    """Send what waits in the outbox, oldest first; a failure is counted and retried later."""
+    """Send what waits in the outbox, oldest first; a failure is counted and retried later.
+
+    No transaction is open while a sender talks to the world: each message is claimed by a
+    conditional update (its attempt counted, held for CLAIM_LEASE), sent, then marked sent. Two
+    deliverers never send the same message at once, a slow SMTP server never holds SQLite's
+    write lock, and a crash between claim and mark means one more attempt once the hold ends
+    (at least once, never lost).
+    """
     sent = failed = 0
-    async with db.write() as session:
-        query = (
-            select(OutboxMessage)
-            .where(OutboxMessage.sent_at.is_(None), OutboxMessage.attempts < MAX_ATTEMPTS)  # type: ignore[union-attr]
-            .order_by(OutboxMessage.id)  # type: ignore[arg-type]
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        for message in (await session.execute(query)).scalars():
-            sender = email if message.channel is Channel.EMAIL else sms
-            try:
-                await sender.send(message)
-            except Exception as error:  # a sender's failure must not stop the others
-                message.attempts += 1
-                message.last_error = f"{type(error).__name__}: {error}"[:500]
-                failed += 1
-                logger.warning(
-                    "outbox message %s (%s) failed: %s",
-                    message.id,
-                    message.template,
-                    type(error).__name__,
+    async with db.read() as session:
+        waiting = (
+            (
+                await session.execute(
+                    select(OutboxMessage)
+                    .where(OutboxMessage.sent_at.is_(None), OutboxMessage.attempts < MAX_ATTEMPTS)  # type: ignore[union-attr]
+                    .order_by(OutboxMessage.id)  # type: ignore[arg-type]
+                    .limit(limit)
                 )
-            else:
-                message.attempts += 1
-                message.sent_at = utcnow()
-                sent += 1
-                logger.info("outbox message %s (%s) sent", message.id, message.template)
+            )
+            .scalars()
+            .all()
+        )
+    for message in waiting:
+        if not await _claim(db, message):
+            continue  # another deliverer took this attempt
+        sender = email if message.channel is Channel.EMAIL else sms
+        try:
+            await sender.send(message)
+        except Exception as error:  # a sender's failure must not stop the others
+            failed += 1
+            error_text = f"{type(error).__name__}: {error}"[:500]
+            await _record(db, message, last_error=error_text, claimed_until=None)
+            logger.warning(
+                "outbox message %s (%s) failed: %s",
+                message.id,
+                message.template,
+                type(error).__name__,
+            )
+        else:
+            sent += 1
+            await _record(db, message, sent_at=utcnow(), claimed_until=None)
+            logger.info("outbox message %s (%s) sent", message.id, message.template)
     return Delivery(sent=sent, failed=failed)
+
+
+async def _claim(db: Database, message: OutboxMessage) -> bool:
+    """Count an attempt and hold the message for a while; False when another deliverer has it."""
+    now = utcnow()
+    async with db.write() as session:
+        claimed = await session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id == message.id,
+                OutboxMessage.sent_at.is_(None),  # type: ignore[union-attr]
+                OutboxMessage.attempts < MAX_ATTEMPTS,
+                or_(
+                    OutboxMessage.claimed_until.is_(None),  # type: ignore[union-attr]
+                    OutboxMessage.claimed_until < now,  # type: ignore[operator]
+                ),
+            )
+            .values(attempts=OutboxMessage.attempts + 1, claimed_until=now + CLAIM_LEASE)
+        )
+    return claimed.rowcount == 1  # type: ignore[attr-defined]
+
+
+async def _record(db: Database, message: OutboxMessage, **values: Any) -> None:
+    async with db.write() as session:
+        await session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == message.id).values(**values)
+        )

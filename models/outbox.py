@@ -30,4 +30,6 @@ class OutboxMessage(Timestamped, table=True):
     body: str
     attempts: int = Field(default=0)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    # A deliverer sending it now holds it until then; after a crash, another may try again.
+    claimed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_error: str | None = Field(default=None, max_length=500)

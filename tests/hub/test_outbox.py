@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.utils
 from collections.abc import Iterator
@@ -11,15 +12,14 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
+from hub.app import create_app
 from hub.db import Database
 from hub.outbox import FileSender, SmtpSender, deliver_pending
 from models.outbox import Channel, OutboxMessage
-from tests.conftest import DatabaseFactory
+from tests.conftest import DatabaseFactory, settings_for
 from tests.pg import free_port
 
-LONG_LINK = (
-    "http://127.0.0.1:3000/aktywacja?token=123.Zq8m1vJXb6dKfG2yQwErTyUiOpAsDfGhJkLzXcVbNm_0987654321"
-)
+LONG_LINK = "http://127.0.0.1:3000/aktywacja?token=123.Zq8m1vJXb6dKfG2yQwErTyUiOpAsDfGhJkLzXcVbNm_0987654321"
 
 
 class Inbox:
@@ -118,5 +118,53 @@ async def test_file_sender_writes_eml_and_sms_files(
         # The link stands whole on its line, as a developer copies it from the file.
         assert LONG_LINK in eml.read_text(encoding="utf-8").splitlines()
         assert "Kod 111222" in next(tmp_path.glob("*.sms.txt")).read_text()
+    finally:
+        await db.dispose()
+
+
+async def test_development_server_delivers_the_outbox_as_it_goes(
+    databases: DatabaseFactory, tmp_path: Path
+) -> None:
+    url = await databases.create()
+    db = Database.from_url(url)
+    settings = settings_for(url, LEASEHUB_OUTBOX_IN_PROCESS=True, LEASEHUB_OUTBOX_DIR=tmp_path)
+    app = create_app(settings, db=db)
+    try:
+        async with app.router.lifespan_context(app):
+            await _queue(db, _message(Channel.SMS, "+48500100200", "Kod 333444"))
+            for _ in range(100):  # bounded: 2-second rounds, at most 10 s
+                if list(tmp_path.glob("*.sms.txt")):
+                    break
+                await asyncio.sleep(0.1)
+        assert "Kod 333444" in next(tmp_path.glob("*.sms.txt")).read_text()
+        assert not settings_for(url).delivers_outbox_in_process  # off outside development
+    finally:
+        await db.dispose()
+
+
+class SlowCountingSender:
+    """Takes its time, as SMTP does, and counts what it was handed."""
+
+    def __init__(self) -> None:
+        self.sent: list[int] = []
+
+    async def send(self, message: OutboxMessage) -> None:
+        await asyncio.sleep(0.05)
+        self.sent.append(message.id)  # type: ignore[arg-type]
+
+
+async def test_two_deliverers_at_once_send_each_message_once(databases: DatabaseFactory) -> None:
+    db = Database.from_url(await databases.create())
+    try:
+        await _queue(db, *(_message(Channel.SMS, f"+4850010020{n}", f"Kod {n}") for n in range(5)))
+        sender = SlowCountingSender()
+        rounds = await asyncio.gather(
+            *(deliver_pending(db, email=sender, sms=sender) for _ in range(3))
+        )
+        assert sum(r.sent for r in rounds) == 5 and sum(r.failed for r in rounds) == 0
+        assert sorted(sender.sent) == sorted(set(sender.sent)) and len(sender.sent) == 5
+        async with db.read() as session:
+            rows = (await session.execute(select(OutboxMessage))).scalars().all()
+        assert all(row.sent_at is not None and row.attempts == 1 for row in rows)
     finally:
         await db.dispose()
