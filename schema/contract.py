@@ -53,6 +53,12 @@ from schema.invoice import invoice_list, invoice_standing
 from schema.refs import ClientRef, InvoiceRef
 
 
+async def _policies_in_force(root: ContractRow, info: Info) -> list[PolicyRow]:
+    today = info.context.today
+    policies = await info.context.loaders[PoliciesByContractIdLoader].load(root.id)
+    return [p for p in policies if p.start_date <= today <= p.end_date]
+
+
 @strawberry.type(description="A lease contract.")
 @node_type(ContractRow, loader=ContractByIdLoader, access=in_client(Scope.CONTRACTS_READ))
 class Contract(Node):
@@ -115,12 +121,19 @@ class Contract(Node):
         return await info.context.loaders[PoliciesByContractIdLoader].load(root.id)  # type: ignore[no-any-return]
 
     @strawberry.field(
-        extensions=scoped(Scope.POLICIES_READ), description="The policy in force today, if any."
+        extensions=scoped(Scope.POLICIES_READ),
+        description="The policies in force today (e.g. OC/AC and GAP side by side).",
+    )
+    async def active_policies(self, root: ContractRow, info: Info) -> list[InsurancePolicy] | None:
+        return await _policies_in_force(root, info)  # type: ignore[return-value]
+
+    @strawberry.field(
+        extensions=scoped(Scope.POLICIES_READ),
+        description="The last policy in force today, if any.",
+        deprecation_reason="A contract can have several policies in force: use activePolicies.",
     )
     async def active_policy(self, root: ContractRow, info: Info) -> InsurancePolicy | None:
-        today = info.context.today
-        policies = await info.context.loaders[PoliciesByContractIdLoader].load(root.id)
-        active = [p for p in policies if p.start_date <= today <= p.end_date]
+        active = await _policies_in_force(root, info)
         return active[-1] if active else None  # type: ignore[return-value]
 
     invoices: Connection[InvoiceRef] | None = invoice_list(

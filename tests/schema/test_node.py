@@ -123,7 +123,10 @@ async def test_node_hides_what_the_viewer_may_not_see(flows: Hub) -> None:
             await session.execute(
                 select(Membership)
                 .join(User, User.id == Membership.user_id)
-                .where(User.email == DEMO_SUB_EMAIL)
+                .where(
+                    User.email == DEMO_SUB_EMAIL,
+                    Membership.client_id == from_global_id(company)[1],
+                )
             )
         ).scalar_one()
     user_id = to_global_id("User", staff_user.id)  # type: ignore[arg-type]
