@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint schema bench bench-tables clean
+.PHONY: run test lint schema messages bench bench-tables drills clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,11 +31,23 @@ lint: $(VENV)/.installed-test
 schema: $(VENV)/.installed
 	$(BIN)/leasehub export-schema
 
+# The message catalogue: every `_("…")` of the production code into the template, then into
+# the Polish .po (new entries empty, gone ones dropped): translate the empty ones, `make test`.
+LOCALES := models/locales
+messages: $(VENV)/.installed
+	$(BIN)/pybabel extract --no-default-keywords -k _ --add-location=file --sort-by-file \
+		--project=LeaseHub -o $(LOCALES)/leasehub.pot auth exports hub loaders models resolvers schema
+	$(BIN)/pybabel update -i $(LOCALES)/leasehub.pot -d $(LOCALES) -D leasehub -l pl \
+		--ignore-obsolete --init-missing
+
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m bench.dashboard
 
 bench-tables: $(VENV)/.installed-test
 	$(BIN)/python -m bench.tables
+
+drills: $(VENV)/.installed-test
+	$(BIN)/python -m bench.drills
 
 clean:
 	rm -rf $(VENV) leasehub.db

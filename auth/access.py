@@ -5,6 +5,7 @@ from __future__ import annotations
 from auth.errors import ForbiddenError, NotFoundError, UnauthenticatedError
 from auth.scopes import Scope
 from auth.viewer import Viewer
+from models.i18n import Msg, _
 from models.identity import TokenKind
 
 
@@ -16,7 +17,7 @@ def require_authenticated(viewer: Viewer) -> None:
 def require_staff(viewer: Viewer) -> None:
     require_authenticated(viewer)
     if not viewer.is_staff:
-        raise ForbiddenError("Only staff can see this.")
+        raise ForbiddenError(_("Only staff can see this."))
 
 
 def require_client(viewer: Viewer, client_id: int | None, *, field: str = "id") -> int:
@@ -30,12 +31,16 @@ def require_client(viewer: Viewer, client_id: int | None, *, field: str = "id") 
 def require_scope(viewer: Viewer, client_id: int | None, scope: Scope, *, field: str = "id") -> int:
     client_id = require_client(viewer, client_id, field=field)
     if not viewer.has_scope(client_id, scope):
-        raise ForbiddenError(f"This needs the {scope.value} permission.")
+        raise ForbiddenError(missing_scope(scope))
     return client_id
+
+
+def missing_scope(scope: Scope) -> Msg:
+    return _("This needs the {scope} permission.", scope=scope.value)
 
 
 def require_session(viewer: Viewer) -> None:
     """Account security (password, second factor, e-mail, tokens) is for people, not API tokens."""
     require_authenticated(viewer)
     if viewer.token_kind is not TokenKind.SESSION:
-        raise ForbiddenError("Sign in to change this; API tokens cannot.")
+        raise ForbiddenError(_("Sign in to change this; API tokens cannot."))

@@ -10,6 +10,8 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from models.i18n import Msg, _
+
 # Legal forms are not personal data: "Transbud sp. z o.o." must not forbid the letters "sp".
 _LEGAL_FORMS = re.compile(
     r"\b(sp\.?\s*z\s*o\.?\s*o\.?|spółka\s+z\s+ograniczoną\s+odpowiedzialnością|s\.?\s*a\.?|"
@@ -32,12 +34,15 @@ class PasswordPolicy:
 @dataclass(frozen=True, slots=True)
 class Violation:
     code: str
-    message: str
+    message: Msg
 
 
 @dataclass(frozen=True, slots=True)
 class PersonalData:
     login: str
+    # Every other form of the login: the e-mail and the number of each company the person is
+    # the main account of; the one typed in this flow is only one of them.
+    other_logins: tuple[str, ...] = ()
     first_name: str = ""
     last_name: str = ""
     company_names: tuple[str, ...] = ()
@@ -50,10 +55,10 @@ def _fold(text: str) -> str:
 
 
 def _personal_parts(person: PersonalData) -> Iterable[str]:
-    login = person.login.strip()
-    yield login
-    if "@" in login:
-        yield login.split("@", 1)[0]
+    for login in (person.login.strip(), *(other.strip() for other in person.other_logins)):
+        yield login
+        if "@" in login:
+            yield login.split("@", 1)[0]
     yield person.first_name
     yield person.last_name
     for company in person.company_names:
@@ -64,26 +69,20 @@ def _personal_parts(person: PersonalData) -> Iterable[str]:
 def check_password(password: str, policy: PasswordPolicy, person: PersonalData) -> list[Violation]:
     violations: list[Violation] = []
     if len(password) < policy.min_length:
-        violations.append(
-            Violation("PASSWORD_TOO_SHORT", f"Use at least {policy.min_length} characters.")
-        )
+        message = _("Use at least {count} characters.", count=policy.min_length)
+        violations.append(Violation("PASSWORD_TOO_SHORT", message))
     if len(password) > policy.max_length:
-        violations.append(
-            Violation("PASSWORD_TOO_LONG", f"Use at most {policy.max_length} characters.")
-        )
+        message = _("Use at most {count} characters.", count=policy.max_length)
+        violations.append(Violation("PASSWORD_TOO_LONG", message))
     if policy.require_uppercase and not any(c.isupper() for c in password):
-        violations.append(Violation("PASSWORD_NO_UPPERCASE", "Add an upper-case letter."))
+        violations.append(Violation("PASSWORD_NO_UPPERCASE", _("Add an upper-case letter.")))
     if policy.require_digit and not any(c.isdigit() for c in password):
-        violations.append(Violation("PASSWORD_NO_DIGIT", "Add a digit."))
+        violations.append(Violation("PASSWORD_NO_DIGIT", _("Add a digit.")))
     if policy.require_special and all(c.isalnum() for c in password):
-        violations.append(Violation("PASSWORD_NO_SPECIAL", "Add a special character."))
+        violations.append(Violation("PASSWORD_NO_SPECIAL", _("Add a special character.")))
     if policy.forbid_personal_data and _contains_personal_data(password, person):
-        violations.append(
-            Violation(
-                "PASSWORD_CONTAINS_PERSONAL_DATA",
-                "Do not use your login, company name, first name or last name.",
-            )
-        )
+        message = _("Do not use your login, company name, first name or last name.")
+        violations.append(Violation("PASSWORD_CONTAINS_PERSONAL_DATA", message))
     return violations
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from models.i18n import Msg, _
+
 
 class Scope(enum.StrEnum):
     CONTRACTS_READ = "contracts:read"
@@ -27,30 +29,38 @@ class Scope(enum.StrEnum):
 @dataclass(frozen=True, slots=True)
 class ScopeInfo:
     scope: Scope
-    group: str
-    description: str
+    group: Msg
+    description: Msg
 
+
+CONTRACTS = _("Contracts")
+INVOICES = _("Invoices and settlements")
+DOCUMENTS = _("Documents")
+REQUESTS = _("Requests")
+MESSAGES = _("Messages")
+FLEET = _("Fleet")
+COMPANY = _("Company")
 
 CATALOGUE: tuple[ScopeInfo, ...] = (
-    ScopeInfo(Scope.CONTRACTS_READ, "Contracts", "See contracts and their leased items"),
-    ScopeInfo(Scope.SCHEDULES_READ, "Contracts", "See repayment schedules"),
-    ScopeInfo(Scope.POLICIES_READ, "Contracts", "See insurance policies"),
-    ScopeInfo(Scope.INVOICES_READ, "Invoices and settlements", "See invoices and their status"),
+    ScopeInfo(Scope.CONTRACTS_READ, CONTRACTS, _("See contracts and their leased items")),
+    ScopeInfo(Scope.SCHEDULES_READ, CONTRACTS, _("See repayment schedules")),
+    ScopeInfo(Scope.POLICIES_READ, CONTRACTS, _("See insurance policies")),
+    ScopeInfo(Scope.INVOICES_READ, INVOICES, _("See invoices and their status")),
     ScopeInfo(
         Scope.PAYMENTS_READ,
-        "Invoices and settlements",
-        "See booked payments, settlements, overpayments and repayment accounts",
+        INVOICES,
+        _("See booked payments, settlements, overpayments and repayment accounts"),
     ),
-    ScopeInfo(Scope.PAYMENTS_PAY, "Invoices and settlements", "Pay invoices online"),
-    ScopeInfo(Scope.DOCUMENTS_READ, "Documents", "See and download documents"),
-    ScopeInfo(Scope.REQUESTS_READ, "Requests", "See requests and their stages"),
-    ScopeInfo(Scope.REQUESTS_WRITE, "Requests", "File requests and answer them"),
-    ScopeInfo(Scope.MESSAGES_READ, "Messages", "Read messages to customer service"),
-    ScopeInfo(Scope.MESSAGES_WRITE, "Messages", "Write messages to customer service"),
-    ScopeInfo(Scope.TYRES_READ, "Fleet", "See vehicles and tyre deposits"),
-    ScopeInfo(Scope.TYRES_WRITE, "Fleet", "Order tyre relocations"),
-    ScopeInfo(Scope.PROFILE_WRITE, "Company", "Edit the company's contact data"),
-    ScopeInfo(Scope.SUBACCOUNTS_MANAGE, "Company", "Manage subaccounts"),
+    ScopeInfo(Scope.PAYMENTS_PAY, INVOICES, _("Pay invoices online")),
+    ScopeInfo(Scope.DOCUMENTS_READ, DOCUMENTS, _("See and download documents")),
+    ScopeInfo(Scope.REQUESTS_READ, REQUESTS, _("See requests and their stages")),
+    ScopeInfo(Scope.REQUESTS_WRITE, REQUESTS, _("File requests and answer them")),
+    ScopeInfo(Scope.MESSAGES_READ, MESSAGES, _("Read messages to customer service")),
+    ScopeInfo(Scope.MESSAGES_WRITE, MESSAGES, _("Write messages to customer service")),
+    ScopeInfo(Scope.TYRES_READ, FLEET, _("See vehicles and tyre deposits")),
+    ScopeInfo(Scope.TYRES_WRITE, FLEET, _("Order tyre relocations")),
+    ScopeInfo(Scope.PROFILE_WRITE, COMPANY, _("Edit the company's contact data")),
+    ScopeInfo(Scope.SUBACCOUNTS_MANAGE, COMPANY, _("Manage subaccounts")),
 )
 
 ALL_SCOPES: frozenset[Scope] = frozenset(Scope)

@@ -2,35 +2,41 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
-from sqlalchemy import text
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from strawberry import Schema
-from strawberry.asgi import GraphQL
+from strawberry.types.unset import UNSET
 
 from auth.captcha import CaptchaVerifier, ImageCaptchaVerifier
 from auth.clock import warsaw_today
+from auth.errors import ServiceUnavailableError
 from auth.sessions import authenticate, bearer_secret
 from hub.db import Database
-from hub.downloads import download_endpoint
+from hub.downloads import HeavyWork, download_endpoint
+from hub.http import HardenedGraphQL, OriginCORSMiddleware, RequestLimits, cors, internal_error
+from hub.outbox import deliver_continuously
 from hub.settings import Settings, get_settings
 from loaders.base import Loaders
 from models.base import utcnow
+from models.i18n import negotiate, translate
 from resolvers.context import Context
 from schema import build_schema
 
 logger = logging.getLogger("leasehub")
+OUTBOX_INTERVAL_SECONDS = 2.0
 
 
-class LeaseHubGraphQL(GraphQL[Context, None]):
+class LeaseHubGraphQL(HardenedGraphQL):
     def __init__(
         self, schema: Schema, *, db: Database, settings: Settings, captcha: CaptchaVerifier
     ) -> None:
@@ -38,6 +44,7 @@ class LeaseHubGraphQL(GraphQL[Context, None]):
             schema,
             graphql_ide="graphiql" if settings.is_development else None,
             allow_queries_via_get=False,
+            limits=RequestLimits.from_settings(settings),
         )
         self.db = db
         self.settings = settings
@@ -57,12 +64,28 @@ class LeaseHubGraphQL(GraphQL[Context, None]):
             settings=self.settings,
             now=now,
             today=warsaw_today(now),
-            client_ip=request.client.host if request.client else "unknown",
+            client_ip=self.settings.proxies.client_ip(
+                request.client.host if request.client else None,
+                request.headers.get("x-forwarded-for"),
+            ),
             captcha=self.captcha,
+            language=negotiate(request.headers.get("accept-language")),
         )
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
+
+    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        """A database fault while authenticating (in `get_context`) comes before execution,
+        where no GraphQL error handling applies: answer with the coded error all the same."""
+        try:
+            return await super().run(request, context, root_value)
+        except ServiceUnavailableError as error:
+            language = negotiate(request.headers.get("accept-language"))
+            message = translate(error.text, language)
+            errors = [{"message": message, "extensions": error.extensions}]
+            body = {"data": None, "errors": errors}
+            return JSONResponse(body, status_code=503, headers={"Retry-After": "1"})
 
 
 def create_app(
@@ -80,30 +103,45 @@ def create_app(
     )
 
     async def health(_request: Request) -> Response:
-        try:
-            async with database.read() as session:
-                await session.execute(text("SELECT 1"))
-        except Exception:  # the probe must answer, whatever the database does
-            logger.exception("health check: database unreachable")
+        # A connection of its own with a short timeout: an exhausted request pool or a hung
+        # database never keeps the probe waiting.
+        if not await database.ping(settings.health_timeout_seconds):
+            logger.warning("health check: database unreachable")
             return JSONResponse({"status": "unavailable"}, status_code=503)
         return JSONResponse({"status": "ok"})
 
+    heavy = HeavyWork(settings, database)
+
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        outbox = None
+        if settings.delivers_outbox_in_process:
+            outbox = asyncio.create_task(
+                deliver_continuously(database, settings, interval=OUTBOX_INTERVAL_SECONDS)
+            )
         yield
+        if outbox is not None:
+            outbox.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await outbox
+        await heavy.shutdown()  # the worker processes of downloads
         if db is None:
             await database.dispose()
 
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/health", health, methods=["GET"]),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route(
                 "/download/{token}",
-                download_endpoint(database, settings),
+                download_endpoint(database, settings, heavy),
                 methods=["GET"],
                 name="download",
             ),
         ],
         lifespan=lifespan,
+        middleware=[Middleware(OriginCORSMiddleware, **cors(settings))],
+        exception_handlers={Exception: internal_error},  # a JSON 500, never plain text
     )
+    app.state.heavy = heavy  # the download queue, for operators and tests to look at
+    return app

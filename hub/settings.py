@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import enum
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Self
+from urllib.parse import urlsplit
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from auth.addresses import TrustedProxies
 from auth.policy import PasswordPolicy
 from models.identifiers import is_valid_nip, is_valid_regon
 
@@ -37,12 +40,35 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", alias="HOST")
     port: int = Field(default=8000, alias="PORT", ge=1, le=65535)
     db_pool_size: int = Field(default=10, alias="LEASEHUB_DB_POOL_SIZE", ge=1)
+    # How long a request waits for a pooled connection before SERVICE_UNAVAILABLE.
+    db_pool_timeout_seconds: float = Field(
+        default=3.0, alias="LEASEHUB_DB_POOL_TIMEOUT_SECONDS", gt=0
+    )
+    health_timeout_seconds: float = Field(
+        default=0.5, alias="LEASEHUB_HEALTH_TIMEOUT_SECONDS", gt=0
+    )
+    # Heavy work (table pulls, PDFs) runs in worker processes, one core left for requests.
+    heavy_workers: int = Field(
+        default_factory=lambda: max(1, (os.cpu_count() or 2) - 1),
+        alias="LEASEHUB_HEAVY_WORKERS",
+        ge=1,
+    )
+    heavy_per_user: int = Field(default=2, alias="LEASEHUB_HEAVY_PER_USER", ge=1)
+    heavy_queue: int = Field(default=8, alias="LEASEHUB_HEAVY_QUEUE", ge=0)
     session_ttl_hours: int = Field(default=12, alias="LEASEHUB_SESSION_TTL_HOURS", ge=1)
     max_query_depth: int = Field(default=12, alias="LEASEHUB_MAX_QUERY_DEPTH", ge=2)
     max_aliases: int = Field(default=20, alias="LEASEHUB_MAX_ALIASES", ge=1)
     max_tokens: int = Field(default=2000, alias="LEASEHUB_MAX_TOKENS", ge=100)
     max_query_cost: int = Field(default=50_000, alias="LEASEHUB_MAX_QUERY_COST", ge=1)
     page_size_max: int = Field(default=100, alias="LEASEHUB_PAGE_SIZE_MAX", ge=1)
+    # HTTP limits of POST /graphql: 413 past the body size, 400 past the variable limits.
+    max_body_bytes: int = Field(default=1_048_576, alias="LEASEHUB_MAX_BODY_BYTES", ge=1024)
+    max_variables: int = Field(default=100, alias="LEASEHUB_MAX_VARIABLES", ge=1)
+    max_variable_depth: int = Field(default=10, alias="LEASEHUB_MAX_VARIABLE_DEPTH", ge=1)
+    # Production answers introspection only to signed-in staff, and only while this is on.
+    staff_introspection: bool = Field(default=True, alias="LEASEHUB_STAFF_INTROSPECTION")
+    # Comma-separated origins whose pages may call the API; unset: the portal in development.
+    cors_origins: str | None = Field(default=None, alias="LEASEHUB_CORS_ORIGINS")
     sql_echo: bool = Field(default=False, alias="LEASEHUB_SQL_ECHO")
 
     # Links in e-mails lead to the portal's pages, which call the API with the token.
@@ -50,6 +76,9 @@ class Settings(BaseSettings):
     mail_sender: MailSender = Field(default=MailSender.FILE, alias="LEASEHUB_MAIL_SENDER")
     sms_sender: MailSender = Field(default=MailSender.FILE, alias="LEASEHUB_SMS_SENDER")
     outbox_dir: Path = Field(default=Path("var/outbox"), alias="LEASEHUB_OUTBOX_DIR")
+    # The server delivers the outbox itself (every 2 s); unset: in development only, so codes
+    # and links are in var/outbox at once. Production runs `leasehub outbox --watch` instead.
+    outbox_in_process: bool | None = Field(default=None, alias="LEASEHUB_OUTBOX_IN_PROCESS")
     mail_from: str = Field(default="LeaseHub <no-reply@leasehub.pl>", alias="LEASEHUB_MAIL_FROM")
     smtp_host: str = Field(default="127.0.0.1", alias="LEASEHUB_SMTP_HOST")
     smtp_port: int = Field(default=25, alias="LEASEHUB_SMTP_PORT")
@@ -71,6 +100,13 @@ class Settings(BaseSettings):
     password_require_digit: bool = Field(default=True, alias="LEASEHUB_PASSWORD_DIGIT")
     password_require_special: bool = Field(default=True, alias="LEASEHUB_PASSWORD_SPECIAL")
     password_forbid_personal: bool = Field(default=True, alias="LEASEHUB_PASSWORD_NO_PERSONAL")
+    # Argon2 runs in a thread pool of this size: at most this many hashes at once, off the loop.
+    # One core less than the machine: a burst of logins must leave a core to light queries.
+    password_hash_workers: int = Field(
+        default_factory=lambda: max(1, (os.cpu_count() or 2) - 1),
+        alias="LEASEHUB_PASSWORD_HASH_WORKERS",
+        ge=1,
+    )
 
     code_max_attempts: int = Field(default=5, alias="LEASEHUB_CODE_MAX_ATTEMPTS", ge=1)
     login_failures_per_account: int = Field(default=5, alias="LEASEHUB_LOGIN_ACCOUNT_LIMIT", ge=1)
@@ -78,10 +114,27 @@ class Settings(BaseSettings):
     login_window_minutes: int = Field(default=15, alias="LEASEHUB_LOGIN_WINDOW_MINUTES", ge=1)
     resets_per_address: int = Field(default=3, alias="LEASEHUB_RESET_ADDRESS_LIMIT", ge=1)
     resets_per_ip: int = Field(default=10, alias="LEASEHUB_RESET_IP_LIMIT", ge=1)
+    # Wrong passwords of a signed-in user (password change, second factor, e-mail change).
+    password_checks_per_user: int = Field(default=5, alias="LEASEHUB_PASSWORD_CHECK_LIMIT", ge=1)
+    # Proxies whose X-Forwarded-For is believed: comma-separated addresses or networks.
+    trusted_proxies: str = Field(default="", alias="LEASEHUB_TRUSTED_PROXIES")
 
     @property
     def is_development(self) -> bool:
         return self.environment is Environment.DEVELOPMENT
+
+    @property
+    def allowed_origins(self) -> list[str]:
+        """Origins as browsers send them (scheme://host[:port]): a portal URL's path is dropped."""
+        if self.cors_origins is None:
+            listed = [self.portal_url] if self.is_development else []
+        else:
+            listed = [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]
+        return [f"{url.scheme}://{url.netloc}" for url in map(urlsplit, listed)]
+
+    @property
+    def delivers_outbox_in_process(self) -> bool:
+        return self.is_development if self.outbox_in_process is None else self.outbox_in_process
 
     @property
     def password_policy(self) -> PasswordPolicy:
@@ -95,6 +148,10 @@ class Settings(BaseSettings):
         )
 
     @property
+    def proxies(self) -> TrustedProxies:
+        return TrustedProxies.parse(self.trusted_proxies)
+
+    @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
@@ -104,6 +161,14 @@ class Settings(BaseSettings):
             raise ValueError("LEASEHUB_LESSOR_NIP is not a valid NIP (10 digits, checksum)")
         if not is_valid_regon(self.lessor_regon):
             raise ValueError("LEASEHUB_LESSOR_REGON is not a valid REGON")
+        return self
+
+    @model_validator(mode="after")
+    def _check_proxies(self) -> Self:
+        try:
+            self.proxies  # noqa: B018 - parsed now, so a typo fails at start and not per request
+        except ValueError as error:
+            raise ValueError(f"LEASEHUB_TRUSTED_PROXIES: {error}") from error
         return self
 
     @model_validator(mode="after")

@@ -57,6 +57,29 @@ class Membership(Timestamped, table=True):
     created_by_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
 
 
+class Invitation(Timestamped, table=True):
+    """How a subaccount was invited: what the inviter typed, and the invited person's consent.
+
+    The caller is shown the typed data until the person joins, never what an existing account
+    stores. An existing user (`needs_consent`) keeps an inactive membership until they accept
+    through the e-mailed link, whose secret is stored only as a keyed hash.
+    """
+
+    __tablename__ = "invitations"
+
+    id: int | None = Field(default=None, primary_key=True)
+    membership_id: int = Field(foreign_key="memberships.id", unique=True, ondelete="CASCADE")
+    email: str = Field(max_length=254)
+    first_name: str = Field(max_length=100)
+    last_name: str = Field(max_length=100)
+    phone: str | None = Field(default=None, max_length=20)
+    needs_consent: bool = Field(default=False)
+    enabled: bool = Field(default=True)  # the inviter's on/off until the person accepts
+    secret_hash: str | None = Field(default=None, max_length=64)
+    expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    accepted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
 class AuthToken(Timestamped, table=True):
     """A login session or a named API token; only the SHA-256 of the secret is stored."""
 
@@ -120,6 +143,22 @@ class AuthEvent(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=160)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class AttemptCounter(SQLModel, table=True):
+    """Attempts under one throttling key in its current window (auth/throttle.py).
+
+    One row per key, so the cap is enforced by the database: the first attempt inserts the row,
+    every next one is an UPDATE that only matches while `count` is under the cap, and parallel
+    requests can never count past it. A used captcha is a row of its own, claimed once.
+    """
+
+    __tablename__ = "attempt_counters"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=160, unique=True)
+    count: int = Field(default=0)
+    window_ends_at: datetime = Field(sa_type=UTCDateTime, index=True)
 
 
 class AuditEvent(SQLModel, table=True):

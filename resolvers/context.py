@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from auth.captcha import CaptchaVerifier
 from auth.viewer import Viewer
 from loaders.base import Loaders
+from models.i18n import Language
 
 if TYPE_CHECKING:  # hub builds the context; resolvers only use what it hands them
     from hub.db import Database
@@ -25,6 +26,8 @@ class Context:
     settings: Settings
     now: datetime
     today: date
+    """The business day in Europe/Warsaw: due dates and "overdue" are Polish calendar days."""
     client_ip: str
     captcha: CaptchaVerifier
-    """The business day in Europe/Warsaw: due dates and "overdue" are Polish calendar days."""
+    language: Language
+    """Of messages, e-mails and SMS this request causes: its Accept-Language, else Polish."""

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from models.i18n import Msg, _
+
 
 @dataclass(frozen=True, slots=True)
 class UserErrorData:
     field: str | None
     code: str
-    message: str
+    message: str | Msg  # translated when the answer is written: see schema/identity.py
 
 
 class Abort(Exception):
@@ -23,4 +25,5 @@ class Abort(Exception):
 def required(value: str, field: str) -> UserErrorData | None:
     if value.strip():
         return None
-    return UserErrorData(field=field, code="REQUIRED", message=f"{field} is required.")
+    message = _("{field} is required.", field=field)
+    return UserErrorData(field=field, code="REQUIRED", message=message)

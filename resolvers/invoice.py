@@ -9,6 +9,7 @@ from auth.errors import BadInputError, NotFoundError
 from loaders.contract import ContractByIdLoader, ContractFilter, InstalmentFilter
 from loaders.document import DocumentFilter
 from loaders.invoice import InvoiceFilter, PaymentFilter
+from models.i18n import _
 from resolvers.context import Context
 from resolvers.ids import pk_of
 
@@ -20,7 +21,7 @@ class _DateRange(Protocol):
 
 def _check_range(given: _DateRange, field: str) -> None:
     if given.issued_from and given.issued_to and given.issued_from > given.issued_to:
-        message = "issuedFrom must not be later than issuedTo."
+        message = _("issuedFrom must not be later than issuedTo.")
         raise BadInputError(message, field=f"{field}.issuedFrom")
 
 
@@ -71,7 +72,7 @@ def payment_filter(given: Any | None) -> PaymentFilter:
     if given is None:
         return PaymentFilter()
     if given.booked_from and given.booked_to and given.booked_from > given.booked_to:
-        message = "bookedFrom must not be later than bookedTo."
+        message = _("bookedFrom must not be later than bookedTo.")
         raise BadInputError(message, field="filter.bookedFrom")
     return PaymentFilter(
         unsettled_only=bool(given.unsettled_only),
@@ -88,7 +89,8 @@ async def instalment_filter(ctx: Context, *, client_id: int, given: Any | None) 
     if given is None:
         return InstalmentFilter()
     if given.due_from and given.due_to and given.due_from > given.due_to:
-        raise BadInputError("dueFrom must not be later than dueTo.", field="filter.dueFrom")
+        message = _("dueFrom must not be later than dueTo.")
+        raise BadInputError(message, field="filter.dueFrom")
     return InstalmentFilter(
         due_from=given.due_from,
         due_to=given.due_to,

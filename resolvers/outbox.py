@@ -1,7 +1,10 @@
 """Messages to people go into the outbox in the same transaction as the change behind them.
 
-Bodies are Polish, like the portals'. A code or a link is only ever in a body: never in an API
-response, and senders never log bodies.
+Each is written in one language, chosen by the caller: the request's (`ctx.language`) when the
+message goes to the person who asked, or to their own company; Polish (`DEFAULT_LANGUAGE`,
+the portals' language) when someone else caused it — staff issuing an invoice, a stranger
+typing an address — whose language says nothing about the reader's. A code or a link is only
+ever in a body: never in an API response, and senders never log bodies.
 """
 
 from __future__ import annotations
@@ -9,12 +12,21 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.client import Client
+from models.i18n import Language, Msg, _, translate
 from models.identity import User
 from models.outbox import Channel, OutboxMessage
 
-__all__ = ["Channel", "email_client", "email_user", "enqueue", "sms_user"]
+__all__ = ["Channel", "email_client", "email_user", "enqueue", "letter", "sms_user"]
 
-SIGNATURE = "\n\nZespół LeaseHub\nTa wiadomość została wysłana automatycznie."
+GREETING_COMPANY = _("Hello,")
+SIGNATURE = (_("The LeaseHub team"), _("This message was sent automatically."))
+
+
+def letter(language: Language, greeting: Msg, body: str | Msg) -> str:
+    """Greeting, body and signature, each a paragraph, in one language."""
+    signature = "\n".join(translate(line, language) for line in SIGNATURE)
+    parts = (translate(greeting, language), translate(body, language), signature)
+    return "\n\n".join(parts)
 
 
 def enqueue(
@@ -45,26 +57,34 @@ def email_user(
     session: AsyncSession,
     user: User,
     *,
+    language: Language,
     template: str,
-    subject: str,
-    body: str,
+    subject: str | Msg,
+    body: str | Msg,
     to: str | None = None,
     client_id: int | None = None,
 ) -> OutboxMessage:
+    greeting = _("Hello {first_name},", first_name=user.first_name)
     return enqueue(
         session,
         channel=Channel.EMAIL,
         recipient=to or user.email,
         template=template,
-        subject=subject,
-        body=f"Dzień dobry {user.first_name},\n\n{body}{SIGNATURE}",
+        subject=translate(subject, language),
+        body=letter(language, greeting, body),
         user_id=user.id,
         client_id=client_id,
     )
 
 
 def email_client(
-    session: AsyncSession, client: Client, *, template: str, subject: str, body: str
+    session: AsyncSession,
+    client: Client,
+    *,
+    language: Language,
+    template: str,
+    subject: str | Msg,
+    body: str | Msg,
 ) -> OutboxMessage:
     """To the company's e-invoice address, where invoices and documents are announced."""
     return enqueue(
@@ -73,18 +93,20 @@ def email_client(
         recipient=client.einvoice_email,
         template=template,
         client_id=client.id,
-        subject=subject,
-        body=f"Dzień dobry,\n\n{body}{SIGNATURE}",
+        subject=translate(subject, language),
+        body=letter(language, GREETING_COMPANY, body),
     )
 
 
-def sms_user(session: AsyncSession, user: User, *, template: str, body: str) -> OutboxMessage:
+def sms_user(
+    session: AsyncSession, user: User, *, language: Language, template: str, body: str | Msg
+) -> OutboxMessage:
     assert user.phone, "an SMS needs the phone on record"
     return enqueue(
         session,
         channel=Channel.SMS,
         recipient=user.phone,
         template=template,
-        body=body,
+        body=translate(body, language),
         user_id=user.id,
     )

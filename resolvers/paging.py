@@ -10,6 +10,7 @@ from sqlmodel import SQLModel
 
 from auth.errors import BadInputError
 from loaders.paging import InvalidCursorError, Ordering, Page, PageQuery, decode_cursor, root_page
+from models.i18n import _
 from resolvers.context import Context
 
 DEFAULT_PAGE_SIZE = 20
@@ -26,13 +27,14 @@ def page_query(
 ) -> PageQuery:
     size = DEFAULT_PAGE_SIZE if first is None else first
     if not 0 <= size <= max_first:
-        raise BadInputError(f"first must be between 0 and {max_first}.", field="first")
+        message = _("first must be between 0 and {max_first}.", max_first=max_first)
+        raise BadInputError(message, field="first")
     position = None
     if after is not None:
         try:
             position = decode_cursor(after, model, ordering)
         except InvalidCursorError as error:
-            message = "after is not a valid cursor for this list."
+            message = _("after is not a valid cursor for this list.")
             raise BadInputError(message, field="after") from error
     return PageQuery(first=size, after=position, filters=filters)
 

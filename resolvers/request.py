@@ -1,42 +1,49 @@
-"""The catalogue of request types a client may file (REQ-1)."""
+"""The catalogue of request types a client may file (REQ-1): name and description of each."""
 
 from __future__ import annotations
 
+from models.i18n import Msg, _
 from models.request import RequestType
 
-REQUEST_TYPES: dict[RequestType, tuple[str, str]] = {
+REQUEST_TYPES: dict[RequestType, tuple[Msg, Msg]] = {
     RequestType.PAYMENT_DAY_CHANGE: (
-        "Zmiana daty płatności raty",
-        "Move the instalment due day to the 15th, 20th or 25th.",
+        _("Change of the instalment due day"),
+        _("Move the instalment due day to the 15th, 20th or 25th."),
     ),
     RequestType.CONTRACT_VALUE_CHANGE: (
-        "Zmiana wartości umowy / doposażenie",
-        "New purchase price or additional equipment.",
+        _("Change of the contract value / additional equipment"),
+        _("New purchase price or additional equipment."),
     ),
     RequestType.SCHEDULE_CHANGE: (
-        "Zmiana harmonogramu",
-        "New residual value, period or instalment amounts.",
+        _("Change of the schedule"),
+        _("New residual value, period or instalment amounts."),
     ),
-    RequestType.COOPERATION_OPINION: ("Opinia o współpracy", "A letter on the cooperation."),
+    RequestType.COOPERATION_OPINION: (
+        _("Opinion on the cooperation"),
+        _("A letter on the cooperation."),
+    ),
     RequestType.EARLY_TERMINATION_OFFER: (
-        "Oferta przedterminowego zakończenia umowy",
-        "An offer to end the contract early.",
+        _("Offer of early termination of the contract"),
+        _("An offer to end the contract early."),
     ),
-    RequestType.POLICY_DUPLICATE: ("Duplikat polisy", "A duplicate of an insurance policy."),
+    RequestType.POLICY_DUPLICATE: (
+        _("Duplicate of the policy"),
+        _("A duplicate of an insurance policy."),
+    ),
     RequestType.DRIVING_ABROAD_AUTHORISATION: (
-        "Upoważnienie do wyjazdu za granicę",
-        "Authorisation to drive the vehicle abroad.",
+        _("Authorisation to drive abroad"),
+        _("Authorisation to drive the vehicle abroad."),
     ),
     RequestType.SCHEDULE_CHANGE_OFFER: (
-        "Oferta zmiany harmonogramu",
-        "An offer of a changed repayment schedule.",
+        _("Offer of a schedule change"),
+        _("An offer of a changed repayment schedule."),
     ),
     RequestType.REGISTERED_OFFICE_CHANGE: (
-        "Zmiana siedziby Korzystającego",
-        "The lessee's registered office has changed.",
+        _("Change of the lessee's registered office"),
+        _("The lessee's registered office has changed."),
     ),
     RequestType.CLIENT_DATA_CHANGE: (
-        "Zmiana danych klienta",
-        "Change of the company's master data.",
+        _("Change of client data"),
+        _("Change of the company's master data."),
     ),
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -10,24 +11,30 @@ from graphql import ASTValidationRule, GraphQLError
 from strawberry import Schema
 from strawberry.extensions import (
     AddValidationRules,
-    MaskErrors,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
+    SchemaExtension,
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
 
 import schema.enums
 from auth.errors import PublicError
-from hub.settings import Settings, get_settings
+from hub.settings import Environment, Settings, get_settings
 from schema.admin import AdminUser
 from schema.client import BankAccount, Client
 from schema.contract import Contract, Instalment, InsurancePolicy, LeasedItem
 from schema.cost import QueryCostLimiter
 from schema.document import Document
+from schema.errors import (
+    UNEXPECTED,
+    CodedMaskErrors,
+    ErrorCodes,
+    TranslatedErrors,
+    code_parse_errors,
+)
 from schema.invoice import Invoice, Payment
+from schema.limits import IntrospectionPolicy, alias_rule, depth_rule
 from schema.message import MessageThread
 from schema.query import Mutation, Query
 from schema.read_only import ReadOnlyTokens
@@ -69,14 +76,38 @@ def is_unexpected(error: GraphQLError) -> bool:
 
 class LeaseHubSchema(Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
-        """Expected errors are answers, not incidents: `is_unexpected` logs the others."""
+        """Expected errors are answers, not incidents: `is_unexpected` logs the others. Only the
+        parse errors get their code here (see `code_parse_errors`); ErrorCodes codes the rest."""
+        if execution_context is None or execution_context.graphql_document is None:
+            code_parse_errors(errors)
 
 
 def limit_rules(settings: Settings) -> list[type[ASTValidationRule]]:
-    """The depth and alias rules, as the classes the limiter extensions would build each time."""
-    depth = QueryDepthLimiter(max_depth=settings.max_query_depth)
-    aliases = MaxAliasesLimiter(max_alias_count=settings.max_aliases)
-    return [*depth.validation_rules, *aliases.validation_rules]
+    """The depth and alias rules, built once so that ValidationCache (keyed by them) hits."""
+    return [depth_rule(settings.max_query_depth), alias_rule(settings.max_aliases)]
+
+
+def extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
+    """Factories, not instances: strawberry builds fresh extensions for every request.
+
+    TranslatedErrors comes first so that it finishes last and translates the errors as they
+    leave; ErrorCodes next, so that it codes what the others reported; QueryCostLimiter and
+    IntrospectionPolicy act after validation, whichever order they run in.
+    """
+    production = settings.environment is Environment.PRODUCTION
+    policy = [partial(IntrospectionPolicy, allow_staff=settings.staff_introspection)]
+    return [
+        TranslatedErrors,
+        partial(ErrorCodes, hide_suggestions=not settings.is_development),
+        partial(AddValidationRules, limit_rules(settings)),
+        partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
+        partial(ParserCache, maxsize=512),
+        partial(ValidationCache, maxsize=512),
+        *(policy if production else []),
+        partial(QueryCostLimiter, budget=settings.max_query_cost, page_max=settings.page_size_max),
+        ReadOnlyTokens,
+        partial(CodedMaskErrors, should_mask_error=is_unexpected, error_message=UNEXPECTED),
+    ]
 
 
 def build_schema(settings: Settings) -> Schema:
@@ -85,17 +116,7 @@ def build_schema(settings: Settings) -> Schema:
         mutation=Mutation,
         types=NODE_TYPES,
         config=StrawberryConfig(disable_field_suggestions=not settings.is_development),
-        # Factories, not instances: strawberry builds fresh extensions for every request. The
-        # validation rules are built once, so ValidationCache (keyed by the rule classes) hits.
-        extensions=[
-            partial(AddValidationRules, limit_rules(settings)),
-            partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
-            partial(ParserCache, maxsize=512),
-            partial(ValidationCache, maxsize=512),
-            partial(QueryCostLimiter, budget=settings.max_query_cost),
-            ReadOnlyTokens,
-            partial(MaskErrors, should_mask_error=is_unexpected, error_message="Unexpected error."),
-        ],
+        extensions=extensions(settings),
     )
 
 

@@ -10,6 +10,8 @@ import strawberry
 from strawberry.extensions.field_extension import FieldExtension
 from strawberry.permission import BasePermission, PermissionExtension
 
+from auth.access import missing_scope
+from auth.errors import ForbiddenError
 from auth.scopes import Scope
 from loaders.base import ByIdLoader
 from loaders.paging import ChildPageLoader, Page
@@ -85,14 +87,16 @@ def client_id_of(source: Any) -> int:
 class HasScope(BasePermission):
     """Declared on a field: the viewer needs `scope` in the client that owns the parent object."""
 
-    error_extensions = {"code": "FORBIDDEN"}
-
     def __init__(self, scope: Scope) -> None:
         self.scope = scope
-        self.message = f"This needs the {scope.value} permission."
+        self.message = str(missing_scope(scope))
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         return info.context.viewer.has_scope(client_id_of(source), self.scope)
+
+    def on_unauthorized(self) -> None:
+        """The same ForbiddenError as `require_scope`'s: coded, and translated with the rest."""
+        raise ForbiddenError(missing_scope(self.scope))
 
 
 def scoped(scope: Scope) -> list[FieldExtension]:

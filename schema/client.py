@@ -192,8 +192,8 @@ class Client(Node):
     @strawberry.field(
         description="Company master data is changed through this request, not edited here."
     )
-    def master_data_change_request(self) -> RequestTypeInfo:
-        return RequestTypeInfo.of(RequestType.CLIENT_DATA_CHANGE)
+    def master_data_change_request(self, info: Info) -> RequestTypeInfo:
+        return RequestTypeInfo.of(RequestType.CLIENT_DATA_CHANGE, info.context.language)
 
     @strawberry.field(description="The home screen: each block needs its own permission.")
     def dashboard(self, root: ClientRow) -> DashboardRef:

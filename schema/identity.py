@@ -7,6 +7,7 @@ import strawberry
 from auth.scopes import Scope
 from loaders.client import ClientByIdLoader
 from loaders.identity import ApiTokensByUserIdLoader, UserByIdLoader
+from models.i18n import Msg, translate
 from models.identity import StaffRole
 from models.identity import User as UserRow
 from resolvers import identity as identity_resolvers
@@ -19,7 +20,11 @@ from schema.refs import ApiTokenRef, ClientRef
 class UserError:
     field: str | None = strawberry.field(description="The input field at fault, if one is.")
     code: str
-    message: str
+    text: strawberry.Private[str | Msg]
+
+    @strawberry.field(description="For people, in the request's language (Accept-Language).")
+    def message(self, info: Info) -> str:
+        return translate(self.text, info.context.language)
 
 
 @strawberry.type
@@ -112,7 +117,7 @@ class LogoutPayload:
 
 
 def user_errors(errors: list[UserErrorData]) -> list[UserError]:
-    return [UserError(field=e.field, code=e.code, message=e.message) for e in errors]
+    return [UserError(field=e.field, code=e.code, text=e.message) for e in errors]
 
 
 @strawberry.type

@@ -52,13 +52,13 @@ class Query:
         return connection(page)
 
     @strawberry.field(description="The kinds of request a client may file.")
-    def request_types(self) -> list[RequestTypeInfo]:
-        return [RequestTypeInfo.of(kind) for kind in REQUEST_TYPES]
+    def request_types(self, info: Info) -> list[RequestTypeInfo]:
+        return [RequestTypeInfo.of(kind, info.context.language) for kind in REQUEST_TYPES]
 
     @strawberry.field(description="Scopes a subaccount or API token can be given; filterable.")
     def scope_catalogue(self, info: Info, search: str | None = None) -> list[ScopeInfo]:
         require_authenticated(info.context.viewer)
-        return scope_catalogue(search)
+        return scope_catalogue(info.context.language, search)
 
     @strawberry.field(description="Staff console; staff only.")
     def admin(self, info: Info) -> Admin | None:

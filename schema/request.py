@@ -15,6 +15,7 @@ from loaders.request import (
     StagesByRequestIdLoader,
 )
 from models.attachment import Attachment as AttachmentRow
+from models.i18n import Language, translate
 from models.request import Request as RequestRow
 from models.request import RequestStage, RequestStageEntry, RequestType
 from resolvers.node import attachment_access, in_client
@@ -74,6 +75,8 @@ class RequestTypeInfo:
     description: str
 
     @classmethod
-    def of(cls, kind: RequestType) -> RequestTypeInfo:
+    def of(cls, kind: RequestType, language: Language) -> RequestTypeInfo:
         name, description = REQUEST_TYPES[kind]
-        return cls(type=kind, name=name, description=description)
+        return cls(
+            type=kind, name=translate(name, language), description=translate(description, language)
+        )

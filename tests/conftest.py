@@ -133,8 +133,9 @@ class Hub:
         as_: str | None = None,
         token: str | None = None,
         ip: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
-        headers = {}
+        headers = dict(headers or {})  # e.g. {"Accept-Language": "en"}
         bearer = token or (self.tokens[as_] if as_ else None)
         if bearer:
             headers["Authorization"] = f"Bearer {bearer}"

@@ -72,8 +72,7 @@ async def test_activation_goes_sms_code_then_link_then_password(
         {
             "field": "token",
             "code": "INVALID_LINK",
-            "message": "This link is not valid any more: it was used, it expired or it was "
-            "replaced.",
+            "message": "Ten link jest już nieważny: został użyty, wygasł albo zastąpiono go nowym.",
         }
     ]
     logged = "\n".join(record.getMessage() for record in caplog.records)

@@ -34,7 +34,7 @@ async def test_read_client_of_other_company_is_not_found_like_a_missing_one(hub:
     foreign = await hub.gql(CLIENT, {"id": other_client_id(own)}, as_="anna")
     missing = await hub.gql(CLIENT, {"id": to_global_id("Client", 999_999)}, as_="anna")
     assert foreign["data"] == missing["data"] == {"client": None}
-    assert foreign["errors"][0]["message"] == missing["errors"][0]["message"] == "Not found."
+    assert foreign["errors"][0]["message"] == missing["errors"][0]["message"] == "Nie znaleziono."
     assert error_codes(foreign) == error_codes(missing) == ["NOT_FOUND"]
 
 
