@@ -29,7 +29,8 @@ INVOICE_COLUMNS = (
     Column("net", "Net", "Netto", Kind.MONEY),
     Column("vat", "VAT", "VAT", Kind.MONEY),
     Column("gross", "Gross", "Brutto", Kind.MONEY),
-    Column("corrected", "Corrected by", "Korekty", Kind.MONEY),
+    # The gross change of every correcting invoice; "Corrects invoice id" links them back.
+    Column("corrected", "Corrections (gross)", "Korekty (brutto)", Kind.MONEY),
     Column("paid", "Paid", "Zapłacono", Kind.MONEY),
     Column("amount_due", "Amount due", "Do zapłaty", Kind.MONEY),
     Column("split_payment", "Split payment", "Podzielona płatność", Kind.BOOLEAN),

@@ -11,6 +11,7 @@ from datetime import date
 from decimal import Decimal
 
 from models.finance import ScheduleRow
+from models.i18n import Language
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +99,7 @@ class ScheduleDocument:
     residual_value: Decimal
     rows: tuple[ScheduleRow, ...]
     printed_on: date
+    language: Language = Language.PL
 
 
 @dataclass(frozen=True, slots=True)

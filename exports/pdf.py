@@ -33,6 +33,7 @@ from exports.documents import (
     InvoiceLine,
     ScheduleDocument,
 )
+from models.i18n import _, translate
 
 __all__ = [
     "balance_confirmation_pdf",
@@ -166,18 +167,41 @@ def invoice_pdf(doc: InvoiceDocument) -> bytes:
     )
 
 
+# The schedule is the one printout a client may ask for in English (`polish: false`); invoices
+# and notes are Polish legal documents.
+SCHEDULE_TEXTS = {
+    "title": _("Repayment schedule"),
+    "subtitle": _("to lease contract no. {number}"),
+    "lessor": _("Lessor"),
+    "lessee": _("Lessee"),
+    "period": _("Contract period"),
+    "net_value": _("Net value of the leased asset"),
+    "initial_fee": _("Initial fee"),
+    "residual_value": _("Residual value"),
+    "currency": _("Currency"),
+    "number": _("Instalment no."),
+    "due_date": _("Due date"),
+    "capital": _("Capital"),
+    "interest": _("Interest"),
+    "net": _("Net"),
+    "vat": _("VAT"),
+    "gross": _("Gross"),
+    "remaining": _("Capital remaining"),
+    "total": _("Total"),
+    "amounts_in": _("Amounts in {currency}. Printed on: {date}"),
+}
+
+
 def schedule_pdf(doc: ScheduleDocument) -> bytes:
     """A repayment schedule, landscape, the table continuing over pages under its header."""
     totals = {
         column: sum((getattr(row, column) for row in doc.rows), Decimal(0))
         for column in ("capital", "interest", "net", "vat", "gross")
     }
+    texts = {key: translate(text, doc.language) for key, text in SCHEDULE_TEXTS.items()}
+    title = f"{texts['title']} – {texts['subtitle'].format(number=doc.contract_number)}"
     return _render(
-        "schedule.html",
-        title=f"Harmonogram spłat – umowa nr {doc.contract_number}",
-        author=doc.lessor.name,
-        doc=doc,
-        totals=totals,
+        "schedule.html", title=title, author=doc.lessor.name, doc=doc, totals=totals, t=texts
     )
 
 

@@ -27,6 +27,7 @@ from models.client import BankAccount, Client
 from models.contract import Contract, Instalment
 from models.document import Document, DocumentKind
 from models.finance import delay_days
+from models.i18n import Language
 from models.invoice import Invoice, InvoiceKind
 
 if TYPE_CHECKING:
@@ -74,6 +75,7 @@ def schedule(
     client: Client,
     instalments: list[Instalment],
     today: date,
+    language: Language = Language.PL,
 ) -> ScheduleDocument:
     return ScheduleDocument(
         contract_number=contract.number,
@@ -90,6 +92,7 @@ def schedule(
             for row in instalments
         ),
         printed_on=today,
+        language=language,
     )
 
 

@@ -30,6 +30,7 @@ from exports.tables import SCHEDULE_COLUMNS, frame, to_csv, to_xlsx
 from models.client import Client
 from models.contract import Contract, Instalment
 from models.document import Document
+from models.i18n import Language
 from models.invoice import Invoice, InvoiceDuplicate
 from resolvers import documents as printed
 from resolvers.tables import TABLES, Pull, PullDatabase, write_pull
@@ -138,7 +139,10 @@ async def _schedule(use: _Use) -> File | None:
     kind = use.grant.option("format", "xlsx")
     name = f"{'harmonogram' if polish else 'schedule'}-{contract.number}"
     if kind == "pdf":
-        document = printed.schedule(use.settings, contract, client, instalments, use.today)  # type: ignore[arg-type]
+        language = Language.PL if polish else Language.EN
+        document = printed.schedule(  # type: ignore[arg-type]
+            use.settings, contract, client, instalments, use.today, language
+        )
         return await _pdf_file(use, name, pdf.schedule_pdf, document)
     rows = [row.model_dump() for row in instalments]
     content = await use.heavy.run(schedule_table, rows, kind, polish)

@@ -284,3 +284,25 @@ async def test_xlsx_pull_is_sent_whole_and_leaves_no_files_behind(hub: Hub) -> N
     assert int(response.headers["content-length"]) == len(response.content)
     assert openpyxl.load_workbook(io.BytesIO(response.content)).active.max_row > 1
     assert set(Path(tempfile.gettempdir()).glob("leasehub-*")) == folders
+
+
+async def test_invoice_table_sums_the_gross_of_its_corrections(hub: Hub) -> None:
+    async with hub.db.read() as session:
+        correction = (
+            await session.execute(
+                select(Invoice).where(Invoice.corrects_id.is_not(None)).order_by(Invoice.id)
+            )
+        ).scalars().first()
+        assert correction is not None
+        corrections = (
+            await session.execute(
+                select(Invoice.gross).where(Invoice.corrects_id == correction.corrects_id)
+            )
+        ).scalars().all()
+    client_id = to_global_id("Client", correction.client_id)
+    variables = {"id": client_id, "f": "CSV", "filter": None, "pl": False}
+    _, content, _ = await pull(hub, INVOICES_TABLE, variables, token=hub.tokens["staff"])
+    table = pd.read_csv(io.BytesIO(content), encoding="utf-8-sig").set_index("Id")
+    corrected = table.loc[to_global_id("Invoice", correction.corrects_id)]
+    assert Decimal(str(corrected["Corrections (gross)"])) == sum(corrections, Decimal(0))
+    assert "Corrected by" not in table.columns

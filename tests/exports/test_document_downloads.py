@@ -214,6 +214,19 @@ async def test_schedule_pdf_lists_every_instalment(hub: Hub) -> None:
     assert format_date(date.fromisoformat(last["dueDate"])) in text
 
 
+async def test_schedule_pdf_asked_for_in_english_is_english(hub: Hub) -> None:
+    query = """query($id: ID!) { client(id: $id) { contracts(first: 1) { nodes {
+      number scheduleDownloadUrl(format: PDF, polish: false) } } } }"""
+    body = await hub.gql(query, {"id": (await client_ids(hub, "anna"))[0]}, as_="anna")
+    contract = body["data"]["client"]["contracts"]["nodes"][0]
+    response = await hub.client.get(contract["scheduleDownloadUrl"])
+    assert response.headers["content-disposition"].startswith('attachment; filename="schedule-')
+    text = pdf_text(response.content)
+    assert "Repayment schedule" in text and "Capital remaining" in text
+    assert "Harmonogram" not in text and "Kapitał" not in text
+    assert contract["number"] in text
+
+
 SUBACCOUNTS = "query($id: ID!) { client(id: $id) { subaccounts { id user { email } } } }"
 SET_SCOPES = """mutation($id: ID!, $s: [Scope!]) { subaccountUpdate(input: {id: $id, scopes: $s})
   { errors { code } } }"""
