@@ -36,7 +36,7 @@ def require_scope(viewer: Viewer, client_id: int | None, scope: Scope, *, field:
 
 
 def missing_scope(scope: Scope) -> Msg:
-    return _("This needs the {scope} permission.", scope=scope.value)
+    return _("This needs the {scope} permission.", scope=scope.name)  # as the API spells it
 
 
 def require_session(viewer: Viewer) -> None:

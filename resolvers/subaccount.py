@@ -63,7 +63,7 @@ class Invitee:
 def _not_held(ctx: Context, client_id: int, scopes: Iterable[Scope]) -> str | None:
     """The scopes among `scopes` the viewer does not hold in the client, named; or None."""
     extra = set(scopes) - ctx.viewer.scopes_for(client_id)
-    return ", ".join(sorted(scope.value for scope in extra)) if extra else None
+    return ", ".join(sorted(scope.name for scope in extra)) if extra else None
 
 
 def grantable(ctx: Context, client_id: int, scopes: list[Scope]) -> UserErrorData | None:

@@ -109,7 +109,7 @@ async def test_nobody_grants_more_than_they_hold(flows: Hub) -> None:
     )
     errors = body["data"]["subaccountCreate"]["errors"]
     assert [(e["field"], e["code"]) for e in errors] == [("scopes", "SCOPE_NOT_GRANTABLE")]
-    assert "contracts:read" in errors[0]["message"]
+    assert "CONTRACTS_READ" in errors[0]["message"]
 
 
 async def test_disabling_takes_effect_on_the_next_request(flows: Hub) -> None:

@@ -54,8 +54,8 @@ async def test_forbidden_names_the_missing_permission_in_either_language(hub: Hu
     company = {"id": (await client_ids(hub, "jan"))[0]}
     polish, english = await both(hub, PAYMENTS, company, as_="jan")
     assert error_codes(polish) == error_codes(english) == ["FORBIDDEN"]
-    assert only_error(polish)["message"] == "Do tego potrzebne jest uprawnienie payments:read."
-    assert only_error(english)["message"] == "This needs the payments:read permission."
+    assert only_error(polish)["message"] == "Do tego potrzebne jest uprawnienie PAYMENTS_READ."
+    assert only_error(english)["message"] == "This needs the PAYMENTS_READ permission."
     staff_only = await both(hub, "{ admin { __typename } }", as_="anna")
     assert [only_error(body)["message"] for body in staff_only] == [
         "Tylko pracownicy LeaseHub mogą to zobaczyć.",
