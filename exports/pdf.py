@@ -119,7 +119,7 @@ _ENV.filters.update(
 )
 
 
-class _TemplateFiles(URLFetcher):  # type: ignore[misc]
+class _TemplateFiles(URLFetcher):
     """Loads only files of the templates folder (the stylesheet), nothing from a network.
     One per render: a fetcher keeps per-request state, so threads do not share one."""
 
@@ -170,6 +170,7 @@ def invoice_pdf(doc: InvoiceDocument) -> bytes:
 # The schedule is the one printout a client may ask for in English (`polish: false`); invoices
 # and notes are Polish legal documents.
 SCHEDULE_TEXTS = {
+    "document": _("Repayment schedule – contract no. {number}"),  # the PDF's own title
     "title": _("Repayment schedule"),
     "subtitle": _("to lease contract no. {number}"),
     "lessor": _("Lessor"),
@@ -199,7 +200,7 @@ def schedule_pdf(doc: ScheduleDocument) -> bytes:
         for column in ("capital", "interest", "net", "vat", "gross")
     }
     texts = {key: translate(text, doc.language) for key, text in SCHEDULE_TEXTS.items()}
-    title = f"{texts['title']} – {texts['subtitle'].format(number=doc.contract_number)}"
+    title = texts["document"].format(number=doc.contract_number)
     return _render(
         "schedule.html", title=title, author=doc.lessor.name, doc=doc, totals=totals, t=texts
     )

@@ -289,16 +289,24 @@ async def test_xlsx_pull_is_sent_whole_and_leaves_no_files_behind(hub: Hub) -> N
 async def test_invoice_table_sums_the_gross_of_its_corrections(hub: Hub) -> None:
     async with hub.db.read() as session:
         correction = (
-            await session.execute(
-                select(Invoice).where(Invoice.corrects_id.is_not(None)).order_by(Invoice.id)
+            (
+                await session.execute(
+                    select(Invoice).where(Invoice.corrects_id.is_not(None)).order_by(Invoice.id)
+                )
             )
-        ).scalars().first()
+            .scalars()
+            .first()
+        )
         assert correction is not None
         corrections = (
-            await session.execute(
-                select(Invoice.gross).where(Invoice.corrects_id == correction.corrects_id)
+            (
+                await session.execute(
+                    select(Invoice.gross).where(Invoice.corrects_id == correction.corrects_id)
+                )
             )
-        ).scalars().all()
+            .scalars()
+            .all()
+        )
     client_id = to_global_id("Client", correction.client_id)
     variables = {"id": client_id, "f": "CSV", "filter": None, "pl": False}
     _, content, _ = await pull(hub, INVOICES_TABLE, variables, token=hub.tokens["staff"])
