@@ -19,6 +19,7 @@ import pyotp
 import sqlalchemy as sa
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from models.identity import CodePurpose, OneTimeCode
 
@@ -64,10 +65,10 @@ async def issue(
     await session.execute(
         update(OneTimeCode)
         .where(
-            OneTimeCode.user_id == user_id,
-            OneTimeCode.purpose == purpose,
-            OneTimeCode.used_at.is_(None),  # type: ignore[union-attr]
-            OneTimeCode.revoked_at.is_(None),  # type: ignore[union-attr]
+            col(OneTimeCode.user_id) == user_id,
+            col(OneTimeCode.purpose) == purpose,
+            col(OneTimeCode.used_at).is_(None),
+            col(OneTimeCode.revoked_at).is_(None),
         )
         .values(revoked_at=now)
     )
@@ -90,12 +91,12 @@ async def live_code(
     query = (
         select(OneTimeCode)
         .where(
-            OneTimeCode.user_id == user_id,
-            OneTimeCode.purpose == purpose,
-            OneTimeCode.used_at.is_(None),  # type: ignore[union-attr]
-            OneTimeCode.revoked_at.is_(None),  # type: ignore[union-attr]
+            col(OneTimeCode.user_id) == user_id,
+            col(OneTimeCode.purpose) == purpose,
+            col(OneTimeCode.used_at).is_(None),
+            col(OneTimeCode.revoked_at).is_(None),
         )
-        .order_by(OneTimeCode.id.desc())  # type: ignore[union-attr]
+        .order_by(col(OneTimeCode.id).desc())
         .limit(1)
     )
     code = (await session.execute(query)).scalars().first()

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from auth.passwords import verify_in_worker
 from auth.scopes import Scope
@@ -34,12 +35,12 @@ async def authenticate(session: AsyncSession, *, secret: str | None, now: dateti
     row = (
         await session.execute(
             select(AuthToken, User)
-            .join(User, User.id == AuthToken.user_id)
+            .join(User, col(User.id) == col(AuthToken.user_id))
             .where(
-                AuthToken.token_hash == hash_secret(secret),
-                AuthToken.revoked_at.is_(None),
-                or_(AuthToken.expires_at.is_(None), AuthToken.expires_at > now),
-                User.is_active.is_(True),
+                col(AuthToken.token_hash) == hash_secret(secret),
+                col(AuthToken.revoked_at).is_(None),
+                or_(col(AuthToken.expires_at).is_(None), col(AuthToken.expires_at) > now),
+                col(User.is_active).is_(True),
             )
         )
     ).first()
@@ -53,9 +54,9 @@ async def authenticate(session: AsyncSession, *, secret: str | None, now: dateti
 
 
 async def _memberships(session: AsyncSession, user_id: int) -> list[Any]:
-    query = select(Membership.client_id, Membership.scopes, Membership.is_main).where(
-        Membership.user_id == user_id, Membership.is_active.is_(True)
-    )
+    query = select(
+        col(Membership.client_id), col(Membership.scopes), col(Membership.is_main)
+    ).where(col(Membership.user_id) == user_id, col(Membership.is_active).is_(True))
     return list((await session.execute(query)).all())
 
 
@@ -111,7 +112,7 @@ def _viewer_for(user: User, token: AuthToken, memberships: list) -> Viewer:
 async def _touch_api_token(session: AsyncSession, token: AuthToken, now: datetime) -> None:
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
         await session.execute(
-            update(AuthToken).where(AuthToken.id == token.id).values(last_used_at=now)
+            update(AuthToken).where(col(AuthToken.id) == token.id).values(last_used_at=now)
         )
         await session.commit()
 
@@ -120,14 +121,14 @@ async def find_user_by_login(session: AsyncSession, *, login: str) -> User | Non
     """A login is a user's e-mail (any case) or the client number of a company they lead."""
     login = login.strip()
     if "@" in login:
-        query = select(User).where(func.lower(User.email) == login.lower())
+        query = select(User).where(func.lower(col(User.email)) == login.lower())
     else:
         query = (
             select(User)
-            .join(Membership, Membership.user_id == User.id)
-            .join(Client, Client.id == Membership.client_id)
-            .where(Client.number == login, Membership.is_main.is_(True))
-            .order_by(Membership.id)
+            .join(Membership, col(Membership.user_id) == col(User.id))
+            .join(Client, col(Client.id) == col(Membership.client_id))
+            .where(col(Client.number) == login, col(Membership.is_main).is_(True))
+            .order_by(col(Membership.id))
             .limit(1)
         )
     return (await session.execute(query)).scalars().first()
@@ -164,18 +165,18 @@ async def end_sessions_of(
 ) -> None:
     """After a password change or reset: every other session of the user ends."""
     query = update(AuthToken).where(
-        AuthToken.user_id == user_id,
-        AuthToken.kind == TokenKind.SESSION,
-        AuthToken.revoked_at.is_(None),  # type: ignore[union-attr]
+        col(AuthToken.user_id) == user_id,
+        col(AuthToken.kind) == TokenKind.SESSION,
+        col(AuthToken.revoked_at).is_(None),
     )
     if keep_token_id is not None:
-        query = query.where(AuthToken.id != keep_token_id)
+        query = query.where(col(AuthToken.id) != keep_token_id)
     await session.execute(query.values(revoked_at=now))
 
 
 async def end_session(session: AsyncSession, *, token_id: int, now: datetime) -> None:
     await session.execute(
         update(AuthToken)
-        .where(AuthToken.id == token_id, AuthToken.revoked_at.is_(None))
+        .where(col(AuthToken.id) == token_id, col(AuthToken.revoked_at).is_(None))
         .values(revoked_at=now)
     )

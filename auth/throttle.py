@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy import case, delete, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from auth.codes import keyed_hash
 from models.identity import AttemptCounter, AuthEvent
@@ -96,12 +97,12 @@ def record(session: AsyncSession, *, key: str, now: datetime) -> None:
 
 async def forget(session: AsyncSession, *, key: str) -> None:
     """A success (or staff's unlock) clears the key's failures and its counter."""
-    await session.execute(delete(AuthEvent).where(AuthEvent.key == key))  # type: ignore[arg-type]
+    await session.execute(delete(AuthEvent).where(col(AuthEvent.key) == key))
     await session.execute(delete(_counters).where(_counters.c.key == key))
 
 
 async def prune(session: AsyncSession, *, older_than: datetime) -> int:
-    events = await session.execute(delete(AuthEvent).where(AuthEvent.created_at < older_than))  # type: ignore[arg-type]
+    events = await session.execute(delete(AuthEvent).where(col(AuthEvent.created_at) < older_than))
     counters = await session.execute(
         delete(_counters).where(_counters.c.window_ends_at < older_than)
     )

@@ -43,7 +43,11 @@ async def _client_count(url: str) -> int:
 async def _load_demo(url: str, clients: int, seed: int, today: date | None) -> dict[str, int]:
     from hub.demo import DemoSpec, load_demo
 
-    spec = DemoSpec(clients=clients, seed=seed, **({"today": today} if today else {}))
+    spec = (
+        DemoSpec(clients=clients, seed=seed, today=today)
+        if today
+        else DemoSpec(clients=clients, seed=seed)
+    )
     engine = make_engine(url)
     try:
         return await load_demo(engine, spec, progress=_progress)

@@ -117,14 +117,15 @@ def is_unavailable(error: BaseException) -> bool:
     """A database fault a retry may cure: pool exhausted, connection refused or lost."""
     if isinstance(error, exc.TimeoutError | OSError):  # OSError: asyncpg's refused connect
         return True
+    cause: BaseException | None = error
     if isinstance(error, exc.DBAPIError):
         if error.connection_invalidated:
             return True
         if "database is locked" in str(error.orig):
             return True  # SQLite's busy timeout ran out behind a long queue of writers
-        error = error.orig
+        cause = error.orig
     # asyncpg raises "the database system is starting up" on connect unwrapped.
-    state = getattr(error, "sqlstate", None)
+    state = getattr(cause, "sqlstate", None)
     return isinstance(state, str) and state.startswith(_UNAVAILABLE_STATES)
 
 

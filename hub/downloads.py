@@ -31,6 +31,7 @@ from hub.settings import Settings
 from models.base import utcnow
 from models.i18n import Language, _, negotiate, translate
 from resolvers.downloads import File, open_download
+from resolvers.tables import PullDatabase
 
 T = TypeVar("T")
 
@@ -128,7 +129,7 @@ class Ticket:
     def __init__(self, heavy: HeavyWork, user_id: int) -> None:
         self._heavy = heavy
         self._user_id = user_id
-        self.open_db = heavy.open_db
+        self.open_db: Callable[[], PullDatabase] = heavy.open_db
         self._jobs = 0
         self._open = True
         self._left = False

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from sqlalchemy import or_, select, update
+from sqlmodel import col
 
 from hub.db import Database
 from hub.settings import MailSender, Settings
@@ -163,8 +164,11 @@ async def deliver_pending(
             (
                 await session.execute(
                     select(OutboxMessage)
-                    .where(OutboxMessage.sent_at.is_(None), OutboxMessage.attempts < MAX_ATTEMPTS)  # type: ignore[union-attr]
-                    .order_by(OutboxMessage.id)  # type: ignore[arg-type]
+                    .where(
+                        col(OutboxMessage.sent_at).is_(None),
+                        col(OutboxMessage.attempts) < MAX_ATTEMPTS,
+                    )
+                    .order_by(col(OutboxMessage.id))
                     .limit(limit)
                 )
             )
@@ -201,15 +205,15 @@ async def _claim(db: Database, message: OutboxMessage) -> bool:
         claimed = await session.execute(
             update(OutboxMessage)
             .where(
-                OutboxMessage.id == message.id,
-                OutboxMessage.sent_at.is_(None),  # type: ignore[union-attr]
-                OutboxMessage.attempts < MAX_ATTEMPTS,
+                col(OutboxMessage.id) == message.id,
+                col(OutboxMessage.sent_at).is_(None),
+                col(OutboxMessage.attempts) < MAX_ATTEMPTS,
                 or_(
-                    OutboxMessage.claimed_until.is_(None),  # type: ignore[union-attr]
-                    OutboxMessage.claimed_until < now,  # type: ignore[operator]
+                    col(OutboxMessage.claimed_until).is_(None),
+                    col(OutboxMessage.claimed_until) < now,
                 ),
             )
-            .values(attempts=OutboxMessage.attempts + 1, claimed_until=now + CLAIM_LEASE)
+            .values(attempts=col(OutboxMessage.attempts) + 1, claimed_until=now + CLAIM_LEASE)
         )
     return claimed.rowcount == 1  # type: ignore[attr-defined]
 
@@ -217,5 +221,5 @@ async def _claim(db: Database, message: OutboxMessage) -> bool:
 async def _record(db: Database, message: OutboxMessage, **values: Any) -> None:
     async with db.write() as session:
         await session.execute(
-            update(OutboxMessage).where(OutboxMessage.id == message.id).values(**values)
+            update(OutboxMessage).where(col(OutboxMessage.id) == message.id).values(**values)
         )

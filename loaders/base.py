@@ -27,7 +27,7 @@ class ReadSessions(Protocol):
     def read(self) -> AbstractAsyncContextManager[AsyncSession]: ...
 
 
-class BaseLoader(DataLoader, Generic[K, V]):  # type: ignore[type-arg]
+class BaseLoader(DataLoader, Generic[K, V]):
     def __init__(self, db: ReadSessions) -> None:
         super().__init__()
         self.db = db
@@ -59,7 +59,7 @@ class Loaders:
 
 
 def column(model: type[SQLModel], name: str) -> InstrumentedAttribute[Any]:
-    return getattr(model, name)  # type: ignore[no-any-return]
+    return getattr(model, name)
 
 
 class ByIdLoader(BaseLoader[int, M | None]):

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from loaders.base import BaseLoader, ByIdLoader, ManyByKeyLoader
 from loaders.paging import ChildPageLoader, Ordering
@@ -27,7 +28,7 @@ class ContractFilter:
 
     def apply(self, query: Select[Any]) -> Select[Any]:
         if self.statuses:
-            query = query.where(Contract.status.in_(self.statuses))  # type: ignore[attr-defined]
+            query = query.where(col(Contract.status).in_(self.statuses))
         return query
 
 
@@ -68,11 +69,11 @@ class InstalmentFilter:
 
     def apply(self, query: Select[Any]) -> Select[Any]:
         if self.due_from:
-            query = query.where(Instalment.due_date >= self.due_from)
+            query = query.where(col(Instalment.due_date) >= self.due_from)
         if self.due_to:
-            query = query.where(Instalment.due_date <= self.due_to)
+            query = query.where(col(Instalment.due_date) <= self.due_to)
         if self.contract_id is not None:
-            query = query.where(Instalment.contract_id == self.contract_id)
+            query = query.where(col(Instalment.contract_id) == self.contract_id)
         return query
 
 
@@ -94,15 +95,17 @@ class RemainingCapitalByContractIdLoader(BaseLoader[tuple[int, date], Decimal | 
         for day in {day for _, day in keys}:
             ids = [contract_id for contract_id, key_day in keys if key_day == day]
             last = (
-                select(Instalment.contract_id, func.max(Instalment.number).label("number"))
-                .where(Instalment.contract_id.in_(ids), Instalment.due_date <= day)  # type: ignore[attr-defined]
-                .group_by(Instalment.contract_id)
+                select(
+                    col(Instalment.contract_id), func.max(col(Instalment.number)).label("number")
+                )
+                .where(col(Instalment.contract_id).in_(ids), col(Instalment.due_date) <= day)
+                .group_by(col(Instalment.contract_id))
                 .subquery()
             )
-            query = select(Instalment.contract_id, Instalment.remaining_capital).join(
+            query = select(col(Instalment.contract_id), col(Instalment.remaining_capital)).join(
                 last,
-                (last.c.contract_id == Instalment.contract_id)
-                & (last.c.number == Instalment.number),
+                (last.c.contract_id == col(Instalment.contract_id))
+                & (last.c.number == col(Instalment.number)),
             )
             for contract_id, remaining in await session.execute(query):
                 result[(contract_id, day)] = remaining

@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Select
+from sqlmodel import col
 
 from loaders.base import ByIdLoader
 from loaders.paging import ChildPageLoader, Ordering
@@ -22,13 +23,13 @@ class DocumentFilter:
 
     def apply(self, query: Select[Any]) -> Select[Any]:
         if self.kinds:
-            query = query.where(Document.kind.in_(self.kinds))  # type: ignore[attr-defined]
+            query = query.where(col(Document.kind).in_(self.kinds))
         if self.issued_from:
-            query = query.where(Document.issue_date >= self.issued_from)
+            query = query.where(col(Document.issue_date) >= self.issued_from)
         if self.issued_to:
-            query = query.where(Document.issue_date <= self.issued_to)
+            query = query.where(col(Document.issue_date) <= self.issued_to)
         if self.contract_id is not None:
-            query = query.where(Document.contract_id == self.contract_id)
+            query = query.where(col(Document.contract_id) == self.contract_id)
         return query
 
 

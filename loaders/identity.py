@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from loaders.base import BaseLoader, ByIdLoader, ManyByKeyLoader
 from models.identity import AuthEvent, AuthToken, Membership, TokenKind, User
@@ -34,8 +36,8 @@ class SubaccountsByClientIdLoader(ManyByKeyLoader[Membership]):
     key = "client_id"
     order_by = ("created_at", "id")
 
-    def query(self, keys: list[int]) -> Select:  # type: ignore[type-arg]
-        return super().query(keys).where(Membership.is_main.is_(False))  # type: ignore[attr-defined]
+    def query(self, keys: list[int]) -> Select[Any]:
+        return super().query(keys).where(col(Membership.is_main).is_(False))
 
 
 class ApiTokensByUserIdLoader(ManyByKeyLoader[AuthToken]):
@@ -43,8 +45,8 @@ class ApiTokensByUserIdLoader(ManyByKeyLoader[AuthToken]):
     key = "user_id"
     order_by = ("created_at", "id")
 
-    def query(self, keys: list[int]) -> Select:  # type: ignore[type-arg]
-        return super().query(keys).where(AuthToken.kind == TokenKind.API)
+    def query(self, keys: list[int]) -> Select[Any]:
+        return super().query(keys).where(col(AuthToken.kind) == TokenKind.API)
 
 
 class RecentEventsByKeyLoader(BaseLoader[tuple[str, datetime], int]):
@@ -54,10 +56,8 @@ class RecentEventsByKeyLoader(BaseLoader[tuple[str, datetime], int]):
         self, session: AsyncSession, keys: list[tuple[str, datetime]]
     ) -> list[int]:
         since = min(moment for _, moment in keys)
-        query = (
-            select(AuthEvent.key, AuthEvent.created_at).where(
-                AuthEvent.key.in_({key for key, _ in keys}), AuthEvent.created_at > since
-            )  # type: ignore[attr-defined]
+        query = select(col(AuthEvent.key), col(AuthEvent.created_at)).where(
+            col(AuthEvent.key).in_({key for key, _ in keys}), col(AuthEvent.created_at) > since
         )
         events = (await session.execute(query)).all()
         return [sum(1 for k, at in events if k == key and at > moment) for key, moment in keys]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from loaders.base import BaseLoader
 from models.identity import Invitation
@@ -11,6 +12,6 @@ from models.identity import Invitation
 
 class InvitationByMembershipIdLoader(BaseLoader[int, Invitation | None]):
     async def load_batch(self, session: AsyncSession, keys: list[int]) -> list[Invitation | None]:
-        query = select(Invitation).where(Invitation.membership_id.in_(keys))  # type: ignore[attr-defined]
+        query = select(Invitation).where(col(Invitation.membership_id).in_(keys))
         by_membership = {row.membership_id: row for row in (await session.execute(query)).scalars()}
         return [by_membership.get(key) for key in keys]

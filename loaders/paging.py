@@ -49,7 +49,7 @@ class Ordering:
 class PageQuery:
     first: int
     after: tuple[Any, ...] | None = None
-    filters: Hashable = None
+    filters: ListFilter | None = None
 
 
 @dataclass(slots=True)
@@ -75,7 +75,7 @@ def _encode_value(value: Any) -> Any:
 
 def _list_name(model: type[SQLModel], ordering: Ordering) -> str:
     """Names the list a cursor belongs to: another list's cursor could decode to valid values."""
-    return f"{model.__tablename__}:{','.join(ordering.columns)}"  # type: ignore[attr-defined]
+    return f"{model.__tablename__}:{','.join(ordering.columns)}"
 
 
 def encode_cursor(row: SQLModel, ordering: Ordering) -> str:
@@ -105,7 +105,7 @@ def decode_cursor(cursor: str, model: type[SQLModel], ordering: Ordering) -> tup
 def _python_type(model: type[SQLModel], key: str) -> type:
     """The Python type of a column, looking through type decorators such as UTCDateTime."""
     column_type = column(model, key).type
-    return getattr(column_type, "impl", column_type).python_type  # type: ignore[no-any-return]
+    return getattr(column_type, "impl", column_type).python_type
 
 
 def _decode_value(python_type: type, value: Any) -> Any:
@@ -177,8 +177,12 @@ class ChildPageLoader(BaseLoader[tuple[int, PageQuery], Page[M]]):
     ordering: ClassVar[Ordering]
 
     @staticmethod
-    def filtered(query: Select[Any], filters: ListFilter | None) -> Select[Any]:
-        """A list's filters are a frozen dataclass of its domain that applies itself."""
+    def filtered(
+        query: Select[*tuple[Any, ...]], filters: ListFilter | None
+    ) -> Select[*tuple[Any, ...]]:
+        """A list's filters are a frozen dataclass of its domain that applies itself.
+
+        Any row shape passes through (`Select[Any]` types a one-column SELECT)."""
         return filters.apply(query) if filters is not None else query
 
     def _base(self, parent_ids: list[int], page: PageQuery, *extra: Any) -> Select[Any]:
@@ -192,8 +196,9 @@ class ChildPageLoader(BaseLoader[tuple[int, PageQuery], Page[M]]):
             return list((await session.execute(query)).scalars())
         rank = func.row_number().over(partition_by=column(self.model, self.parent), order_by=order)
         ranked = self._base(parent_ids, page, rank.label("page_rank")).subquery()
-        query = select(aliased(self.model, ranked)).where(ranked.c.page_rank <= page.first + 1)
-        return list((await session.execute(query.order_by(ranked.c.page_rank))).scalars())
+        pages: Select[Any] = select(aliased(self.model, ranked))
+        pages = pages.where(ranked.c.page_rank <= page.first + 1)
+        return list((await session.execute(pages.order_by(ranked.c.page_rank))).scalars())
 
     async def load_batch(
         self, session: AsyncSession, keys: list[tuple[int, PageQuery]]
@@ -219,7 +224,7 @@ class ChildPageLoader(BaseLoader[tuple[int, PageQuery], Page[M]]):
         return self._counter
 
 
-class ChildCountLoader(BaseLoader[tuple[int, Hashable], int]):
+class ChildCountLoader(BaseLoader[tuple[int, ListFilter | None], int]):
     """`totalCount` of a child list: one grouped COUNT per batch, only when it is asked for."""
 
     def __init__(self, db: Any, pages: type[ChildPageLoader[Any]]) -> None:
@@ -227,10 +232,10 @@ class ChildCountLoader(BaseLoader[tuple[int, Hashable], int]):
         self.pages = pages
 
     async def load_batch(
-        self, session: AsyncSession, keys: list[tuple[int, Hashable]]
+        self, session: AsyncSession, keys: list[tuple[int, ListFilter | None]]
     ) -> list[int]:
-        counts: dict[tuple[int, Hashable], int] = {}
-        by_filters: dict[Hashable, list[int]] = {}
+        counts: dict[tuple[int, ListFilter | None], int] = {}
+        by_filters: dict[ListFilter | None, list[int]] = {}
         for parent_id, filters in keys:
             by_filters.setdefault(filters, []).append(parent_id)
         parent = column(self.pages.model, self.pages.parent)

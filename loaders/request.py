@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select
+from sqlmodel import col
 
 from loaders.base import ByIdLoader, ManyByKeyLoader
 from loaders.paging import ChildPageLoader, Ordering
@@ -19,7 +20,7 @@ class RequestFilter:
 
     def apply(self, query: Select[Any]) -> Select[Any]:
         if self.stages:
-            query = query.where(Request.stage.in_(self.stages))  # type: ignore[attr-defined]
+            query = query.where(col(Request.stage).in_(self.stages))
         return query
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from loaders.base import BaseLoader, ByIdLoader, ManyByKeyLoader
 from loaders.paging import ChildPageLoader, Ordering
@@ -27,8 +30,8 @@ class ActiveDepositsByVehicleIdLoader(ManyByKeyLoader[TyreDeposit]):
     key = "vehicle_id"
     order_by = ("stored_since", "id")
 
-    def query(self, keys: list[int]) -> Select:  # type: ignore[type-arg]
-        return super().query(keys).where(TyreDeposit.released_on.is_(None))  # type: ignore[union-attr]
+    def query(self, keys: list[int]) -> Select[Any]:
+        return super().query(keys).where(col(TyreDeposit.released_on).is_(None))
 
 
 class DepositByIdLoader(ByIdLoader[TyreDeposit]):
@@ -54,9 +57,9 @@ class StoredTyresByCentreIdLoader(BaseLoader[int, int]):
 
     async def load_batch(self, session: AsyncSession, keys: list[int]) -> list[int]:
         query = (
-            select(TyreDeposit.centre_id, func.sum(TyreDeposit.tyre_count))
-            .where(TyreDeposit.centre_id.in_(keys), TyreDeposit.released_on.is_(None))  # type: ignore[attr-defined,union-attr]
-            .group_by(TyreDeposit.centre_id)
+            select(col(TyreDeposit.centre_id), func.sum(col(TyreDeposit.tyre_count)))
+            .where(col(TyreDeposit.centre_id).in_(keys), col(TyreDeposit.released_on).is_(None))
+            .group_by(col(TyreDeposit.centre_id))
         )
         found = {centre_id: int(total) for centre_id, total in await session.execute(query)}
         return [found.get(key, 0) for key in keys]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
@@ -22,6 +22,19 @@ CENT = Decimal("0.01")
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+class _Row(Protocol):
+    @property
+    def id(self) -> int | None: ...
+
+
+def stored_id(row: _Row) -> int:
+    """The primary key of a row read from the database (SQLModel types it `int | None`, since
+    a new row has none until it is flushed)."""
+    if row.id is None:
+        raise ValueError(f"{type(row).__name__} has no primary key yet: it was never flushed")
+    return row.id
 
 
 def to_money(value: Decimal | int | str | None) -> Decimal:

@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from auth import throttle
 from auth.clock import warsaw_midnight_after
@@ -63,7 +64,7 @@ def code_error(reason: str, field: str = "code") -> UserErrorData:
 
 
 async def user_by_email(session: AsyncSession, email: str) -> User | None:
-    query = select(User).where(func.lower(User.email) == email.strip().lower())
+    query = select(User).where(func.lower(col(User.email)) == email.strip().lower())
     return (await session.execute(query)).scalars().first()
 
 
@@ -74,9 +75,9 @@ async def personal_data(
     e-mail and the client number of every company the user is the main account of."""
     companies = (
         await session.execute(
-            select(Client.name, Client.number, Membership.is_main)  # type: ignore[call-overload]
-            .join(Membership, Membership.client_id == Client.id)
-            .where(Membership.user_id == user.id)
+            select(col(Client.name), col(Client.number), col(Membership.is_main))
+            .join(Membership, col(Membership.client_id) == col(Client.id))
+            .where(col(Membership.user_id) == user.id)
         )
     ).all()
     numbers = tuple(number for _name, number, is_main in companies if is_main)
@@ -269,7 +270,7 @@ async def activation_complete(ctx: Context, *, token: str, password: str) -> lis
 async def main_account(session: AsyncSession, client_number: str) -> tuple[User, Client] | None:
     user = await find_user_by_login(session, login=client_number.strip())
     client = (
-        (await session.execute(select(Client).where(Client.number == client_number.strip())))
+        (await session.execute(select(Client).where(col(Client.number) == client_number.strip())))
         .scalars()
         .first()
     )
@@ -448,7 +449,9 @@ async def password_change(
         # Only over the password just checked: a change that raced this one wins alone.
         changed = await session.execute(
             update(User)
-            .where(User.id == checked.user.id, User.password_hash == checked.password_hash)  # type: ignore[arg-type]
+            .where(
+                col(User.id) == checked.user.id, col(User.password_hash) == checked.password_hash
+            )
             .values(password_hash=password_hash, password_changed_at=ctx.now)
             .execution_options(synchronize_session=False)
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Select, or_, select
+from sqlmodel import col
 
 from auth.access import require_client, require_staff
 from loaders.client import ClientByIdLoader
@@ -22,14 +23,14 @@ async def get_client(ctx: Context, global_id: str) -> Client:
     client_id = require_client(ctx.viewer, pk_of(global_id, "Client"))
     client = await ctx.loaders[ClientByIdLoader].load(client_id)
     require_client(ctx.viewer, client.id if client else None)
-    return client  # type: ignore[return-value]
+    return client
 
 
 def _client_search(search: str | None) -> Select[Any]:
     query = select(Client)
     if search and search.strip():
         term = search.strip()
-        columns = (Client.name, Client.nip, Client.number, Client.city)
+        columns = (col(Client.name), col(Client.nip), col(Client.number), col(Client.city))
         query = query.where(or_(*(contains(column, term) for column in columns)))
     return query
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from exports.documents import (
     BalanceConfirmationDocument,
@@ -102,8 +103,8 @@ async def _repayment_account(
     """The client's account for this currency, the default one first."""
     query = (
         select(BankAccount)
-        .where(BankAccount.client_id == client_id, BankAccount.currency == currency)
-        .order_by(BankAccount.is_default.desc(), BankAccount.id)  # type: ignore[attr-defined]
+        .where(col(BankAccount.client_id) == client_id, col(BankAccount.currency) == currency)
+        .order_by(col(BankAccount.is_default).desc(), col(BankAccount.id))
         .limit(1)
     )
     return (await session.execute(query)).scalars().first()
@@ -119,8 +120,8 @@ async def _before(
 ) -> CorrectedInvoice:
     """The corrected invoice as it stood before this correction: with the earlier ones."""
     earlier = select(Invoice).where(
-        Invoice.corrects_id == original.id,
-        tuple_(Invoice.issue_date, Invoice.id) < (correction.issue_date, correction.id),
+        col(Invoice.corrects_id) == original.id,
+        tuple_(col(Invoice.issue_date), col(Invoice.id)) < (correction.issue_date, correction.id),
     )
     rows = list((await session.execute(earlier)).scalars())
     return CorrectedInvoice(

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from auth.scopes import Scope
 from auth.sessions import viewer_of_user
@@ -132,15 +133,21 @@ async def _schedule(use: _Use) -> File | None:
         contract = await use.owned(session, Contract, use.grant.object_id, Scope.SCHEDULES_READ)
         if contract is None:
             return None
-        query = select(Instalment).where(Instalment.contract_id == contract.id)
-        instalments = list((await session.execute(query.order_by(Instalment.number))).scalars())  # type: ignore[arg-type]
+        query = (
+            select(Instalment)
+            .where(col(Instalment.contract_id) == contract.id)
+            .order_by(col(Instalment.number))
+        )
+        instalments = list((await session.execute(query)).scalars())
         client = await session.get(Client, contract.client_id)
     polish = use.grant.option("lang", "pl") == "pl"
     kind = use.grant.option("format", "xlsx")
     name = f"{'harmonogram' if polish else 'schedule'}-{contract.number}"
     if kind == "pdf":
+        if client is None:  # the contract's client (a foreign key): only a race removes it
+            return None
         language = Language.PL if polish else Language.EN
-        document = printed.schedule(  # type: ignore[arg-type]
+        document = printed.schedule(
             use.settings, contract, client, instalments, use.today, language
         )
         return await _pdf_file(use, name, pdf.schedule_pdf, document)

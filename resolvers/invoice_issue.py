@@ -10,8 +10,10 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from auth.errors import NotFoundError
+from models.base import stored_id
 from models.client import Client
 from models.contract import Contract
 from models.document import Document
@@ -97,7 +99,9 @@ async def id_of_client(
     """The pk behind an optional id that must name a row of this client; else NOT_FOUND."""
     if global_id is None:
         return None
-    row = await session.get(model, pk_of(global_id, model.__name__, field=field))
+    row: Contract | Invoice | None = await session.get(
+        model, pk_of(global_id, model.__name__, field=field)
+    )
     if row is None or row.client_id != client_id:
         message = NOT_OF_CLIENT[model]
         raise Abort(UserErrorData(field=field, code="NOT_FOUND", message=message))
@@ -164,12 +168,12 @@ async def issue_invoice(
                 session, client_global_id, contract_global_id
             )
             earlier = await session.execute(
-                select(func.count()).where(Invoice.client_id == client.id)
+                select(func.count()).where(col(Invoice.client_id) == client.id)
             )
             vat = round_money(net * vat_rate / 100)
             invoice = Invoice(
-                client_id=client.id,
-                contract_id=contract_id,  # type: ignore[arg-type]
+                client_id=stored_id(client),
+                contract_id=contract_id,
                 number=await next_number(session, Invoice, f"FV/{issue_date:%Y/%m}/"),
                 kind=kind,
                 issue_date=issue_date,

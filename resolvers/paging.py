@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable
 from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlmodel import SQLModel
 
 from auth.errors import BadInputError
-from loaders.paging import InvalidCursorError, Ordering, Page, PageQuery, decode_cursor, root_page
+from loaders.paging import (
+    InvalidCursorError,
+    ListFilter,
+    Ordering,
+    Page,
+    PageQuery,
+    decode_cursor,
+    root_page,
+)
 from models.i18n import _
 from resolvers.context import Context
 
@@ -23,7 +30,7 @@ def page_query(
     first: int | None,
     after: str | None,
     max_first: int,
-    filters: Hashable = None,
+    filters: ListFilter | None = None,
 ) -> PageQuery:
     size = DEFAULT_PAGE_SIZE if first is None else first
     if not 0 <= size <= max_first:

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlmodel import col
 
 from auth import totp
 from auth.access import require_session
@@ -82,7 +83,7 @@ async def setup_confirm(ctx: Context, *, code: str) -> tuple[list[str], list[Use
             return [], [INVALID_OTP]
         user.totp_last_step, user.totp_enabled_at = step, ctx.now
         recovery = totp.new_recovery_codes()
-        await session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+        await session.execute(delete(RecoveryCode).where(col(RecoveryCode.user_id) == user.id))
         session.add_all(
             RecoveryCode(user_id=user.id, code_hash=keyed_hash(ctx.settings.secret_key, c))  # type: ignore[arg-type]
             for c in recovery
@@ -112,7 +113,7 @@ async def disable(
             return [INVALID_OTP]  # the attempt stays counted: codes are capped with the password
         await password_check_passed(session, ctx)
         user.totp_secret = user.totp_enabled_at = user.totp_last_step = None
-        await session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+        await session.execute(delete(RecoveryCode).where(col(RecoveryCode.user_id) == user.id))
         outbox.email_user(
             session,
             user,
@@ -136,8 +137,8 @@ async def second_factor_ok(session: AsyncSession, ctx: Context, user: User, otp:
             return True
     typed = keyed_hash(ctx.settings.secret_key, otp.strip().lower())
     query = select(RecoveryCode).where(
-        RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None)
-    )  # type: ignore[union-attr]
+        col(RecoveryCode.user_id) == user.id, col(RecoveryCode.used_at).is_(None)
+    )
     for recovery in (await session.execute(query)).scalars():
         if hmac.compare_digest(recovery.code_hash, typed):
             return await _spend_recovery_code(session, recovery, ctx.now)

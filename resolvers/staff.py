@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Select, or_, select
+from sqlmodel import col
 
 from auth import throttle
 from auth.access import require_staff
@@ -36,7 +37,9 @@ def _user_search(search: str | None) -> Select[Any]:
     query = select(User)
     if search and search.strip():
         term = search.strip()
-        query = query.where(or_(contains(User.email, term), contains(User.last_name, term)))
+        query = query.where(
+            or_(contains(col(User.email), term), contains(col(User.last_name), term))
+        )
     return query
 
 
@@ -53,7 +56,7 @@ async def _target(ctx: Context, session: Any, global_id: str) -> User:
     user = await session.get(User, pk_of(global_id, "User", field="userId"))
     if user is None:
         raise NotFoundError(field="userId")
-    return user  # type: ignore[no-any-return]
+    return user
 
 
 def _audit(session: Any, ctx: Context, action: str, user: User) -> None:

@@ -17,6 +17,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from auth import codes
 from auth.access import require_scope, require_session
@@ -211,8 +212,8 @@ async def _new_user(session: AsyncSession, invitee: Invitee) -> User:
 
 
 async def _member_of(session: AsyncSession, user_id: int, client_id: int) -> bool:
-    query = select(Membership.id).where(
-        Membership.user_id == user_id, Membership.client_id == client_id
+    query = select(col(Membership.id)).where(
+        col(Membership.user_id) == user_id, col(Membership.client_id) == client_id
     )
     return (await session.execute(query)).first() is not None
 
@@ -311,7 +312,9 @@ async def _own_open_invitation(
 
 
 async def _invitation_of(session: AsyncSession, membership_id: int) -> Invitation | None:
-    query = select(Invitation).where(Invitation.membership_id == membership_id).with_for_update()
+    query = (
+        select(Invitation).where(col(Invitation.membership_id) == membership_id).with_for_update()
+    )
     return (await session.execute(query)).scalars().first()
 
 
@@ -361,7 +364,8 @@ async def remove_subaccount(ctx: Context, *, global_id: str) -> list[UserErrorDa
         if error := _whole(ctx, membership, field="id"):
             return [error]
         tokens = select(AuthToken).where(
-            AuthToken.user_id == membership.user_id, AuthToken.client_id == membership.client_id
+            col(AuthToken.user_id) == membership.user_id,
+            col(AuthToken.client_id) == membership.client_id,
         )
         for token in (await session.execute(tokens)).scalars():
             token.revoked_at = ctx.now

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, Row, Select, and_, exists, func, or_, select
 from sqlalchemy.orm import aliased
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, col
 
 from auth.clock import warsaw_today
 from auth.errors import BadInputError
@@ -45,6 +45,7 @@ from loaders.invoice import (
     InvoiceFilter,
     PaymentFilter,
 )
+from models.base import Timestamped
 from models.contract import Contract, Instalment
 from models.document import Document
 from models.i18n import _
@@ -112,8 +113,8 @@ class Table:
     derived_filters: tuple[tuple[str, str], ...] = ()
 
 
-def _own_change(model: Any) -> Callable[[datetime, date], ColumnElement[bool]]:
-    return lambda since, today: model.updated_at > since  # type: ignore[no-any-return]
+def _own_change(model: type[Timestamped]) -> Callable[[datetime, date], ColumnElement[bool]]:
+    return lambda since, today: col(model.updated_at) > since
 
 
 def _plain(type_name: str, **ids: str) -> Callable[[Row[Any], date], dict[str, Any]]:
@@ -133,7 +134,7 @@ def _plain(type_name: str, **ids: str) -> Callable[[Row[Any], date], dict[str, A
 
 def _latest(values: dict[str, Any], *keys: str) -> datetime:
     """When a row last changed: its own stamp or that of a row its derived values come from."""
-    return max(values[key] for key in ("updated_at", *keys) if values[key] is not None)  # type: ignore[no-any-return]
+    return max(values[key] for key in ("updated_at", *keys) if values[key] is not None)
 
 
 def _invoice_row(result: Row[Any], today: date) -> dict[str, Any]:
@@ -150,11 +151,11 @@ def _invoice_row(result: Row[Any], today: date) -> dict[str, Any]:
 
 
 def _invoice_query() -> Select[Any]:
-    allocated_at = select(func.max(PaymentAllocation.updated_at)).where(
-        PaymentAllocation.invoice_id == Invoice.id
+    allocated_at = select(func.max(col(PaymentAllocation.updated_at))).where(
+        col(PaymentAllocation.invoice_id) == col(Invoice.id)
     )
-    corrected_at = select(func.max(_Correction.updated_at)).where(
-        _Correction.corrects_id == Invoice.id
+    corrected_at = select(func.max(col(_Correction.updated_at))).where(
+        col(_Correction.corrects_id) == col(Invoice.id)
     )
     return _columns(
         Invoice,
@@ -169,13 +170,14 @@ def _invoice_changed(since: datetime, today: date) -> ColumnElement[bool]:
     """An invoice's status moves when a payment is allocated to it, when it is corrected, and
     when its due date passes, none of which edits the invoice row."""
     allocated = exists().where(
-        PaymentAllocation.invoice_id == Invoice.id, PaymentAllocation.updated_at > since
+        col(PaymentAllocation.invoice_id) == col(Invoice.id),
+        col(PaymentAllocation.updated_at) > since,
     )
     corrected = exists().where(
-        _Correction.corrects_id == Invoice.id, _Correction.updated_at > since
+        col(_Correction.corrects_id) == col(Invoice.id), col(_Correction.updated_at) > since
     )
-    fell_due = and_(Invoice.due_date >= warsaw_today(since), Invoice.due_date < today)
-    return or_(Invoice.updated_at > since, allocated, corrected, fell_due)
+    fell_due = and_(col(Invoice.due_date) >= warsaw_today(since), col(Invoice.due_date) < today)
+    return or_(col(Invoice.updated_at) > since, allocated, corrected, fell_due)
 
 
 def _payment_row(result: Row[Any], today: date) -> dict[str, Any]:
@@ -186,8 +188,8 @@ def _payment_row(result: Row[Any], today: date) -> dict[str, Any]:
 
 
 def _payment_query() -> Select[Any]:
-    allocated_at = select(func.max(PaymentAllocation.updated_at)).where(
-        PaymentAllocation.payment_id == Payment.id
+    allocated_at = select(func.max(col(PaymentAllocation.updated_at))).where(
+        col(PaymentAllocation.payment_id) == col(Payment.id)
     )
     return _columns(
         Payment,
@@ -198,9 +200,10 @@ def _payment_query() -> Select[Any]:
 
 def _payment_changed(since: datetime, today: date) -> ColumnElement[bool]:
     allocated = exists().where(
-        PaymentAllocation.payment_id == Payment.id, PaymentAllocation.updated_at > since
+        col(PaymentAllocation.payment_id) == col(Payment.id),
+        col(PaymentAllocation.updated_at) > since,
     )
-    return or_(Payment.updated_at > since, allocated)
+    return or_(col(Payment.updated_at) > since, allocated)
 
 
 TABLES: dict[str, Table] = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Select, select
+from sqlmodel import col
 
 from auth.access import require_authenticated
 from loaders.paging import Ordering, Page
@@ -17,11 +18,11 @@ CENTRE_ORDERING = Ordering(("city", "name"), descending=False)
 
 
 def _centres(city: str | None, online_booking: bool | None) -> Select[Any]:
-    query = select(TyreServiceCentre).where(TyreServiceCentre.is_active.is_(True))  # type: ignore[attr-defined]
+    query = select(TyreServiceCentre).where(col(TyreServiceCentre.is_active).is_(True))
     if city:
-        query = query.where(equals(TyreServiceCentre.city, city.strip()))
+        query = query.where(equals(col(TyreServiceCentre.city), city.strip()))
     if online_booking is not None:
-        has_url = TyreServiceCentre.online_booking_url.is_not(None)  # type: ignore[union-attr]
+        has_url = col(TyreServiceCentre.online_booking_url).is_not(None)
         query = query.where(has_url if online_booking else ~has_url)
     return query
 

@@ -18,9 +18,9 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 
-import schema.enums
 from auth.errors import PublicError
 from hub.settings import Environment, Settings, get_settings
+from schema import enums as enums  # registers the domain enums as GraphQL enums
 from schema.admin import AdminUser
 from schema.client import BankAccount, Client
 from schema.contract import Contract, Instalment, InsurancePolicy, LeasedItem

@@ -46,7 +46,7 @@ class AdminUser(Node):
         ctx = info.context
         key = login_account_key(ctx, user_id=root.id, login=root.email)
         since = ctx.now - timedelta(minutes=ctx.settings.login_window_minutes)
-        return await ctx.loaders[RecentEventsByKeyLoader].load((key, since))  # type: ignore[no-any-return]
+        return await ctx.loaders[RecentEventsByKeyLoader].load((key, since))
 
 
 @strawberry.input
@@ -136,7 +136,7 @@ class InvoiceAdminMutation:
             vat_rate=input.vat_rate,
             description=input.description,
         )
-        return InvoiceIssuePayload(invoice=invoice, errors=user_errors(errors))
+        return InvoiceIssuePayload(invoice=invoice, errors=user_errors(errors))  # type: ignore[arg-type]
 
 
 @strawberry.input
@@ -195,4 +195,4 @@ class DocumentAdminMutation:
                 annual_rate=input.annual_rate,
             ),
         )
-        return DocumentIssuePayload(document=document, errors=user_errors(errors))
+        return DocumentIssuePayload(document=document, errors=user_errors(errors))  # type: ignore[arg-type]

@@ -15,6 +15,7 @@ from auth.errors import ForbiddenError
 from auth.scopes import Scope
 from loaders.base import ByIdLoader
 from loaders.paging import ChildPageLoader, Page
+from models.base import stored_id
 from models.client import Client as ClientRow
 from models.contract import Currency
 from resolvers.context import Context
@@ -81,7 +82,7 @@ def node_type(
 
 
 def client_id_of(source: Any) -> int:
-    return source.id if isinstance(source, ClientRow) else source.client_id  # type: ignore[no-any-return]
+    return stored_id(source) if isinstance(source, ClientRow) else source.client_id
 
 
 class HasScope(BasePermission):

@@ -17,6 +17,7 @@ from loaders.invoice import (
 from loaders.message import ThreadsByClientIdLoader
 from loaders.request import RequestFilter, RequestsByClientIdLoader
 from loaders.tyre import VehiclesByClientIdLoader
+from models.base import stored_id
 from models.client import BankAccount as BankAccountRow
 from models.client import Client as ClientRow
 from models.contract import ContractStatus
@@ -90,8 +91,8 @@ class Client(Node):
 
     @strawberry.field(description="Accounts for repayments, the default one first.")
     async def bank_accounts(self, root: ClientRow, info: Info) -> list[BankAccount]:
-        rows = await info.context.loaders[BankAccountsByClientIdLoader].load(root.id)
-        return sorted(rows, key=lambda row: not row.is_default)  # type: ignore[return-value]
+        rows = await info.context.loaders[BankAccountsByClientIdLoader].load(stored_id(root))
+        return sorted(rows, key=lambda row: not row.is_default)
 
     @strawberry.field(extensions=scoped(Scope.CONTRACTS_READ))
     async def contracts(
@@ -104,7 +105,12 @@ class Client(Node):
     ) -> Connection[ContractRef] | None:
         filters = ContractFilter(statuses=frozenset(status or ()))
         return await child_connection(
-            info, ContractsByClientIdLoader, root.id, first=first, after=after, filters=filters
+            info,
+            ContractsByClientIdLoader,
+            stored_id(root),
+            first=first,
+            after=after,
+            filters=filters,
         )
 
     invoices: Connection[InvoiceRef] | None = invoice_list(
@@ -122,7 +128,12 @@ class Client(Node):
     ) -> Connection[PaymentRef] | None:
         filters = payment_filter(filter)
         return await child_connection(
-            info, PaymentsByClientIdLoader, root.id, first=first, after=after, filters=filters
+            info,
+            PaymentsByClientIdLoader,
+            stored_id(root),
+            first=first,
+            after=after,
+            filters=filters,
         )
 
     @strawberry.field(
@@ -131,7 +142,7 @@ class Client(Node):
     )
     async def overpayment(self, root: ClientRow, info: Info) -> Money | None:
         balance = await info.context.loaders[BalanceByClientIdLoader].load(
-            (root.id, info.context.today)
+            (stored_id(root), info.context.today)
         )
         return Money(amount=balance.overpayment, currency="PLN")  # type: ignore[arg-type]
 
@@ -144,9 +155,14 @@ class Client(Node):
         after: str | None = None,
         filter: DocumentFilterRef | None = None,
     ) -> Connection[DocumentRef] | None:
-        filters = await document_filter(info.context, client_id=root.id, given=filter)
+        filters = await document_filter(info.context, client_id=stored_id(root), given=filter)
         return await child_connection(
-            info, DocumentsByClientIdLoader, root.id, first=first, after=after, filters=filters
+            info,
+            DocumentsByClientIdLoader,
+            stored_id(root),
+            first=first,
+            after=after,
+            filters=filters,
         )
 
     @strawberry.field(extensions=scoped(Scope.REQUESTS_READ))
@@ -160,7 +176,12 @@ class Client(Node):
     ) -> Connection[RequestRef] | None:
         filters = RequestFilter(stages=frozenset(stage or ()))
         return await child_connection(
-            info, RequestsByClientIdLoader, root.id, first=first, after=after, filters=filters
+            info,
+            RequestsByClientIdLoader,
+            stored_id(root),
+            first=first,
+            after=after,
+            filters=filters,
         )
 
     @strawberry.field(extensions=scoped(Scope.MESSAGES_READ))
@@ -168,7 +189,7 @@ class Client(Node):
         self, root: ClientRow, info: Info, first: int | None = 20, after: str | None = None
     ) -> Connection[ThreadRef] | None:
         return await child_connection(
-            info, ThreadsByClientIdLoader, root.id, first=first, after=after
+            info, ThreadsByClientIdLoader, stored_id(root), first=first, after=after
         )
 
     @strawberry.field(extensions=scoped(Scope.TYRES_READ))
@@ -176,7 +197,7 @@ class Client(Node):
         self, root: ClientRow, info: Info, first: int | None = 20, after: str | None = None
     ) -> Connection[VehicleRef] | None:
         return await child_connection(
-            info, VehiclesByClientIdLoader, root.id, first=first, after=after
+            info, VehiclesByClientIdLoader, stored_id(root), first=first, after=after
         )
 
     invoices_table_url: str | None = table_url("invoices", InvoiceFilterInput)
@@ -187,7 +208,7 @@ class Client(Node):
 
     @strawberry.field(extensions=scoped(Scope.SUBACCOUNTS_MANAGE))
     async def subaccounts(self, root: ClientRow, info: Info) -> list[SubaccountRef] | None:
-        return await info.context.loaders[SubaccountsByClientIdLoader].load(root.id)  # type: ignore[no-any-return]
+        return await info.context.loaders[SubaccountsByClientIdLoader].load(stored_id(root))
 
     @strawberry.field(
         description="Company master data is changed through this request, not edited here."
@@ -199,4 +220,4 @@ class Client(Node):
     def dashboard(self, root: ClientRow) -> DashboardRef:
         from schema.dashboard import Dashboard
 
-        return Dashboard(client_id=root.id)  # type: ignore[call-arg]
+        return Dashboard(client_id=stored_id(root))

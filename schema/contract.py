@@ -78,15 +78,15 @@ class Contract(Node):
 
     @strawberry.field
     async def client(self, root: ContractRow, info: Info) -> ClientRef:
-        return await info.context.loaders[ClientByIdLoader].load(root.client_id)  # type: ignore[no-any-return]
+        return await info.context.loaders[ClientByIdLoader].load(root.client_id)
 
     @strawberry.field(description="Leased items with serial numbers / VINs.")
     async def items(self, root: ContractRow, info: Info) -> list[LeasedItem]:
-        return await info.context.loaders[LeasedItemsByContractIdLoader].load(root.id)  # type: ignore[no-any-return]
+        return await info.context.loaders[LeasedItemsByContractIdLoader].load(root.id)
 
     @strawberry.field(extensions=scoped(Scope.SCHEDULES_READ), description="Repayment schedule.")
     async def schedule(self, root: ContractRow, info: Info) -> list[Instalment] | None:
-        return await info.context.loaders[InstalmentsByContractIdLoader].load(root.id)  # type: ignore[no-any-return]
+        return await info.context.loaders[InstalmentsByContractIdLoader].load(root.id)
 
     @strawberry.field(
         extensions=scoped(Scope.SCHEDULES_READ),
@@ -118,7 +118,7 @@ class Contract(Node):
 
     @strawberry.field(extensions=scoped(Scope.POLICIES_READ))
     async def policies(self, root: ContractRow, info: Info) -> list[InsurancePolicy] | None:
-        return await info.context.loaders[PoliciesByContractIdLoader].load(root.id)  # type: ignore[no-any-return]
+        return await info.context.loaders[PoliciesByContractIdLoader].load(root.id)
 
     @strawberry.field(
         extensions=scoped(Scope.POLICIES_READ),
@@ -172,7 +172,7 @@ class Instalment(Node):
 
     @strawberry.field(extensions=scoped(Scope.CONTRACTS_READ))
     async def contract(self, root: InstalmentRow, info: Info) -> Contract | None:
-        return await info.context.loaders[ContractByIdLoader].load(root.contract_id)  # type: ignore[no-any-return]
+        return await info.context.loaders[ContractByIdLoader].load(root.contract_id)
 
     @strawberry.field(description="Whether the instalment is invoiced and how far it is settled.")
     async def settlement_state(self, root: InstalmentRow, info: Info) -> InstalmentState:
@@ -193,7 +193,7 @@ class Instalment(Node):
     async def invoice(self, root: InstalmentRow, info: Info) -> InvoiceRef | None:
         if root.invoice_id is None:
             return None
-        return await info.context.loaders[InvoiceByIdLoader].load(root.invoice_id)  # type: ignore[no-any-return]
+        return await info.context.loaders[InvoiceByIdLoader].load(root.invoice_id)
 
 
 @strawberry.type(description="An insurance policy of a contract.")

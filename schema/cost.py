@@ -129,7 +129,8 @@ def _coerced(
     result = get_variable_values(schema, operation.variable_definitions or (), variables)
     if isinstance(result, list):
         return None
-    coerced = getattr(result, "coerced", result)  # graphql-core 3.3 wraps them, 3.2 does not
+    # graphql-core 3.3 wraps them, 3.2 does not
+    coerced = result if isinstance(result, dict) else result.coerced
     return dict(coerced)
 
 

@@ -84,7 +84,7 @@ class Dashboard:
 
     @strawberry.field(description="Accounts for repayments.")
     async def bank_accounts(self, info: Info) -> list[BankAccountRef]:
-        return await info.context.loaders[BankAccountsByClientIdLoader].load(self.client_id)  # type: ignore[no-any-return]
+        return await info.context.loaders[BankAccountsByClientIdLoader].load(self.client_id)
 
     @strawberry.field(extensions=scoped(Scope.PAYMENTS_READ))
     async def settlements(self, info: Info) -> SettlementSummary | None:

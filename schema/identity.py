@@ -43,7 +43,7 @@ class ClientAccess:
 
     @strawberry.field
     async def client(self, info: Info) -> ClientRef:
-        return await info.context.loaders[ClientByIdLoader].load(self.client_id)  # type: ignore[no-any-return]
+        return await info.context.loaders[ClientByIdLoader].load(self.client_id)
 
 
 @strawberry.type(description="Who is asking.")
@@ -68,7 +68,7 @@ class Viewer:
 
     @strawberry.field(description="Your API tokens (the secrets are never shown again).")
     async def api_tokens(self, info: Info) -> list[ApiTokenRef]:
-        return await info.context.loaders[ApiTokensByUserIdLoader].load(self.user_id)  # type: ignore[no-any-return]
+        return await info.context.loaders[ApiTokensByUserIdLoader].load(self.user_id)
 
     @strawberry.field(description="Client companies to switch between; staff have none here.")
     def clients(self, info: Info) -> list[ClientAccess]:

@@ -119,21 +119,21 @@ class Invoice(Node):
     async def contract(self, root: InvoiceRow, info: Info) -> ContractRef | None:
         if root.contract_id is None:
             return None
-        return await info.context.loaders[ContractByIdLoader].load(root.contract_id)  # type: ignore[no-any-return]
+        return await info.context.loaders[ContractByIdLoader].load(root.contract_id)
 
     @strawberry.field(extensions=scoped(Scope.PAYMENTS_READ))
     async def allocations(self, root: InvoiceRow, info: Info) -> list[PaymentAllocation] | None:
-        return await info.context.loaders[AllocationsByInvoiceIdLoader].load(root.id)  # type: ignore[no-any-return]
+        return await info.context.loaders[AllocationsByInvoiceIdLoader].load(root.id)
 
     @strawberry.field(description="Correcting invoices issued to this one.")
     async def corrections(self, root: InvoiceRow, info: Info) -> list[Invoice]:
-        return await info.context.loaders[CorrectionsByInvoiceIdLoader].load(root.id)  # type: ignore[no-any-return]
+        return await info.context.loaders[CorrectionsByInvoiceIdLoader].load(root.id)
 
     @strawberry.field(description="For a correcting invoice: the invoice it corrects.")
     async def corrects(self, root: InvoiceRow, info: Info) -> Invoice | None:
         if root.corrects_id is None:
             return None
-        return await info.context.loaders[InvoiceByIdLoader].load(root.corrects_id)  # type: ignore[no-any-return]
+        return await info.context.loaders[InvoiceByIdLoader].load(root.corrects_id)
 
     @strawberry.field(
         extensions=scoped(Scope.INVOICES_READ),
@@ -144,7 +144,7 @@ class Invoice(Node):
 
     @strawberry.field(description="Duplicates issued so far, oldest first.")
     async def duplicates(self, root: InvoiceRow, info: Info) -> list[InvoiceDuplicate]:
-        return await info.context.loaders[DuplicatesByInvoiceIdLoader].load(root.id)  # type: ignore[no-any-return]
+        return await info.context.loaders[DuplicatesByInvoiceIdLoader].load(root.id)
 
 
 @strawberry.type(description="A duplicate of an invoice: the same invoice, with its own date.")
@@ -178,11 +178,11 @@ class PaymentAllocation:
 
     @strawberry.field(extensions=scoped(Scope.INVOICES_READ))
     async def invoice(self, root: AllocationRow, info: Info) -> Invoice | None:
-        return await info.context.loaders[InvoiceByIdLoader].load(root.invoice_id)  # type: ignore[no-any-return]
+        return await info.context.loaders[InvoiceByIdLoader].load(root.invoice_id)
 
     @strawberry.field
     async def payment(self, root: AllocationRow, info: Info) -> Payment:
-        return await info.context.loaders[PaymentByIdLoader].load(root.payment_id)  # type: ignore[no-any-return]
+        return await info.context.loaders[PaymentByIdLoader].load(root.payment_id)
 
 
 @strawberry.type(description="Money booked on the client's repayment account.")
@@ -197,11 +197,11 @@ class Payment(Node):
 
     @strawberry.field
     async def allocations(self, root: PaymentRow, info: Info) -> list[PaymentAllocation]:
-        return await info.context.loaders[AllocationsByPaymentIdLoader].load(root.id)  # type: ignore[no-any-return]
+        return await info.context.loaders[AllocationsByPaymentIdLoader].load(root.id)
 
     @strawberry.field(description="Not yet settled against any invoice (overpayment).")
     async def unallocated(self, root: PaymentRow, info: Info) -> Money:
-        allocated = await info.context.loaders[AllocatedByPaymentIdLoader].load(root.id)  # type: ignore[arg-type]
+        allocated = await info.context.loaders[AllocatedByPaymentIdLoader].load(root.id)
         return Money(amount=to_money(root.amount - allocated), currency=root.currency)
 
 

@@ -24,7 +24,7 @@ class Message:
 
     @strawberry.field
     async def attachments(self, root: MessageRow, info: Info) -> list[Attachment]:
-        return await info.context.loaders[AttachmentsByMessageIdLoader].load(root.id)  # type: ignore[no-any-return]
+        return await info.context.loaders[AttachmentsByMessageIdLoader].load(root.id)
 
 
 @strawberry.type(description="A conversation with customer service.")
@@ -40,4 +40,4 @@ class MessageThread(Node):
 
     @strawberry.field(description="Messages and comments, oldest first.")
     async def messages(self, root: ThreadRow, info: Info) -> list[Message]:
-        return await info.context.loaders[MessagesByThreadIdLoader].load(root.id)  # type: ignore[no-any-return]
+        return await info.context.loaders[MessagesByThreadIdLoader].load(root.id)

@@ -87,4 +87,4 @@ class ProfileMutation:
         client, errors = await profile.einvoice_email_update(
             info.context, client_global_id=input.client_id, email=input.email
         )
-        return EinvoiceEmailUpdatePayload(client=client, errors=user_errors(errors))
+        return EinvoiceEmailUpdatePayload(client=client, errors=user_errors(errors))  # type: ignore[arg-type]

@@ -35,7 +35,7 @@ class Query:
 
     @strawberry.field(description="Any object by its global id.")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
-        return await resolve_node(info.context, id)  # type: ignore[no-any-return]
+        return await resolve_node(info.context, id)
 
     @strawberry.field(description="Active tyre service centres with their load.")
     async def tyre_service_centres(

@@ -42,7 +42,7 @@ class RequestStageChange:
 
     @strawberry.field
     async def attachments(self, root: RequestStageEntry, info: Info) -> list[Attachment]:
-        return await info.context.loaders[AttachmentsByStageIdLoader].load(root.id)  # type: ignore[no-any-return]
+        return await info.context.loaders[AttachmentsByStageIdLoader].load(root.id)
 
 
 @strawberry.type(description="A request to change a contract or to get a document.")
@@ -65,7 +65,7 @@ class Request(Node):
 
     @strawberry.field(description="Stage history with messages, oldest first.")
     async def history(self, root: RequestRow, info: Info) -> list[RequestStageChange]:
-        return await info.context.loaders[StagesByRequestIdLoader].load(root.id)  # type: ignore[no-any-return]
+        return await info.context.loaders[StagesByRequestIdLoader].load(root.id)
 
 
 @strawberry.type(description="A kind of request a client may file.")

@@ -91,11 +91,11 @@ class Subaccount(Node):
                 last_name=invitation.last_name,
                 phone=invitation.phone,
             )
-        return await info.context.loaders[UserByIdLoader].load(root.user_id)  # type: ignore[no-any-return]
+        return await info.context.loaders[UserByIdLoader].load(root.user_id)
 
 
 async def _invitation(root: MembershipRow, info: Info) -> InvitationRow | None:
-    return await info.context.loaders[InvitationByMembershipIdLoader].load(root.id)  # type: ignore[no-any-return]
+    return await info.context.loaders[InvitationByMembershipIdLoader].load(root.id)
 
 
 async def _pending(root: MembershipRow, info: Info) -> InvitationRow | None:
@@ -127,7 +127,7 @@ class ApiToken(Node):
     async def client(self, root: TokenRow, info: Info) -> ClientRef | None:
         if root.client_id is None:
             return None
-        return await info.context.loaders[ClientByIdLoader].load(root.client_id)  # type: ignore[no-any-return]
+        return await info.context.loaders[ClientByIdLoader].load(root.client_id)
 
 
 @strawberry.input

@@ -50,7 +50,7 @@ class TyreServiceCentre(Node):
 
     @strawberry.field(description="Tyres of the lessor's cars stored there now.")
     async def stored_tyres(self, root: CentreRow, info: Info) -> int:
-        return await info.context.loaders[StoredTyresByCentreIdLoader].load(root.id)  # type: ignore[no-any-return]
+        return await info.context.loaders[StoredTyresByCentreIdLoader].load(root.id)
 
     @strawberry.field(
         description="storedTyres / capacity (0.0-1.0+). Not a waiting time for an appointment."
@@ -69,7 +69,7 @@ class TyreDeposit:
 
     @strawberry.field
     async def centre(self, root: DepositRow, info: Info) -> TyreServiceCentre:
-        return await info.context.loaders[CentreByIdLoader].load(root.centre_id)  # type: ignore[no-any-return]
+        return await info.context.loaders[CentreByIdLoader].load(root.centre_id)
 
 
 @strawberry.type(description="Tyres ordered to move to a centre for a change.")
@@ -79,7 +79,7 @@ class TyreRelocation:
 
     @strawberry.field
     async def centre(self, root: RelocationRow, info: Info) -> TyreServiceCentre:
-        return await info.context.loaders[CentreByIdLoader].load(root.to_centre_id)  # type: ignore[no-any-return]
+        return await info.context.loaders[CentreByIdLoader].load(root.to_centre_id)
 
 
 @strawberry.type(description="A vehicle of the client's fleet.")
@@ -96,13 +96,13 @@ class Vehicle(Node):
     async def contract(self, root: VehicleRow, info: Info) -> ContractRef | None:
         if root.contract_id is None:
             return None
-        return await info.context.loaders[ContractByIdLoader].load(root.contract_id)  # type: ignore[no-any-return]
+        return await info.context.loaders[ContractByIdLoader].load(root.contract_id)
 
     @strawberry.field(description="Tyres of this vehicle stored at a centre now.")
     async def tyre_deposit(self, root: VehicleRow, info: Info) -> TyreDeposit | None:
         deposits = await info.context.loaders[ActiveDepositsByVehicleIdLoader].load(root.id)
-        return deposits[-1] if deposits else None  # type: ignore[return-value]
+        return deposits[-1] if deposits else None
 
     @strawberry.field
     async def relocations(self, root: VehicleRow, info: Info) -> list[TyreRelocation]:
-        return await info.context.loaders[RelocationsByVehicleIdLoader].load(root.id)  # type: ignore[no-any-return]
+        return await info.context.loaders[RelocationsByVehicleIdLoader].load(root.id)

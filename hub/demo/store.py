@@ -14,7 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, col
 
 from hub.demo.rows import Batch, Row
 from hub.demo.spec import DemoDataExists
@@ -44,7 +44,7 @@ async def bulk_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection
 
 async def refuse_non_empty(engine: AsyncEngine) -> None:
     async with engine.connect() as conn:
-        found = await conn.execute(sa.select(Client.id).limit(1))
+        found = await conn.execute(sa.select(col(Client.id)).limit(1))
         if found.first() is not None:
             raise DemoDataExists("the database already has clients; demo data needs an empty one")
 
