@@ -6,9 +6,11 @@ import asyncio
 import threading
 
 import pytest
+from argon2 import PasswordHasher, extract_parameters
 
 from auth import passwords
 from hub.demo import DEMO_PASSWORD
+from models.identity import User
 from tests.auth.helpers import fresh_ip, new_main_account
 from tests.conftest import LOGIN, Hub
 
@@ -46,3 +48,19 @@ async def test_hashes_in_the_pool_verify_like_the_plain_ones() -> None:
     assert await passwords.verify_in_worker(hashed, "Zielone#Jabłko7", workers=2)
     assert not await passwords.verify_in_worker(hashed, "zielone#jabłko7", workers=2)
     assert not await passwords.verify_in_worker(None, "Zielone#Jabłko7", workers=2)
+
+
+async def test_a_hash_with_four_lanes_signs_in_and_is_redone_in_one(flows: Hub) -> None:
+    user, _ = await new_main_account(flows)
+    old = PasswordHasher(parallelism=4).hash(DEMO_PASSWORD)  # argon2-cffi's default lanes
+    async with flows.db.write() as session:
+        stored = await session.get(User, user.id)
+        assert stored is not None
+        stored.password_hash = old
+    variables = {"login": user.email, "password": DEMO_PASSWORD}
+    body = await flows.gql(LOGIN, variables, ip=fresh_ip())
+    assert body["data"]["login"]["token"]
+    async with flows.db.read() as session:
+        redone = (await session.get(User, user.id)).password_hash  # type: ignore[union-attr]
+    assert redone != old and extract_parameters(redone).parallelism == 1
+    assert passwords.verify_password(redone, DEMO_PASSWORD)
