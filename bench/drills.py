@@ -22,7 +22,6 @@ import io
 import itertools
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -242,12 +241,6 @@ async def _sqlite_writers(url: str, seconds: float) -> str:
 # b. PostgreSQL restart at 10 requests per second
 
 
-def restart(cluster: Cluster) -> None:
-    command = [str(cluster.pg_ctl), "-D", str(cluster.data), "-l", str(cluster.log)]
-    command += ["-m", "fast", "-w", "restart"]
-    subprocess.run([*cluster.as_user, *command], check=True, capture_output=True, timeout=120)
-
-
 async def postgres_restart(cluster: Cluster, url: str, seconds: float) -> str:
     with served(url) as (base, _server):
         hub = await _hub(base)
@@ -257,7 +250,7 @@ async def postgres_restart(cluster: Cluster, url: str, seconds: float) -> str:
         restarted: asyncio.Task[None] | None = None
         for tick in range(int(seconds * 10)):  # one request each 100 ms, answered or not
             if restarted is None and time.perf_counter() - started > seconds / 3:
-                restarted = asyncio.create_task(asyncio.to_thread(restart, cluster))
+                restarted = asyncio.create_task(asyncio.to_thread(cluster.restart))
             step = hub.light(tally) if tick % 2 else hub.create_token(tally, f"r-{next(names)}")
             running.append(asyncio.create_task(step))
             await asyncio.sleep(0.1)

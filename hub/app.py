@@ -53,8 +53,9 @@ class LeaseHubGraphQL(HardenedGraphQL):
     async def get_context(self, request: Any, response: Any) -> Context:
         now = utcnow()
         secret = bearer_secret(request.headers.get("authorization"))
-        async with self.db.read() as session:
-            viewer = await authenticate(session, secret=secret, now=now)
+        viewer = await self.db.reading(
+            lambda session: authenticate(session, secret=secret, now=now)
+        )
         return Context(
             request=request,
             response=response,

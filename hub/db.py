@@ -9,10 +9,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event, exc, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
@@ -23,6 +23,7 @@ from auth.errors import ServiceUnavailableError
 from hub.settings import Settings
 from models.search import register_sqlite_fold
 
+T = TypeVar("T")
 RECONNECT_EVERY = 0.1  # seconds between tries to reach a PostgreSQL that refused
 
 
@@ -129,6 +130,15 @@ def is_unavailable(error: BaseException) -> bool:
     return isinstance(state, str) and state.startswith(_UNAVAILABLE_STATES)
 
 
+def is_lost_connection(error: BaseException | None) -> bool:
+    """The connection died under a statement (not a full pool, not a refused connect)."""
+    if isinstance(error, exc.DBAPIError):
+        state = getattr(error.orig, "sqlstate", None)
+        shutdown = isinstance(state, str) and state.startswith(_UNAVAILABLE_STATES)
+        return error.connection_invalidated or shutdown
+    return False
+
+
 @contextmanager
 def unavailable_on_fault() -> Iterator[None]:
     """Turns a database fault into the coded SERVICE_UNAVAILABLE a client may retry on,
@@ -187,6 +197,19 @@ class Database:
         with unavailable_on_fault():
             async with AsyncSession(self.read_engine, expire_on_commit=False) as session:
                 yield session
+
+    async def reading(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """Runs a read, and once more on a fresh connection when the first was cut (a server
+        restart): a read changes nothing, so the client never sees the cut. A full pool is
+        not retried; its wait has been spent already."""
+        try:
+            async with self.read() as session:
+                return await work(session)
+        except ServiceUnavailableError as error:
+            if not is_lost_connection(error.__cause__):
+                raise
+        async with self.read() as session:
+            return await work(session)
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:

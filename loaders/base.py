@@ -7,7 +7,7 @@ read sessions run in autocommit, so a batch is exactly one SELECT.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
@@ -19,12 +19,17 @@ from sqlmodel import SQLModel
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
+T = TypeVar("T")
 M = TypeVar("M", bound=SQLModel)
 L = TypeVar("L", bound="BaseLoader[Any, Any]")
 
 
 class ReadSessions(Protocol):
     def read(self) -> AbstractAsyncContextManager[AsyncSession]: ...
+
+    async def reading(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """`work` in a read session, once more if the connection was cut under it."""
+        ...
 
 
 class BaseLoader(DataLoader, Generic[K, V]):
@@ -33,8 +38,7 @@ class BaseLoader(DataLoader, Generic[K, V]):
         self.db = db
 
     async def batch_load_fn(self, keys: Sequence[K]) -> list[V]:
-        async with self.db.read() as session:
-            return await self.load_batch(session, list(keys))
+        return await self.db.reading(lambda session: self.load_batch(session, list(keys)))
 
     async def load_batch(self, session: AsyncSession, keys: list[K]) -> list[V]:
         raise NotImplementedError

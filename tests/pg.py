@@ -84,6 +84,20 @@ class Cluster:
     def log(self) -> Path:
         return self.base / "server.log"
 
+    def restart(self) -> None:
+        """`pg_ctl restart` in fast mode (open connections are cut), back when it accepts again."""
+        self._run(
+            str(self.pg_ctl),
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.log),
+            "-m",
+            "fast",
+            "-w",
+            "restart",
+        )
+
     def stop(self) -> None:
         try:
             self._run(str(self.pg_ctl), "-D", str(self.data), "-m", "immediate", "stop")
