@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint schema messages bench bench-tables drills clean
+.PHONY: run test lint schema messages bench bench-tables bench-gc drills clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,9 @@ bench-tables: $(VENV)/.installed-test
 
 drills: $(VENV)/.installed-test
 	$(BIN)/python -m bench.drills
+
+bench-gc: $(VENV)/.installed-test
+	$(BIN)/python -m bench.gc
 
 clean:
 	rm -rf $(VENV) leasehub.db

@@ -25,6 +25,7 @@ from hub.db import Database
 from hub.downloads import HeavyWork, download_endpoint
 from hub.http import HardenedGraphQL, OriginCORSMiddleware, RequestLimits, cors, internal_error
 from hub.outbox import deliver_continuously
+from hub.runtime import server_gc
 from hub.settings import Settings, get_settings
 from loaders.base import Loaders
 from models.base import utcnow
@@ -120,7 +121,8 @@ def create_app(
             outbox = asyncio.create_task(
                 deliver_continuously(database, settings, interval=OUTBOX_INTERVAL_SECONDS)
             )
-        yield
+        with server_gc(settings.gc_thresholds):
+            yield
         if outbox is not None:
             outbox.cancel()
             with contextlib.suppress(asyncio.CancelledError):

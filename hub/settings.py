@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     # Comma-separated origins whose pages may call the API; unset: the portal in development.
     cors_origins: str | None = Field(default=None, alias="LEASEHUB_CORS_ORIGINS")
     sql_echo: bool = Field(default=False, alias="LEASEHUB_SQL_ECHO")
+    # gen0, gen1, gen2 collection thresholds of the server process (hub/runtime.py); "" keeps
+    # Python's (700, 10, 10).
+    gc_thresholds_text: str = Field(default="20000,20,100", alias="LEASEHUB_GC_THRESHOLDS")
 
     # Links in e-mails lead to the portal's pages, which call the API with the token.
     portal_url: str = Field(default="http://127.0.0.1:3000", alias="LEASEHUB_PORTAL_URL")
@@ -122,6 +125,15 @@ class Settings(BaseSettings):
     @property
     def is_development(self) -> bool:
         return self.environment is Environment.DEVELOPMENT
+
+    @property
+    def gc_thresholds(self) -> tuple[int, int, int] | None:
+        return _gc_thresholds(self.gc_thresholds_text)
+
+    @model_validator(mode="after")
+    def _check_gc_thresholds(self) -> Self:
+        _gc_thresholds(self.gc_thresholds_text)  # refused at start-up, not at the first request
+        return self
 
     @property
     def allowed_origins(self) -> list[str]:
@@ -181,6 +193,16 @@ class Settings(BaseSettings):
         if self.environment is Environment.PRODUCTION and len(self.secret_key) < 32:
             raise ValueError("LEASEHUB_SECRET_KEY must be at least 32 characters in production")
         return self
+
+
+def _gc_thresholds(text: str) -> tuple[int, int, int] | None:
+    if not text.strip():
+        return None
+    parts = [part.strip() for part in text.split(",")]
+    if len(parts) != 3 or not all(part.isdigit() and int(part) > 0 for part in parts):
+        raise ValueError("LEASEHUB_GC_THRESHOLDS: three positive integers, e.g. 20000,20,100")
+    first, second, third = (int(part) for part in parts)
+    return first, second, third
 
 
 @lru_cache
