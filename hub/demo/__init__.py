@@ -35,7 +35,13 @@ from hub.demo.spec import (
     DemoDataExists,
     DemoSpec,
 )
-from hub.demo.store import InsertPlans, bulk_transaction, refuse_non_empty, reset_sequences
+from hub.demo.store import (
+    InsertPlans,
+    analyze,
+    bulk_transaction,
+    refuse_non_empty,
+    reset_sequences,
+)
 from hub.demo.world import DemoWorld
 
 __all__ = [
@@ -79,4 +85,5 @@ async def load_demo(
             progress(last, spec.clients)
     if engine.dialect.name == "postgresql":
         await reset_sequences(engine)
+        await analyze(engine)
     return {table.name: counts[table.name] for table in SQLModel.metadata.sorted_tables}

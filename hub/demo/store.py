@@ -122,6 +122,15 @@ class InsertPlans:
         return _PositionalInsert(str(compiled), itemgetter(*keys), tuple(converters))
 
 
+async def analyze(engine: AsyncEngine) -> None:
+    """Planner statistics for what was just loaded: without them PostgreSQL guesses every table
+    small or huge until autovacuum comes by, and the first minutes of a fresh demo run on bad
+    plans. SQLite plans from its indexes and needs nothing."""
+    async with engine.connect() as conn:
+        await conn.execution_options(isolation_level="AUTOCOMMIT")
+        await conn.exec_driver_sql("ANALYZE")
+
+
 async def reset_sequences(engine: AsyncEngine) -> None:
     """Ids were given explicitly, so PostgreSQL's sequences still stand at 1: move them past."""
     async with engine.begin() as conn:
