@@ -7,6 +7,7 @@ import asyncio
 import sys
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -76,18 +77,36 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_serve(settings: Settings, _args: argparse.Namespace) -> int:
+def server_app() -> Any:
+    """The app of one server process: uvicorn calls it in each worker of `serve --workers N`,
+    which read their settings from the environment as `serve` does."""
+    from hub.app import create_app
+    from hub.logs import install_log_redaction
+
+    install_log_redaction()  # uvicorn's access log prints /download/<token> paths
+    return create_app(get_settings())
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     from hub.app import create_app
     from hub.logs import install_log_redaction
 
-    install_log_redaction()  # uvicorn's access log prints /download/<token> paths
-    print(f"LeaseHub on http://{settings.host}:{settings.port}/graphql", file=sys.stderr)
+    workers = getattr(args, "workers", 1)
+    install_log_redaction()
+    print(
+        f"LeaseHub on http://{settings.host}:{settings.port}/graphql ({workers} worker(s))",
+        file=sys.stderr,
+    )
+    # Several workers are separate processes that build their own app from an import string.
+    app = create_app(settings) if workers == 1 else "hub.cli:server_app"
     # proxy_headers=False: uvicorn would otherwise take X-Forwarded-For from any local peer;
     # the hub itself believes it only from LEASEHUB_TRUSTED_PROXIES (auth/addresses.py).
     uvicorn.run(
-        create_app(settings),
+        app,
+        factory=workers > 1,
+        workers=workers,
         host=settings.host,
         port=settings.port,
         log_level="info",
@@ -157,6 +176,13 @@ def _safe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="leasehub", description="LeaseHub data hub.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -164,7 +190,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--clients", type=int, default=100, help="demo clients on first run")
     run.add_argument("--seed", type=int, default=2026)
     run.set_defaults(handler=cmd_run)
-    commands.add_parser("serve", help="serve the API").set_defaults(handler=cmd_serve)
+    serve = commands.add_parser("serve", help="serve the API")
+    serve.set_defaults(handler=cmd_serve)
+    for serving in (run, serve):
+        serving.add_argument(
+            "--workers", type=_positive, default=1, help="server processes (one per core at most)"
+        )
     commands.add_parser("migrate", help="apply migrations").set_defaults(handler=cmd_migrate)
     demo = commands.add_parser("demo", help="fill an empty database with demo data")
     demo.add_argument("--clients", type=int, default=100)

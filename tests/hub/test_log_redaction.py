@@ -12,7 +12,7 @@ import pytest
 import uvicorn
 
 from hub.app import create_app
-from hub.cli import cmd_serve
+from hub.cli import build_parser, cmd_serve
 from hub.db import Database
 from hub.logs import install_log_redaction
 from tests.conftest import DatabaseFactory, settings_for
@@ -69,3 +69,16 @@ async def test_the_access_log_of_a_real_server_shows_no_download_token(
     lines = [r.getMessage() for r in access_log.records if r.name == "uvicorn.access"]
     assert any("GET /download/[redacted]" in line for line in lines), lines
     assert TOKEN not in access_log.text
+
+
+def test_serve_with_workers_builds_each_process_app_from_the_factory(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    seen: dict[str, object] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: seen.update(options, app=app))
+    settings = settings_for(f"sqlite+aiosqlite:///{tmp_path}/serve.db")
+    cmd_serve(settings, build_parser().parse_args(["serve", "--workers", "2"]))
+    assert seen["app"] == "hub.cli:server_app" and seen["factory"] is True
+    assert seen["workers"] == 2 and seen["proxy_headers"] is False
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["serve", "--workers", "0"])
