@@ -129,7 +129,7 @@ async def login(
     matches = await password_matches(admission.user, password, workers=workers)
     rehashed = await _rehashed(admission.user, password, workers) if matches else None
     async with ctx.db.write() as session:
-        user = await session.get(User, admission.user.id) if matches and admission.user else None
+        user = await _still_checked(session, admission) if matches else None
         if user is None:
             return _failed(session, ctx, admission, INVALID_CREDENTIALS)
         if user.totp_enabled_at and not otp:
@@ -143,6 +143,17 @@ async def login(
         if rehashed is not None:
             user.password_hash = rehashed
         return create_session(session, user=user, now=ctx.now, ttl=_session_ttl(ctx)), []
+
+
+async def _still_checked(session: AsyncSession, admission: Admission) -> User | None:
+    """The user, locked, if the password checked outside the transaction is still theirs: a
+    password changed or reset meanwhile ended every session, and this one must not follow."""
+    if admission.user is None:
+        return None
+    user = await session.get(User, admission.user.id, with_for_update=True, populate_existing=True)
+    if user is None or user.password_hash != admission.user.password_hash:
+        return None
+    return user
 
 
 async def _rehashed(user: User | None, password: str, workers: int) -> str | None:

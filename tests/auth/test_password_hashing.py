@@ -11,6 +11,7 @@ from argon2 import PasswordHasher, extract_parameters
 from auth import passwords
 from hub.demo import DEMO_PASSWORD
 from models.identity import User
+from resolvers import identity
 from tests.auth.helpers import fresh_ip, new_main_account
 from tests.conftest import LOGIN, Hub
 
@@ -64,3 +65,28 @@ async def test_a_hash_with_four_lanes_signs_in_and_is_redone_in_one(flows: Hub) 
         redone = (await session.get(User, user.id)).password_hash  # type: ignore[union-attr]
     assert redone != old and extract_parameters(redone).parallelism == 1
     assert passwords.verify_password(redone, DEMO_PASSWORD)
+
+
+async def test_a_login_checked_while_the_password_changes_gets_no_session(
+    flows: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The password is checked outside the transaction; a change landing meanwhile wins."""
+    user, _ = await new_main_account(flows)
+    real = identity.password_matches
+
+    async def changed_meanwhile(checked: User | None, password: str, *, workers: int) -> bool:
+        matches = await real(checked, password, workers=workers)
+        async with flows.db.write() as session:  # the owner's passwordChange commits now
+            stored = await session.get(User, user.id)
+            assert stored is not None
+            stored.password_hash = passwords.hash_password("Nowe#Haslo2026")
+        return matches
+
+    monkeypatch.setattr(identity, "password_matches", changed_meanwhile)
+    variables = {"login": user.email, "password": DEMO_PASSWORD}
+    body = await flows.gql(LOGIN, variables, ip=fresh_ip())
+    assert body["data"]["login"]["token"] is None
+    assert [e["code"] for e in body["data"]["login"]["errors"]] == ["INVALID_CREDENTIALS"]
+    async with flows.db.read() as session:
+        stored = await session.get(User, user.id)
+    assert stored is not None and passwords.verify_password(stored.password_hash, "Nowe#Haslo2026")
