@@ -46,8 +46,11 @@ NO_PENDING_SETUP = UserErrorData(
 
 
 async def _own_user(ctx: Context, session: AsyncSession) -> User:
+    """The viewer's row, locked for the unit of work: a setup, its confirmation and a removal
+    of the same account run one after the other (two confirmations must not both turn the
+    factor on, each with its own recovery codes)."""
     require_session(ctx.viewer)
-    user = await session.get(User, ctx.viewer.user_id)
+    user = await session.get(User, ctx.viewer.user_id, with_for_update=True, populate_existing=True)
     assert user is not None  # the viewer's own account
     return user
 

@@ -21,6 +21,7 @@ from sqlmodel import col
 
 from auth import codes
 from auth.access import require_scope, require_session
+from auth.codes import parse_link_token
 from auth.errors import NotFoundError
 from auth.scopes import Scope
 from models.client import Client
@@ -31,10 +32,10 @@ from resolvers.account import send_activation_link, user_by_email
 from resolvers.context import Context
 from resolvers.errors import Abort, UserErrorData, required
 from resolvers.ids import pk_of
+from resolvers.node import managed_subaccount
 from resolvers.one_time import portal_link
 
 INVITATION_LIFETIME = timedelta(days=7)
-_MAX_ID = 2**31 - 1  # an integer column: a longer number in a link is simply not found
 
 ALREADY_A_MEMBER = UserErrorData(
     field="email",
@@ -96,10 +97,14 @@ def _whole(ctx: Context, membership: Membership, *, field: str) -> UserErrorData
 
 
 async def managed_membership(ctx: Context, session: AsyncSession, global_id: str) -> Membership:
-    membership = await session.get(Membership, pk_of(global_id, "Subaccount"))
-    if membership is None or membership.is_main:
+    """Locked for the unit of work: two managers' parallel changes apply one after the other,
+    each checked against the scopes the other left (and in accept_invitation's lock order)."""
+    membership = await session.get(
+        Membership, pk_of(global_id, "Subaccount"), with_for_update=True, populate_existing=True
+    )
+    if membership is None:
         raise NotFoundError
-    require_scope(ctx.viewer, membership.client_id, Scope.SUBACCOUNTS_MANAGE)
+    managed_subaccount(ctx.viewer, membership)
     return membership
 
 
@@ -292,13 +297,12 @@ async def _own_open_invitation(
 ) -> tuple[Invitation, Membership] | None:
     """The viewer's live invitation behind a link; another person's is as bad as a wrong one,
     and is left usable for its owner."""
-    membership_id, _, secret = token.strip().partition(".")
-    if not (membership_id.isascii() and membership_id.isdigit() and secret):
+    parsed = parse_link_token(token)
+    if parsed is None:
         return None
-    if int(membership_id) > _MAX_ID:
-        return None
-    membership = await session.get(Membership, int(membership_id), with_for_update=True)
-    invitation = await _invitation_of(session, int(membership_id))
+    membership_id, secret = parsed
+    membership = await session.get(Membership, membership_id, with_for_update=True)
+    invitation = await _invitation_of(session, membership_id)
     if membership is None or invitation is None or membership.user_id != ctx.viewer.user_id:
         return None
     if not invitation.needs_consent or invitation.accepted_at or not invitation.secret_hash:

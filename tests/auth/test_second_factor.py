@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from urllib.parse import parse_qs, urlparse
 
 import pyotp
+from sqlalchemy import func, select
 
 from hub.demo import DEMO_PASSWORD
-from tests.auth.helpers import errors_of, fresh_ip, user_with_password
+from models.identity import RecoveryCode
+from tests.auth.helpers import errors_of, fresh_ip, new_main_account, user_with_password
 from tests.conftest import Hub
 
 LOGIN_OTP = """mutation($l: String!, $p: String!, $o: String) {
@@ -66,3 +69,25 @@ async def test_totp_enrolment_and_login_with_codes(flows: Hub) -> None:
         == []
     )
     assert (await login(flows, user.email))["token"]
+
+
+async def test_parallel_confirmations_turn_the_factor_on_once(flows: Hub) -> None:
+    """Twenty confirmations of one setup at once: one set of recovery codes, the others refused."""
+    user, _ = await new_main_account(flows)
+    session = (await login(flows, user.email))["token"]
+    uri = (await flows.gql(START, {"p": DEMO_PASSWORD}, token=session))["data"]["totpSetupStart"][
+        "otpauthUri"
+    ]
+    code = pyotp.TOTP(parse_qs(urlparse(uri).query)["secret"][0]).now()
+    answers = await asyncio.gather(
+        *(flows.gql(CONFIRM, {"c": code}, token=session) for _ in range(20))
+    )
+    confirmed = [a["data"]["totpSetupConfirm"] for a in answers]
+    issued = [c["recoveryCodes"] for c in confirmed if c["recoveryCodes"]]
+    assert len(issued) == 1 and len(issued[0]) == 10
+    assert all(c["errors"] for c in confirmed if not c["recoveryCodes"])
+    async with flows.db.read() as db_session:
+        stored = await db_session.execute(
+            select(func.count()).select_from(RecoveryCode).where(RecoveryCode.user_id == user.id)
+        )
+    assert stored.scalar_one() == 10
