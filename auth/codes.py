@@ -21,6 +21,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from models.base import parse_id
 from models.identity import CodePurpose, OneTimeCode
 
 CODE_DIGITS = 6
@@ -168,10 +169,11 @@ async def find_link(
     Wrong secrets are not counted: a link's secret has 256 bits, and counting would let anyone
     kill other people's links by guessing their (sequential) ids.
     """
-    code_id, _, secret = token.partition(".")
-    if not code_id.isdigit() or not secret:
+    parsed = parse_link_token(token)
+    if parsed is None:
         return None
-    code = await session.get(OneTimeCode, int(code_id))
+    code_id, secret = parsed
+    code = await session.get(OneTimeCode, code_id)
     if code is None or code.purpose is not purpose or code.used_at or code.revoked_at:
         return None
     if code.expires_at <= now:
@@ -192,3 +194,10 @@ async def redeem_link(
 
 def link_token(code: OneTimeCode, secret: str) -> str:
     return f"{code.id}.{secret}"
+
+
+def parse_link_token(token: str) -> tuple[int, str] | None:
+    """`<row id>.<secret>` as `link_token` writes it (codes and invitations); None otherwise."""
+    raw_id, _, secret = token.strip().partition(".")
+    row_id = parse_id(raw_id)
+    return (row_id, secret) if row_id is not None and secret else None

@@ -20,6 +20,17 @@ MONEY_PLACES = 2
 CENT = Decimal("0.01")
 
 
+MAX_ID = 2**31 - 1  # ids are INTEGER columns: a larger number names no row (and PostgreSQL
+# refuses to compare with it), so ids from outside above it are "not found" before any query
+
+
+def parse_id(text: str) -> int | None:
+    """An id typed or carried from outside: ASCII digits within MAX_ID, else None."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 10 or int(text) > MAX_ID:
+        return None
+    return int(text)
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

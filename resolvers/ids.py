@@ -6,6 +6,7 @@ import base64
 import binascii
 
 from auth.errors import NotFoundError
+from models.base import parse_id
 
 
 def to_global_id(type_name: str, pk: int) -> str:
@@ -16,10 +17,11 @@ def from_global_id(global_id: str, *, field: str = "id") -> tuple[str, int]:
     """(type name, pk); a malformed id is simply not found, like any unknown one."""
     try:
         raw = base64.urlsafe_b64decode(global_id + "=" * (-len(global_id) % 4)).decode()
-        type_name, _, pk = raw.partition(":")
-        if not type_name or not pk.isdigit() or len(pk) > 18:
+        type_name, _, raw_pk = raw.partition(":")
+        pk = parse_id(raw_pk)
+        if not type_name or pk is None:
             raise ValueError(global_id)
-        return type_name, int(pk)
+        return type_name, pk
     except (ValueError, binascii.Error, UnicodeDecodeError) as error:
         raise NotFoundError(field=field) from error
 

@@ -358,3 +358,9 @@ async def test_code_checked_after_its_midnight_is_expired(flows: Hub) -> None:
             now=midnight - timedelta(seconds=1),
         )
     assert late.reason == "CODE_EXPIRED" and in_time.code is not None
+
+
+async def test_malformed_link_tokens_are_invalid_links_not_errors(flows: Hub) -> None:
+    for token in ("²³.secret", "99999999999999.secret", "12", ".x", "١٢.secret"):
+        errors = await errors_of(flows, RESET_DONE, {"t": token, "p": NEW_PASSWORD})
+        assert [e["code"] for e in errors] == ["INVALID_LINK"], token

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from graphql import GraphQLInterfaceType
@@ -153,3 +154,11 @@ async def test_a_bad_id_answers_null_and_keeps_the_other_roots(hub: Hub) -> None
         ("client",),
         ("admin",),
     }
+
+
+async def test_ids_beyond_an_integer_column_are_not_found(hub: Hub) -> None:
+    """PostgreSQL refuses to compare an INTEGER with 2**31: such ids never reach the query."""
+    for pk in ("99999999999999", "2147483648", "²"):
+        global_id = base64.urlsafe_b64encode(f"Client:{pk}".encode()).decode()
+        body = await hub.gql(NODE, {"id": global_id}, as_="anna")
+        assert error_codes(body) == ["NOT_FOUND"], pk
