@@ -10,6 +10,7 @@ from typing import Any
 
 import orjson
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -23,7 +24,15 @@ from auth.errors import ServiceUnavailableError
 from auth.sessions import authenticate, bearer_secret
 from hub.db import Database
 from hub.downloads import HeavyWork, download_endpoint
-from hub.http import HardenedGraphQL, OriginCORSMiddleware, RequestLimits, cors, internal_error
+from hub.http import (
+    HardenedGraphQL,
+    OriginCORSMiddleware,
+    RequestLimits,
+    cors,
+    http_error,
+    internal_error,
+)
+from hub.logs import install_log_redaction
 from hub.outbox import deliver_continuously
 from hub.runtime import server_gc
 from hub.settings import Settings, get_settings
@@ -48,6 +57,7 @@ class LeaseHubGraphQL(HardenedGraphQL):
             limits=RequestLimits.from_settings(settings),
         )
         self.db = db
+        self.proxies = settings.proxies  # parsed once, not per request
         self.settings = settings
         self.captcha = captcha
 
@@ -66,7 +76,7 @@ class LeaseHubGraphQL(HardenedGraphQL):
             settings=self.settings,
             now=now,
             today=warsaw_today(now),
-            client_ip=self.settings.proxies.client_ip(
+            client_ip=self.proxies.client_ip(
                 request.client.host if request.client else None,
                 request.headers.get("x-forwarded-for"),
             ),
@@ -96,6 +106,7 @@ def create_app(
     captcha: CaptchaVerifier | None = None,
 ) -> Starlette:
     settings = settings or get_settings()
+    install_log_redaction()  # however the app is started: uvicorn's access log prints paths
     database = db or Database.from_settings(settings)
     graphql = LeaseHubGraphQL(
         build_schema(settings),
@@ -144,7 +155,8 @@ def create_app(
         ],
         lifespan=lifespan,
         middleware=[Middleware(OriginCORSMiddleware, **cors(settings))],
-        exception_handlers={Exception: internal_error},  # a JSON 500, never plain text
+        # JSON for every refusal and failure, never Starlette's plain text.
+        exception_handlers={HTTPException: http_error, Exception: internal_error},
     )
     app.state.heavy = heavy  # the download queue, for operators and tests to look at
     return app

@@ -28,8 +28,9 @@ from strawberry.types import ExecutionResult
 
 from hub.logs import redact
 from hub.settings import Settings
+from models.i18n import negotiate, translate
 from resolvers.context import Context
-from schema.errors import INTERNAL, UNEXPECTED, code_of
+from schema.errors import INTERNAL, UNEXPECTED_TEXT, code_of
 
 logger = logging.getLogger("leasehub.http")
 
@@ -88,7 +89,7 @@ def _weights(accept: str) -> dict[str, float]:
     return weights
 
 
-def negotiate(accept: str | None) -> str:
+def negotiate_media_type(accept: str | None) -> str:
     """graphql-response+json when the client ranks it at least as high as application/json;
     application/json otherwise, also for no Accept or `*/*` (the spec's legacy clients)."""
     weights = _weights(accept or "")
@@ -127,7 +128,7 @@ class HardenedGraphQL(GraphQL[Context, None]):
             await super().__call__(scope, receive, send)
             return
         request = Request(scope, receive=self._capped(receive))
-        request.state.media_type = negotiate(request.headers.get("accept"))
+        request.state.media_type = negotiate_media_type(request.headers.get("accept"))
         response = await self._respond(request)
         await response(scope, receive, send)
 
@@ -207,7 +208,17 @@ async def internal_error(request: Request, error: Exception) -> Response:
     """Starlette's last resort answers a plain-text 500; this one a GraphQL error body."""
     path = redact(request.url.path)
     logger.error("unhandled error on %s %s", request.method, path, exc_info=error)
-    return error_response(UNEXPECTED, 500)
+    language = negotiate(request.headers.get("accept-language"))
+    return error_response(translate(UNEXPECTED_TEXT, language), 500)
+
+
+async def http_error(request: Request, error: Exception) -> Response:
+    """Starlette's own refusals (an unknown path, a method a route does not take) as JSON."""
+    status = getattr(error, "status_code", 500)
+    headers = getattr(error, "headers", None) or {}
+    response = error_response(str(getattr(error, "detail", "")), status)
+    response.headers.update(headers)  # e.g. Allow on a 405
+    return response
 
 
 class OriginCORSMiddleware(CORSMiddleware):

@@ -185,3 +185,26 @@ async def test_http_refusals_are_graphql_error_bodies(client: httpx.AsyncClient)
     assert_coded(bad_name, 400, "BAD_REQUEST")
     by_get = await client.get("/graphql", params={"query": "{ __typename }"})
     assert_coded(by_get, 400, "BAD_REQUEST")
+
+
+async def test_unknown_paths_and_methods_are_coded_json_not_plain_text(
+    client: httpx.AsyncClient,
+) -> None:
+    assert_coded(await client.get("/nope"), 404, "NOT_FOUND")
+    wrong_method = await client.put("/graphql", content=b"{}")
+    assert_coded(wrong_method, 405, "METHOD_NOT_ALLOWED")
+    assert "POST" in wrong_method.headers["allow"]
+    assert_coded(await client.post("/health"), 405, "METHOD_NOT_ALLOWED")
+
+
+@pytest.mark.usefixtures("failing_authentication")
+async def test_the_last_resort_500_speaks_the_readers_language(client: httpx.AsyncClient) -> None:
+    body = b'{"query": "{ __typename }"}'
+    polish = await post(client, body)
+    english = await client.post(
+        "/graphql",
+        content=body,
+        headers={"content-type": "application/json", "accept-language": "en"},
+    )
+    assert polish.json()["errors"][0]["message"] == "Wystąpił nieoczekiwany błąd."
+    assert english.json()["errors"][0]["message"] == "Unexpected error."
