@@ -10,13 +10,13 @@ import logging
 import smtplib
 import sys
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlmodel import col
 
 from hub.db import Database
@@ -164,10 +164,7 @@ async def deliver_pending(
             (
                 await session.execute(
                     select(OutboxMessage)
-                    .where(
-                        col(OutboxMessage.sent_at).is_(None),
-                        col(OutboxMessage.attempts) < MAX_ATTEMPTS,
-                    )
+                    .where(*_deliverable(utcnow()))
                     .order_by(col(OutboxMessage.id))
                     .limit(limit)
                 )
@@ -198,21 +195,23 @@ async def deliver_pending(
     return Delivery(sent=sent, failed=failed)
 
 
+def _deliverable(now: datetime) -> tuple[ColumnElement[bool], ...]:
+    """Not sent, attempts left, and held by no other deliverer: so a deliverer never spends its
+    rounds on messages another one holds (the claim checks the same once more)."""
+    return (
+        col(OutboxMessage.sent_at).is_(None),
+        col(OutboxMessage.attempts) < MAX_ATTEMPTS,
+        or_(col(OutboxMessage.claimed_until).is_(None), col(OutboxMessage.claimed_until) < now),
+    )
+
+
 async def _claim(db: Database, message: OutboxMessage) -> bool:
     """Count an attempt and hold the message for a while; False when another deliverer has it."""
     now = utcnow()
     async with db.write() as session:
         claimed = await session.execute(
             update(OutboxMessage)
-            .where(
-                col(OutboxMessage.id) == message.id,
-                col(OutboxMessage.sent_at).is_(None),
-                col(OutboxMessage.attempts) < MAX_ATTEMPTS,
-                or_(
-                    col(OutboxMessage.claimed_until).is_(None),
-                    col(OutboxMessage.claimed_until) < now,
-                ),
-            )
+            .where(col(OutboxMessage.id) == message.id, *_deliverable(now))
             .values(attempts=col(OutboxMessage.attempts) + 1, claimed_until=now + CLAIM_LEASE)
         )
     return claimed.rowcount == 1  # type: ignore[attr-defined]
