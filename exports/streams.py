@@ -113,7 +113,8 @@ class XlsxStream:
         quoted = self._quoted if text.startswith(FORMULA_PREFIXES) else None
         self._sheet.write_string(self._row, index, text, quoted)
 
-    def close(self) -> None:
+    def close(self, *, complete: bool = True) -> None:
+        """Finished either way; a workbook of a failed pull is never sent (XLSX goes whole)."""
         self._book.close()
 
 
@@ -129,6 +130,10 @@ class CsvFile:
         self._file.write(self._stream.page(rows))
         self._file.flush()
 
-    def close(self) -> None:
-        self._file.write(self._stream.page([]))  # the header, when there were no rows
+    def close(self, *, complete: bool = True) -> None:
+        """A complete pull with no rows still gets its header; a failed one gets nothing more:
+        while the file is empty the server can still answer the failure with an error status
+        instead of starting a 200 it would have to cut."""
+        if complete:
+            self._file.write(self._stream.page([]))
         self._file.close()

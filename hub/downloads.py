@@ -202,14 +202,17 @@ def download_endpoint(
             ticket.close()
         if file is None:
             return _not_found(language)
+        # Runs after the answer, also when the client left before it began.
+        cleanup = None
+        if file.folder is not None:
+            cleanup = BackgroundTask(shutil.rmtree, file.folder, ignore_errors=True)
         if file.path is not None:
-            cleanup = BackgroundTask(shutil.rmtree, file.path.parent, ignore_errors=True)
             return FileResponse(
                 file.path, media_type=file.media_type, headers=_headers(file), background=cleanup
             )
         if file.chunks is not None:
             return StreamingResponse(
-                file.chunks, media_type=file.media_type, headers=_headers(file)
+                file.chunks, media_type=file.media_type, headers=_headers(file), background=cleanup
             )
         return Response(file.content, media_type=file.media_type, headers=_headers(file))
 

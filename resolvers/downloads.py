@@ -72,13 +72,15 @@ class Heavy(Protocol):
 @dataclass(frozen=True, slots=True)
 class File:
     """What the route sends: whole `content`, `chunks` streamed as they are produced, or a
-    finished file at `path`, whose folder the route removes once it is sent."""
+    finished file at `path`; the route removes `folder` once the answer is over, also when the
+    client left before it began."""
 
     filename: str
     media_type: str
     content: bytes = b""
     chunks: AsyncIterator[bytes] | None = None
     path: Path | None = None
+    folder: Path | None = None
     headers: dict[str, str] = field(default_factory=dict)
 
 
@@ -220,9 +222,9 @@ async def _table(use: _Use) -> File | None:
     media_type = MEDIA_TYPES[kind]
     if kind == "xlsx":
         path = await _xlsx_file(use, pull)
-        return File(filename=name, media_type=media_type, path=path, headers=headers)
-    chunks = await _csv_chunks(use, pull)
-    return File(filename=name, media_type=media_type, chunks=chunks, headers=headers)
+        return File(name, media_type, path=path, folder=path.parent, headers=headers)
+    chunks, folder = await _csv_chunks(use, pull)
+    return File(name, media_type, chunks=chunks, folder=folder, headers=headers)
 
 
 def _folder() -> Path:
@@ -242,9 +244,9 @@ async def _xlsx_file(use: _Use, pull: Pull) -> Path:
     return path
 
 
-async def _csv_chunks(use: _Use, pull: Pull) -> AsyncIterator[bytes]:
-    """The CSV streams as the worker writes it; a pull that fails before its first page is
-    an error status rather than an empty file."""
+async def _csv_chunks(use: _Use, pull: Pull) -> tuple[AsyncIterator[bytes], Path]:
+    """The CSV streams as the worker writes it, from a folder of its own; a pull that fails
+    before its first page is an error status rather than an empty file."""
     path = _folder() / "table.csv"
     try:
         path.touch()  # the worker appends, the server follows
@@ -256,25 +258,22 @@ async def _csv_chunks(use: _Use, pull: Pull) -> AsyncIterator[bytes]:
     except BaseException:
         shutil.rmtree(path.parent, ignore_errors=True)
         raise
-    return _follow(path, written)
+    return _follow(path, written), path.parent
 
 
 async def _follow(path: Path, written: asyncio.Future[Any]) -> AsyncIterator[bytes]:
-    """The file as it grows, until the worker is done with it; then its folder goes."""
-    try:
-        with path.open("rb") as file:
-            while True:
-                finished = written.done()  # all it wrote before this moment is read below
-                chunk = file.read(FOLLOW_CHUNK)
-                if chunk:
-                    yield chunk
-                elif finished:
-                    written.result()  # a worker that failed mid-way cuts the stream
-                    return
-                else:
-                    await asyncio.wait([written], timeout=FOLLOW_WAIT)
-    finally:
-        shutil.rmtree(path.parent, ignore_errors=True)
+    """The file as it grows, until the worker is done with it (the route removes its folder)."""
+    with path.open("rb") as file:
+        while True:
+            finished = written.done()  # all it wrote before this moment is read below
+            chunk = file.read(FOLLOW_CHUNK)
+            if chunk:
+                yield chunk
+            elif finished:
+                written.result()  # a worker that failed mid-way cuts the stream
+                return
+            else:
+                await asyncio.wait([written], timeout=FOLLOW_WAIT)
 
 
 _KINDS: dict[str, Callable[[_Use], Awaitable[File | None]]] = {

@@ -334,7 +334,7 @@ async def _write_pull(pull: Pull, open_db: Callable[[], PullDatabase], path: Pat
     filters = decode_filters(table, pull.filters, today=pull.today)
     kind = XlsxStream if pull.kind == "xlsx" else CsvFile
     writer = kind(path, table.columns, polish=pull.polish)
-    db, count = open_db(), 0
+    db, count, complete = open_db(), 0, False
     try:
         pages = table_pages(
             db,
@@ -347,8 +347,9 @@ async def _write_pull(pull: Pull, open_db: Callable[[], PullDatabase], path: Pat
         async for page in pages:
             writer.append(page)
             count += len(page)
+        complete = True
     finally:
-        writer.close()
+        writer.close(complete=complete)
         await db.dispose()
     return count
 

@@ -4,15 +4,21 @@ before any work is done; a pull reads its rows outside the request pool."""
 
 from __future__ import annotations
 
+import asyncio
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
 
+from exports.catalogue import INVOICE_COLUMNS
 from exports.links import verify
+from exports.streams import CsvFile
 from hub.downloads import HeavyWork, Ticket
 from models.base import utcnow
 from tests.conftest import Hub, count_statements
+from tests.hub.live import live_server
 from tests.schema.helpers import client_ids
 
 TABLE = """query($id: ID!, $f: TableFormat!) { client(id: $id) { invoicesTableUrl(format: $f) } }"""
@@ -91,3 +97,32 @@ async def test_a_pull_reads_its_rows_outside_the_request_pool(hub: Hub) -> None:
     assert len(response.text.splitlines()) > 1  # the rows did come, from the worker's reads
     # The request pool only checked the holder's rights: no invoice page was read through it.
     assert not [statement for statement in seen if "FROM invoices" in statement]
+
+
+async def test_a_csv_pull_left_before_its_first_byte_leaves_no_folder(hub: Hub) -> None:
+    """The client reads the headers and hangs up: the pull's folder goes all the same."""
+    folders = set(Path(tempfile.gettempdir()).glob("leasehub-*"))
+    client_id = (await client_ids(hub, "anna"))[0]
+    body = await hub.gql(
+        "query($id: ID!) { client(id: $id) { invoicesTableUrl(format: CSV) } }",
+        {"id": client_id},
+        as_="anna",
+    )
+    path = httpx.URL(body["data"]["client"]["invoicesTableUrl"]).raw_path.decode()
+    async with live_server(hub.app) as base, httpx.AsyncClient(base_url=base) as client:
+        async with client.stream("GET", path) as response:
+            assert response.status_code == 200  # and not one byte of the body is read
+        for _ in range(100):  # bounded: at most 10 s for the server to notice and clean up
+            if set(Path(tempfile.gettempdir()).glob("leasehub-*")) <= folders:
+                break
+            await asyncio.sleep(0.1)
+    assert set(Path(tempfile.gettempdir()).glob("leasehub-*")) <= folders
+
+
+def test_a_failed_csv_pull_leaves_its_file_empty(tmp_path: Path) -> None:
+    """Empty, the server can still answer the failure with an error status."""
+    failed, empty = tmp_path / "failed.csv", tmp_path / "empty.csv"
+    CsvFile(failed, INVOICE_COLUMNS, polish=False).close(complete=False)
+    CsvFile(empty, INVOICE_COLUMNS, polish=False).close()
+    assert failed.read_bytes() == b""
+    assert empty.read_bytes().startswith(b"\xef\xbb\xbfId,")
