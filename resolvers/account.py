@@ -286,23 +286,24 @@ async def first_login_start(
     ]
     if errors:
         return errors
+    # Only what the caller typed is checked in the answer: a rule about the account's names
+    # would tell a stranger that the number exists and what its company is called.
+    if errors := password_errors(ctx, password, PersonalData(login=client_number)):
+        return errors
     async with ctx.db.write() as session:
         if await request_throttled(session, ctx, "first-login", client_number):
             return [THROTTLED]
         found = await main_account(session, client_number)
-        person = (
-            await personal_data(session, found[0], login=client_number)
-            if found
-            else PersonalData(login=client_number)
-        )
-    if errors := password_errors(ctx, password, person):
-        return errors
+        person = await personal_data(session, found[0], login=client_number) if found else None
     # Hashed for any number, so a known one does not answer slower than an unknown one.
     password_hash = await hashed(ctx, password)
-    if found is None or found[0].password_hash or not found[0].is_active:
+    if found is None or person is None or found[0].password_hash or not found[0].is_active:
         return []  # the same answer: client numbers cannot be probed here
+    user, client = found
+    if refused := password_errors(ctx, password, person):
+        await _first_login_refused(ctx, user, client, refused[0])
+        return []  # the owner reads why in the mailbox, a stranger learns nothing
     async with ctx.db.write() as session:
-        user, client = found
         pin = await new_code(
             session,
             ctx,
@@ -325,6 +326,27 @@ async def first_login_start(
             ),
         )
     return []
+
+
+async def _first_login_refused(
+    ctx: Context, user: User, client: Client, error: UserErrorData
+) -> None:
+    """No PIN: the e-invoice address is told why the password was not taken."""
+    async with ctx.db.write() as session:
+        outbox.email_user(
+            session,
+            user,
+            to=client.einvoice_email,
+            client_id=client.id,
+            language=ctx.language,
+            template="first_login_refused",
+            subject=_("Your password was not accepted"),
+            body=_(
+                "The password you chose for the first sign-in was not accepted: {reason} "
+                "Start the first sign-in again with another password.",
+                reason=error.message,
+            ),
+        )
 
 
 async def first_login_confirm(ctx: Context, *, client_number: str, pin: str) -> list[UserErrorData]:

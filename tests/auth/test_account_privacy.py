@@ -21,6 +21,7 @@ from tests.auth.test_account_flows import (
     CHANGE,
     COMPLETE,
     CONFIRM,
+    FIRST_START,
     NEW_PASSWORD,
     RESET,
     RESET_DONE,
@@ -116,3 +117,18 @@ async def test_password_checks_of_profile_flows_share_one_cap_then_ask_for_a_cap
     body = await flows.gql(TOTP_START, solved, token=session)
     assert body["data"]["totpSetupStart"]["errors"] == []
     assert body["data"]["totpSetupStart"]["otpauthUri"].startswith("otpauth://")
+
+
+async def test_first_login_never_tells_a_stranger_what_the_account_is_called(flows: Hub) -> None:
+    """A password with the owner's name: the same answer as for an unknown number, no PIN,
+    and the reason goes to the company's e-invoice address."""
+    _user, number = await new_main_account(flows, password=None)
+    named = {"n": number, "p": "Zofia#2026xy"}
+    unknown = {"n": "799999", "p": "Zofia#2026xy"}
+    assert await errors_of(flows, FIRST_START, named, ip=fresh_ip()) == []
+    assert await errors_of(flows, FIRST_START, unknown, ip=fresh_ip()) == []
+    sent = await last_message(flows, f"faktury.{number}@proba.pl", Channel.EMAIL)
+    assert sent.template == "first_login_refused" and "PIN" not in sent.body
+    # What the caller typed is still checked in the answer: the number itself.
+    typed = await errors_of(flows, FIRST_START, {"n": number, "p": f"Ab#{number}x"}, ip=fresh_ip())
+    assert [e["code"] for e in typed] == ["PASSWORD_CONTAINS_PERSONAL_DATA"]
