@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -144,6 +144,26 @@ def cmd_export_schema(_settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_prune(settings: Settings, args: argparse.Namespace) -> int:
+    """Forget attempt counters, spent captchas and failed-login history older than --days."""
+    removed = asyncio.run(_prune(settings, days=args.days))
+    print(f"prune: {removed} rows removed", file=sys.stderr)
+    return 0
+
+
+async def _prune(settings: Settings, *, days: float) -> int:
+    from auth import throttle
+    from hub.db import Database
+    from models.base import utcnow
+
+    db = Database.from_settings(settings)
+    try:
+        async with db.write() as session:
+            return await throttle.prune(session, older_than=utcnow() - timedelta(days=days))
+    finally:
+        await db.dispose()
+
+
 def cmd_outbox(settings: Settings, args: argparse.Namespace) -> int:
     """Deliver waiting e-mail and SMS; with --watch, keep doing so every few seconds."""
     return asyncio.run(_outbox(settings, watch=args.watch, interval=args.interval))
@@ -211,6 +231,11 @@ def build_parser() -> argparse.ArgumentParser:
     outbox.add_argument("--watch", action="store_true", help="keep delivering until stopped")
     outbox.add_argument("--interval", type=float, default=5.0, help="seconds between rounds")
     outbox.set_defaults(handler=cmd_outbox)
+    prune = commands.add_parser(
+        "prune", help="forget old attempt counters, spent captchas and failed logins (daily job)"
+    )
+    prune.add_argument("--days", type=float, default=1.0, help="keep what is younger (days)")
+    prune.set_defaults(handler=cmd_prune)
     export = commands.add_parser("export-schema", help="write schema.graphql")
     export.add_argument("--output", type=Path, default=SCHEMA_FILE)
     export.add_argument("--check", action="store_true", help="fail when the file is stale")
