@@ -69,6 +69,11 @@ def password_check_key(ctx: Context) -> str:
     return throttle.throttle_key(ctx.settings.secret_key, "password-check", user)
 
 
+INVALID_PASSWORD = UserErrorData(
+    field="password", code="INVALID_PASSWORD", message=_("The password is wrong.")
+)
+
+
 async def check_own_password(
     ctx: Context,
     password: str,

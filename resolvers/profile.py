@@ -18,7 +18,7 @@ from models.i18n import DEFAULT_LANGUAGE, _, translate
 from models.identity import CodePurpose, User
 from resolvers import outbox
 from resolvers.account import INVALID_LINK, user_by_email
-from resolvers.attempts import CaptchaAnswer, check_own_password
+from resolvers.attempts import INVALID_PASSWORD, CaptchaAnswer, check_own_password
 from resolvers.context import Context
 from resolvers.errors import Abort, UserErrorData, required
 from resolvers.ids import pk_of
@@ -83,10 +83,9 @@ async def email_change_start(
     require_session(ctx.viewer)
     if error := _email_error(new_email, "newEmail"):
         return [error]
-    wrong = UserErrorData(
-        field="password", code="INVALID_PASSWORD", message=_("The password is wrong.")
+    checked = await check_own_password(
+        ctx, password, captcha or CaptchaAnswer(), wrong=INVALID_PASSWORD
     )
-    checked = await check_own_password(ctx, password, captcha or CaptchaAnswer(), wrong=wrong)
     if isinstance(checked, UserErrorData):
         return [checked]
     async with ctx.db.write() as session:

@@ -22,16 +22,18 @@ from auth.codes import keyed_hash
 from models.i18n import _
 from models.identity import RecoveryCode, User
 from resolvers import outbox
-from resolvers.attempts import CaptchaAnswer, check_own_password, password_check_passed
+from resolvers.attempts import (
+    INVALID_PASSWORD,
+    CaptchaAnswer,
+    check_own_password,
+    password_check_passed,
+)
 from resolvers.context import Context
 from resolvers.errors import UserErrorData
 
 _users: sa.Table = User.__table__  # type: ignore[attr-defined]
 _recovery_codes: sa.Table = RecoveryCode.__table__  # type: ignore[attr-defined]
 
-INVALID_PASSWORD = UserErrorData(
-    field="password", code="INVALID_PASSWORD", message=_("The password is wrong.")
-)
 INVALID_OTP = UserErrorData(
     field="otp",
     code="INVALID_SECOND_FACTOR",
