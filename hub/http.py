@@ -28,7 +28,7 @@ from strawberry.types import ExecutionResult
 
 from hub.logs import redact
 from hub.settings import Settings
-from models.i18n import negotiate, translate
+from models.i18n import Msg, _, negotiate, translate
 from resolvers.context import Context
 from schema.errors import INTERNAL, UNEXPECTED_TEXT, code_of
 
@@ -61,6 +61,14 @@ class RequestLimits:
             variables=settings.max_variables,
             variable_depth=settings.max_variable_depth,
         )
+
+
+class Refusal(HTTPException):
+    """One of our own 400s, with its text still to be put in the reader's language."""
+
+    def __init__(self, status_code: int, text: Msg) -> None:
+        super().__init__(status_code, str(text))
+        self.text = text
 
 
 class BodyTooLarge(Exception):
@@ -134,22 +142,26 @@ class HardenedGraphQL(GraphQL[Context, None]):
 
     async def _respond(self, request: Request) -> Response:
         media_type: str = request.state.media_type
+        language = negotiate(request.headers.get("accept-language"))
+        too_large = translate(self._too_large(), language)
         length = request.headers.get("content-length", "")
         if length.isdigit() and int(length) > self.limits.body_bytes:
-            return error_response(self._too_large(), 413, media_type)
+            return error_response(too_large, 413, media_type)
         try:
             response = await self.run(request)
         except HTTPException as error:
-            return error_response(error.reason, error.status_code, media_type)
+            # strawberry's own refusals stay English: they speak of the protocol, to developers
+            message = getattr(error, "text", error.reason)
+            return error_response(translate(message, language), error.status_code, media_type)
         except BodyTooLarge:
-            return error_response(self._too_large(), 413, media_type)
+            return error_response(too_large, 413, media_type)
         response.status_code = getattr(request.state, "graphql_status", response.status_code)
         if media_type == GRAPHQL_RESPONSE and response.media_type == JSON:
             response.headers["content-type"] = f"{GRAPHQL_RESPONSE}; charset=utf-8"
         return response
 
-    def _too_large(self) -> str:
-        return f"The request body is larger than {self.limits.body_bytes} bytes."
+    def _too_large(self) -> Msg:
+        return _("The request body is larger than {limit} bytes.", limit=self.limits.body_bytes)
 
     def _capped(self, receive: Receive) -> Receive:
         remaining = self.limits.body_bytes
@@ -172,7 +184,7 @@ class HardenedGraphQL(GraphQL[Context, None]):
     def parse_json(self, data: str | bytes) -> Any:
         value = super().parse_json(data)
         if not isinstance(value, dict):
-            raise HTTPException(400, "The request must be a JSON object.")
+            raise Refusal(400, _("The request must be a JSON object."))
         return value
 
     async def parse_http_body(
@@ -185,13 +197,14 @@ class HardenedGraphQL(GraphQL[Context, None]):
 
     def _check(self, data: GraphQLRequestData) -> None:
         if not isinstance(data.operation_name, str | None):
-            raise HTTPException(400, "The GraphQL operation's `operationName` must be a string.")
+            raise Refusal(400, _("The GraphQL operation's `operationName` must be a string."))
         variables = data.variables or {}
         if len(variables) > self.limits.variables:
-            raise HTTPException(400, f"At most {self.limits.variables} variables are accepted.")
+            limit = self.limits.variables
+            raise Refusal(400, _("At most {limit} variables are accepted.", limit=limit))
         if max(map(json_depth, variables.values()), default=0) > self.limits.variable_depth:
             depth = self.limits.variable_depth
-            raise HTTPException(400, f"Variables may nest at most {depth} levels deep.")
+            raise Refusal(400, _("Variables may nest at most {depth} levels deep.", depth=depth))
 
     async def process_result(
         self, request: Request, result: ExecutionResult

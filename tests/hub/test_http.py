@@ -208,3 +208,10 @@ async def test_the_last_resort_500_speaks_the_readers_language(client: httpx.Asy
     )
     assert polish.json()["errors"][0]["message"] == "Wystąpił nieoczekiwany błąd."
     assert english.json()["errors"][0]["message"] == "Unexpected error."
+
+
+async def test_our_http_refusals_speak_the_readers_language(client: httpx.AsyncClient) -> None:
+    polish = await post(client, b'"x"')
+    english = await post(client, b'"x"', **{"accept-language": "en"})
+    assert polish.json()["errors"][0]["message"] == "Zapytanie musi być obiektem JSON."
+    assert english.json()["errors"][0]["message"] == "The request must be a JSON object."
