@@ -132,15 +132,17 @@ def create_app(
             outbox = asyncio.create_task(
                 deliver_continuously(database, settings, interval=OUTBOX_INTERVAL_SECONDS)
             )
-        with server_gc(settings.gc_thresholds):
-            yield
-        if outbox is not None:
-            outbox.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await outbox
-        await heavy.shutdown()  # the worker processes of downloads
-        if db is None:
-            await database.dispose()
+        try:
+            with server_gc(settings.gc_thresholds):
+                yield
+        finally:  # released however the server stops
+            if outbox is not None:
+                outbox.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await outbox
+            await heavy.shutdown()  # the worker processes of downloads
+            if db is None:
+                await database.dispose()
 
     app = Starlette(
         routes=[
