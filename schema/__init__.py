@@ -33,6 +33,7 @@ from schema.errors import (
     TranslatedErrors,
     code_parse_errors,
 )
+from schema.execution import CompiledExecutor
 from schema.invoice import Invoice, Payment
 from schema.limits import IntrospectionPolicy, alias_rule, depth_rule
 from schema.message import MessageThread
@@ -117,6 +118,7 @@ def build_schema(settings: Settings) -> Schema:
         types=NODE_TYPES,
         config=StrawberryConfig(disable_field_suggestions=not settings.is_development),
         extensions=extensions(settings),
+        execution_context_class=CompiledExecutor,
     )
 
 

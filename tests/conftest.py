@@ -29,10 +29,27 @@ from hub.demo import (
 )
 from hub.migrate import upgrade
 from hub.settings import Settings
+from schema.execution import CompiledExecutor
+from tests import crosscheck
 from tests.pg import Cluster
 
 BACKENDS = ("sqlite", "postgresql")
 _names = itertools.count(1)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _compiled_against_generic() -> Iterator[None]:
+    """Every query of the suite runs on both execution paths; see tests/crosscheck.py."""
+    CompiledExecutor.crosscheck = crosscheck.compare
+    yield
+    CompiledExecutor.crosscheck = None
+
+
+@pytest.fixture(autouse=True)
+def _same_answer_on_both_paths() -> Iterator[None]:
+    crosscheck.MISMATCHES.clear()
+    yield
+    assert not crosscheck.MISMATCHES, "\n\n".join(crosscheck.MISMATCHES)
 
 
 def _postgres_required() -> bool:

@@ -206,7 +206,7 @@ async def test_production_refuses_introspection_to_anonymous_and_client_callers(
 async def test_production_introspection_is_for_staff_while_the_setting_allows(hub: Hub) -> None:
     async with production(hub) as http:
         body = await ask(http, hub, INTROSPECTION[0], "staff")
-        assert body["data"] == {"__schema": {"queryType": {"name": "Query"}}}
+        assert body["data"] == {"__schema": {"queryType": {"name": "Query"}}}, body
     async with production(hub, LEASEHUB_STAFF_INTROSPECTION=False) as http:
         body = await ask(http, hub, INTROSPECTION[0], "staff")
         assert error_codes(body) == ["INTROSPECTION_DISABLED"]

@@ -1,0 +1,714 @@
+"""The compiled execution path: a plan per validated query, run without per-field machinery.
+
+graphql-core resolves every field of every object the same generic way: it looks the field up,
+builds a resolve info, lets strawberry build its Info, convert arguments and chain the field's
+extensions, then inspects the return type to complete the value. For a list of forty instalments
+that work is redone forty times, identically. `CompiledExecutor` does it once per query document
+(cached by operation and the values of its @skip/@include variables): each selected field gets
+a `FieldPlan` that knows how to fetch its value (an attribute read, or the resolver function
+called directly with the request's Info) and a completer built from its return type (leaf,
+list, non-null, object with its own plan). Scope checks (`HasScope`) are evaluated once per
+client and scope in a request instead of through strawberry's extension chain.
+
+The answer is the same as graphql-core's, byte for byte, errors and their paths included: the
+plan follows graphql-core's `Executor` step by step and uses its error handling, and whatever a
+plan cannot compile (mutations, introspection, abstract types, extensions other than scope
+checks) is left to the inherited generic methods, for that field only or for the whole
+operation. `tests/schema/test_compiled_execution.py` and the suite's cross-check
+(`tests/crosscheck.py`) compare the two paths on every query the tests send.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, ClassVar, cast
+
+from graphql import (
+    FieldNode,
+    GraphQLError,
+    GraphQLField,
+    GraphQLLeafType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLResolveInfo,
+    OperationType,
+    Undefined,
+    is_abstract_type,
+    is_leaf_type,
+    is_list_type,
+    is_non_null_type,
+    is_object_type,
+)
+from graphql.execution.collect_fields import FieldDetailsList, collect_fields, collect_subfields
+from graphql.execution.executor import invalid_return_type_error
+from graphql.execution.values import get_argument_values
+from graphql.language import DirectiveNode, Visitor, visit
+from graphql.language import VariableNode as GraphQLVariableNode
+from graphql.pyutils import Path, gather_with_cancel, inspect, is_iterable
+from strawberry.permission import PermissionExtension
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.arguments import convert_arguments
+from strawberry.types.field import StrawberryField
+
+from auth.access import missing_scope
+from auth.errors import ForbiddenError
+
+Completer = Callable[["CompiledExecutor", Any, Path], Any]
+PLAN_CACHE_SIZE = 512
+
+
+class NotCompilable(Exception):
+    """A selection the plan leaves to graphql-core's generic path."""
+
+
+class ObjectPlan:
+    """The fields selected on one object type, in response order."""
+
+    __slots__ = ("fields", "type")
+
+    def __init__(self, object_type: GraphQLObjectType, fields: list[FieldPlan]) -> None:
+        self.type = object_type
+        self.fields = fields
+
+
+class FieldPlan:
+    """One selected field: how to fetch its value and how to complete it."""
+
+    __slots__ = (
+        "complete",
+        "delegate",
+        "details",
+        "field",
+        "field_def",
+        "has_arguments",
+        "index",
+        "is_async",
+        "key",
+        "name",
+        "nodes",
+        "parent",
+        "resolver",
+        "return_type",
+        "scopes",
+        "strawberry_field",
+    )
+
+    def __init__(
+        self,
+        *,
+        index: int,
+        key: str,
+        parent: GraphQLObjectType,
+        field_def: GraphQLField,
+        details: FieldDetailsList,
+    ) -> None:
+        self.index = index
+        self.key = key
+        self.name = details[0].node.name.value
+        self.parent = parent
+        self.field_def = field_def
+        self.details = details
+        self.nodes: list[FieldNode] = [detail.node for detail in details]
+        self.return_type: GraphQLOutputType = field_def.type
+        self.has_arguments = bool(field_def.args or details[0].node.arguments)
+        self.strawberry_field: StrawberryField | None = None
+        self.scopes: tuple[Any, ...] = ()
+        self.is_async = False
+        self.resolver: Callable[..., Any] | None = None
+        self.delegate = False  # resolved and completed by graphql-core's `execute_field`
+        self.complete: Completer = _unset_completer
+
+
+def _unset_completer(executor: CompiledExecutor, result: Any, path: Path) -> Any:
+    raise AssertionError("completer used before the plan was built")  # pragma: no cover
+
+
+class Plan:
+    """The compiled form of one operation, for one set of @skip/@include variable values."""
+
+    __slots__ = ("fields", "operation", "schema", "size")
+
+    def __init__(self, schema: Any, operation: Any) -> None:
+        # Both kept alive: their ids are the cache key. An app builds its own schema (tests run
+        # several), while the parser cache may hand two schemas the same document.
+        self.schema = schema
+        self.operation = operation
+        self.fields: list[FieldPlan] = []
+        self.size = 0
+
+
+class PlanCache:
+    """Plans by operation and directive variables; bounded, least recently used goes first."""
+
+    def __init__(self, size: int = PLAN_CACHE_SIZE) -> None:
+        self._size = size
+        self._plans: OrderedDict[tuple[Any, ...], Plan | None] = OrderedDict()
+        self._directive_variables: dict[int, tuple[Any, tuple[str, ...]]] = {}
+
+    def key(self, executor: CompiledExecutor) -> tuple[Any, ...]:
+        operation = executor.operation
+        known = self._directive_variables.get(id(operation))
+        if known is None or known[0] is not operation:
+            known = (operation, _directive_variables(executor))
+            self._directive_variables[id(operation)] = known
+            if len(self._directive_variables) > 2 * self._size:
+                self._directive_variables.clear()
+        coerced = executor.variable_values.coerced
+        variables = (bool(coerced.get(name)) for name in known[1])
+        return (id(executor.schema), id(operation), *variables)
+
+    def get(self, key: tuple[Any, ...], executor: CompiledExecutor) -> tuple[bool, Plan | None]:
+        if key not in self._plans:
+            return False, None
+        plan = self._plans[key]
+        if plan is not None and (
+            plan.operation is not executor.operation or plan.schema is not executor.schema
+        ):
+            return False, None
+        self._plans.move_to_end(key)
+        return True, plan
+
+    def put(self, key: tuple[Any, ...], plan: Plan | None) -> None:
+        self._plans[key] = plan
+        if len(self._plans) > self._size:
+            self._plans.popitem(last=False)
+
+
+def _directive_variables(executor: CompiledExecutor) -> tuple[str, ...]:
+    """Variables that decide @skip/@include anywhere in the operation or its fragments."""
+    names: set[str] = set()
+
+    class Directives(Visitor):
+        def enter_directive(self, node: DirectiveNode, *_args: Any) -> None:
+            for argument in node.arguments or ():
+                if isinstance(argument.value, GraphQLVariableNode):
+                    names.add(argument.value.name.value)
+
+    visit(executor.operation, Directives())
+    for fragment in executor.fragment_definitions.values():
+        visit(fragment, Directives())
+    return tuple(sorted(names))
+
+
+class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
+    """graphql-core's executor, running queries from cached plans."""
+
+    plans: ClassVar[PlanCache] = PlanCache()
+    # Set by the test suite: called with (executor, compiled result) for every planned query.
+    crosscheck: ClassVar[Callable[[CompiledExecutor, Any], Any] | None] = None
+
+    def execute_operation(self, serially: bool | None = None) -> Any:
+        plan = self._plan() if serially is None else None
+        if plan is None:
+            return super().execute_operation(serially)
+        result = self._run(plan)
+        check = CompiledExecutor.crosscheck
+        return result if check is None else check(self, result)
+
+    def execute_generic(self) -> Any:
+        """The operation through graphql-core's own path (for the cross-check)."""
+        return super().execute_operation(None)
+
+    # -- planning ---------------------------------------------------------------------------
+
+    def _plan(self) -> Plan | None:
+        if not self._compilable():
+            return None
+        cache = CompiledExecutor.plans
+        key = cache.key(self)
+        found, plan = cache.get(key, self)
+        if not found:
+            try:
+                plan = self._build_plan()
+            except Exception:
+                return None
+            cache.put(key, plan)
+        return plan
+
+    def _compilable(self) -> bool:
+        middleware = self.middleware_manager
+        return (
+            self.operation.operation is OperationType.QUERY
+            and self.abort_signal is None
+            and self.hooks is None
+            and (middleware is None or not middleware.middlewares)
+            and all(details.variable_signatures is None for details in self.fragments.values())
+        )
+
+    def _build_plan(self) -> Plan | None:
+        root_type = self.schema.query_type
+        if root_type is None:
+            return None
+        grouped, defers, _forbidden = collect_fields(
+            self.schema,
+            self.fragments,
+            self.variable_values,
+            root_type,
+            self.operation,
+            self.hide_suggestions,
+        )
+        if defers:
+            return None
+        plan = Plan(self.schema, self.operation)
+        plan.fields = self._field_plans(plan, root_type, grouped.items())
+        return plan
+
+    def _field_plans(
+        self,
+        plan: Plan,
+        parent: GraphQLObjectType,
+        grouped: Iterable[tuple[str, FieldDetailsList]],
+    ) -> list[FieldPlan]:
+        fields: list[FieldPlan] = []
+        for key, details in grouped:
+            field_def = self.schema.get_field(parent, details[0].node.name.value)
+            if field_def is None:
+                continue
+            field = FieldPlan(
+                index=plan.size, key=key, parent=parent, field_def=field_def, details=details
+            )
+            plan.size += 1
+            try:
+                self._plan_resolver(field)
+                field.complete = self._completer(plan, field, field.return_type)
+            except NotCompilable:
+                field.delegate = True
+            fields.append(field)
+        return fields
+
+    def _plan_resolver(self, field: FieldPlan) -> None:
+        if field.name.startswith("__"):
+            if field.name != "__typename":
+                raise NotCompilable(field.name)
+            return
+        definition = (field.field_def.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+        if not isinstance(definition, StrawberryField):
+            raise NotCompilable(field.name)
+        resolve = field.field_def.resolve
+        if resolve is None or getattr(resolve, "_is_default", None) is None:
+            raise NotCompilable(field.name)  # not strawberry's own resolver
+        field.strawberry_field = definition
+        field.is_async = definition.is_async
+        if definition.is_basic_field:
+            return
+        scopes = []
+        for extension in definition.extensions:
+            scopes.append(_scope_of(extension))
+        field.scopes = tuple(scopes)
+        if definition.base_resolver is None:
+            raise NotCompilable(field.name)
+        field.resolver = cast("Callable[..., Any]", definition.base_resolver.wrapped_func)
+
+    def _completer(self, plan: Plan, field: FieldPlan, return_type: GraphQLOutputType) -> Completer:
+        if is_non_null_type(return_type):
+            return _non_null(field, self._completer(plan, field, return_type.of_type))
+        if is_list_type(return_type):
+            return _list(field, return_type, self._completer(plan, field, return_type.of_type))
+        if is_leaf_type(return_type):
+            return _leaf(return_type)
+        if is_abstract_type(return_type):
+            return _abstract(field, return_type)
+        if is_object_type(return_type):
+            return self._object_completer(plan, field, return_type)
+        raise NotCompilable(field.name)  # pragma: no cover
+
+    def _object_completer(
+        self, plan: Plan, field: FieldPlan, object_type: GraphQLObjectType
+    ) -> Completer:
+        grouped, defers, _forbidden = collect_subfields(
+            self.schema,
+            self.fragments,
+            self.variable_values,
+            self.operation,
+            object_type,
+            field.details,
+            self.hide_suggestions,
+        )
+        if defers:
+            raise NotCompilable(field.name)
+        subplan = ObjectPlan(object_type, self._field_plans(plan, object_type, grouped.items()))
+        return _object(field, subplan)
+
+    # -- running ----------------------------------------------------------------------------
+
+    def _run(self, plan: Plan) -> Any:
+        """Mirrors `Executor.execute_operation` for a query whose root fields are planned."""
+        self._infos: list[Any] = [None] * plan.size
+        self._scopes: dict[tuple[int, Any], bool] = {}
+        self._converter = self.schema._strawberry_schema.schema_converter  # type: ignore[attr-defined]
+        root = ObjectPlan(self.schema.query_type, plan.fields)  # type: ignore[arg-type]
+        try:
+            result = self.run_object(root, self.root_value, None)
+            if self.is_awaitable(result):
+                return self._await_root(result)
+        except GraphQLError as error:
+            self.collected_errors.add(error, None)
+            return self.finish(self.build_response(None))
+        return self.finish(self.build_response(result))
+
+    async def _await_root(self, result: Awaitable[dict[str, Any]]) -> Any:
+        try:
+            data = await result
+        except GraphQLError as error:
+            self.collected_errors.add(error, None)
+            return self.build_response(None)
+        return self.build_response(data)
+
+    def run_object(self, plan: ObjectPlan, source: Any, path: Path | None) -> Any:
+        """Mirrors `Executor.execute_fields`."""
+        results: dict[str, Any] = {}
+        is_awaitable = self.is_awaitable
+        awaitable_fields: list[str] = []
+        type_name = plan.type.name
+        try:
+            for field in plan.fields:
+                field_path = Path(path, field.key, type_name)
+                if field.delegate:
+                    result = self.execute_field(
+                        field.parent, source, field.details, field_path, None
+                    )
+                else:
+                    result = self.run_field(field, source, field_path)
+                results[field.key] = result
+                if is_awaitable(result):
+                    awaitable_fields.append(field.key)
+        except Exception:
+            if awaitable_fields:
+                self.settle_in_background([results[key] for key in awaitable_fields])
+            raise
+        if not awaitable_fields:
+            return results
+        return _gather_fields(results, awaitable_fields)
+
+    def run_field(self, field: FieldPlan, source: Any, path: Path) -> Any:
+        """Mirrors `Executor.execute_field`."""
+        try:
+            result = self.resolve(field, source, path)
+            if self.is_awaitable(result):
+                return self._complete_awaitable(field, path, result)
+            completed = field.complete(self, result, path)
+            if self.is_awaitable(completed):
+                return self._await_completed(field, path, completed)
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, field.return_type, field.details, path)
+            return None
+        return completed
+
+    def resolve(self, field: FieldPlan, source: Any, path: Path) -> Any:
+        definition = field.strawberry_field
+        if definition is None:  # __typename
+            return field.parent.name
+        if field.resolver is None:  # a plain attribute
+            return getattr(source, definition.python_name)
+        info = self.info_for(field, path)
+        try:
+            kwargs: dict[str, Any] = self._arguments(field, info) if field.has_arguments else {}
+            for scope in field.scopes:
+                if not self._has_scope(source, scope):
+                    raise ForbiddenError(missing_scope(scope))
+        except Exception as error:
+            if field.is_async:  # strawberry's async resolver fails when awaited, not when called
+                return _raising(error)
+            raise
+        return self._call(field, definition, source, info, kwargs)
+
+    def _call(
+        self,
+        field: FieldPlan,
+        definition: StrawberryField,
+        source: Any,
+        info: Any,
+        kwargs: dict[str, Any],
+    ) -> Any:
+        resolver = definition.base_resolver
+        assert resolver is not None and field.resolver is not None
+        if parent := resolver.parent_parameter:
+            kwargs[parent.name] = source
+        if root := resolver.root_parameter:
+            kwargs[root.name] = source
+        if info_parameter := resolver.info_parameter:
+            kwargs[info_parameter.name] = info
+        if resolver.self_parameter:
+            return field.resolver(source, **kwargs)
+        return field.resolver(**kwargs)
+
+    def _arguments(self, field: FieldPlan, info: Any) -> dict[str, Any]:
+        first = field.details[0]
+        raw = get_argument_values(
+            field.field_def,
+            first.node,
+            self.variable_values,
+            first.fragment_variable_values,
+            self.hide_suggestions,
+        )
+        definition = field.strawberry_field
+        assert definition is not None
+        converter = self._converter
+        kwargs: dict[str, Any] = convert_arguments(
+            raw,
+            definition.arguments,
+            scalar_registry=converter.scalar_registry,
+            config=converter.config,
+            info=info,
+        )
+        for extension in definition.extensions:
+            kwargs = extension.map_arguments(kwargs)
+        return kwargs
+
+    def _has_scope(self, source: Any, scope: Any) -> bool:
+        """HasScope, once per client and scope in a request."""
+        from schema.base import client_id_of
+
+        key = (client_id_of(source), scope)
+        allowed = self._scopes.get(key)
+        if allowed is None:
+            allowed = self._scopes[key] = self.context_value.viewer.has_scope(key[0], scope)
+        return allowed
+
+    def info_for(self, field: FieldPlan, path: Path | None) -> Any:
+        """strawberry's Info for a field, one per field and request: resolvers read its context.
+
+        Its `path` is None: the same Info serves every object the field is resolved on.
+        """
+        info = self._infos[field.index]
+        if info is None:
+            raw = self.build_resolve_info(field.field_def, field.nodes, field.parent, None)  # type: ignore[arg-type]
+            definition = field.strawberry_field
+            converter = raw.schema._strawberry_schema.schema_converter  # type: ignore[attr-defined]
+            info = converter.config.info_class(_raw_info=raw, _field=definition)
+            self._infos[field.index] = info
+        return info
+
+    def raw_info(self, field: FieldPlan, path: Path) -> GraphQLResolveInfo:
+        return self.build_resolve_info(field.field_def, field.nodes, field.parent, path)
+
+    async def _complete_awaitable(self, field: FieldPlan, path: Path, result: Any) -> Any:
+        """Mirrors `Executor.complete_awaitable_value`."""
+        try:
+            resolved = await result
+            completed = field.complete(self, resolved, path)
+            if self.is_awaitable(completed):
+                completed = await completed
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, field.return_type, field.details, path)
+            completed = None
+        return completed
+
+    async def _await_completed(self, field: FieldPlan, path: Path, completed: Any) -> Any:
+        try:
+            return await completed
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, field.return_type, field.details, path)
+            return None
+
+
+def _scope_of(extension: Any) -> Any:
+    """The scope of a `scoped()` extension; anything else is not compiled."""
+    from schema.base import HasScope
+
+    if not isinstance(extension, PermissionExtension) or extension.fail_silently:
+        raise NotCompilable(type(extension).__name__)
+    if extension.use_directives or len(extension.permissions) != 1:
+        raise NotCompilable(type(extension).__name__)
+    permission = extension.permissions[0]
+    if type(permission) is not HasScope:
+        raise NotCompilable(type(permission).__name__)
+    return permission.scope
+
+
+async def _raising(error: Exception) -> Any:
+    raise error
+
+
+async def _gather_fields(results: dict[str, Any], awaitable_fields: list[str]) -> dict[str, Any]:
+    if len(awaitable_fields) == 1:
+        key = awaitable_fields[0]
+        results[key] = await results[key]
+    else:
+        awaited = await gather_with_cancel(*(results[key] for key in awaitable_fields))
+        results.update(zip(awaitable_fields, awaited, strict=True))
+    return results
+
+
+# -- completers: each mirrors a branch of `Executor.complete_value` ----------------------------
+
+
+def _non_null(field: FieldPlan, inner: Completer) -> Completer:
+    message = f"Cannot return null for non-nullable field {field.parent.name}.{field.name}."
+
+    def complete(executor: CompiledExecutor, result: Any, path: Path) -> Any:
+        if isinstance(result, Exception):
+            raise result
+        completed = inner(executor, result, path)
+        if completed is None:
+            raise TypeError(message)
+        return completed
+
+    return complete
+
+
+def _leaf(leaf_type: GraphQLLeafType) -> Completer:
+    coerce = leaf_type.coerce_output_value
+
+    def complete(executor: CompiledExecutor, result: Any, path: Path) -> Any:
+        if isinstance(result, Exception):
+            raise result
+        if result is None or result is Undefined:
+            return None
+        coerced = coerce(result)
+        if coerced is Undefined or coerced is None:
+            msg = (
+                f"Expected `{inspect(leaf_type)}.coerce_output_value("
+                f"{inspect(result)})` to return non-nullable value, returned:"
+                f" {inspect(coerced)}"
+            )
+            raise TypeError(msg)
+        return coerced
+
+    return complete
+
+
+def _abstract(field: FieldPlan, abstract_type: Any) -> Completer:
+    """Interfaces and unions: graphql-core's own completion, for this value only."""
+
+    def complete(executor: CompiledExecutor, result: Any, path: Path) -> Any:
+        if isinstance(result, Exception):
+            raise result
+        if result is None or result is Undefined:
+            return None
+        info = executor.raw_info(field, path)
+        return executor.complete_abstract_value(
+            abstract_type, field.details, info, path, result, None
+        )
+
+    return complete
+
+
+def _object(field: FieldPlan, plan: ObjectPlan) -> Completer:
+    object_type = plan.type
+
+    def complete(executor: CompiledExecutor, result: Any, path: Path) -> Any:
+        if isinstance(result, Exception):
+            raise result
+        if result is None or result is Undefined:
+            return None
+        if object_type.is_type_of:
+            info = executor.info_for(field, path)._raw_info
+            is_type_of = object_type.is_type_of(result, info)
+            if executor.is_awaitable(is_type_of):  # none of ours: graphql-core awaits it
+                return executor.complete_object_value(
+                    object_type, field.details, info, path, result, None
+                )
+            if not is_type_of:
+                raise invalid_return_type_error(object_type, result, field.details)
+        return executor.run_object(plan, result, path)
+
+    return complete
+
+
+def _list(field: FieldPlan, list_type: GraphQLList[Any], item: Completer) -> Completer:
+    item_type = list_type.of_type
+    message = (
+        f"Expected Iterable, but did not find one for field '{field.parent.name}.{field.name}'."
+    )
+
+    def complete(executor: CompiledExecutor, result: Any, path: Path) -> Any:
+        if isinstance(result, Exception):
+            raise result
+        if result is None or result is Undefined:
+            return None
+        if executor.is_async_iterable(result):
+            info = executor.raw_info(field, path)
+            return executor.complete_list_value(list_type, field.details, info, path, result, None)
+        if not is_iterable(result):
+            raise GraphQLError(message)
+        return _complete_items(executor, field, item_type, item, result, path)
+
+    return complete
+
+
+def _complete_items(
+    executor: CompiledExecutor,
+    field: FieldPlan,
+    item_type: GraphQLOutputType,
+    item: Completer,
+    items: Iterable[Any],
+    path: Path,
+) -> Any:
+    """Mirrors `Executor.complete_iterable_value` without @stream."""
+    is_awaitable = executor.is_awaitable
+    completed_results: list[Any] = []
+    awaitable_indices: list[int] = []
+    for index, value in enumerate(items):
+        item_path = path.add_key(index, None)
+        if is_awaitable(value):
+            completed_results.append(
+                _complete_awaitable_item(executor, field, item_type, item, value, item_path)
+            )
+            awaitable_indices.append(index)
+            continue
+        try:
+            completed = item(executor, value, item_path)
+            if is_awaitable(completed):
+                completed_results.append(
+                    _await_item(executor, field, item_type, completed, item_path)
+                )
+                awaitable_indices.append(index)
+            else:
+                completed_results.append(completed)
+        except Exception as raw_error:
+            executor.handle_field_error(raw_error, item_type, field.details, item_path)
+            completed_results.append(None)
+    if not awaitable_indices:
+        return completed_results
+    return _gather_items(completed_results, awaitable_indices)
+
+
+async def _complete_awaitable_item(
+    executor: CompiledExecutor,
+    field: FieldPlan,
+    item_type: GraphQLOutputType,
+    item: Completer,
+    value: Any,
+    item_path: Path,
+) -> Any:
+    try:
+        completed = item(executor, await value, item_path)
+        if executor.is_awaitable(completed):
+            completed = await completed
+    except Exception as raw_error:
+        executor.handle_field_error(raw_error, item_type, field.details, item_path)
+        return None
+    return completed
+
+
+async def _await_item(
+    executor: CompiledExecutor,
+    field: FieldPlan,
+    item_type: GraphQLOutputType,
+    completed: Awaitable[Any],
+    item_path: Path,
+) -> Any:
+    try:
+        return await completed
+    except Exception as raw_error:
+        executor.handle_field_error(raw_error, item_type, field.details, item_path)
+        return None
+
+
+async def _gather_items(completed: list[Any], indices: list[int]) -> list[Any]:
+    if len(indices) == 1:
+        index = indices[0]
+        completed[index] = await completed[index]
+    else:
+        awaited = await gather_with_cancel(*(completed[index] for index in indices))
+        for index, value in zip(indices, awaited, strict=True):
+            completed[index] = value
+    return completed
+
+
+__all__ = ["CompiledExecutor", "GraphQLNonNull"]

@@ -1,0 +1,71 @@
+"""The compiled execution path checked against graphql-core's generic one on every test query.
+
+While the suite runs, `CompiledExecutor.crosscheck` is `compare`: each query the tests send is
+answered by its plan, then executed again on graphql-core's generic path by a twin of the same
+executor (same context, so the loaders' caches answer it without new statements), and the two
+results must be the same bytes: data in response order, errors with message, locations, path,
+extensions and the type of the original exception. A difference is recorded and fails the test
+that sent the query (see the autouse fixture in conftest.py).
+"""
+
+from __future__ import annotations
+
+import json
+from copy import copy
+from typing import Any
+
+from graphql import ExecutionResult
+from graphql.execution.executor import CollectedErrors
+from graphql.pyutils import RefMap
+
+from schema.execution import CompiledExecutor
+
+MISMATCHES: list[str] = []
+CHECKED: list[int] = [0]
+
+
+def render(result: ExecutionResult) -> str:
+    """The result as bytes would leave: JSON of data and errors, in their order."""
+    errors = [
+        {**error.formatted, "original": type(error.original_error).__name__}
+        for error in result.errors or ()
+    ]
+    return json.dumps({"data": result.data, "errors": errors}, ensure_ascii=False)
+
+
+def _twin(executor: CompiledExecutor) -> CompiledExecutor:
+    twin = copy(executor)
+    twin.collected_errors = CollectedErrors()
+    twin._relevant_sub_fields = {}
+    twin._stream_usages = RefMap()
+    return twin
+
+
+def _compare(
+    executor: CompiledExecutor, compiled: ExecutionResult, generic: ExecutionResult
+) -> None:
+    CHECKED[0] += 1
+    ours, theirs = render(compiled), render(generic)
+    if ours != theirs:
+        from graphql import print_ast
+
+        MISMATCHES.append(f"{print_ast(executor.operation)}\ncompiled: {ours}\ngeneric:  {theirs}")
+
+
+async def _settled(executor: CompiledExecutor, compiled: Any) -> ExecutionResult:
+    result = await compiled if executor.is_awaitable(compiled) else compiled
+    generic = _twin(executor).execute_generic()
+    if executor.is_awaitable(generic):
+        generic = await generic
+    _compare(executor, result, generic)
+    return result
+
+
+def compare(executor: CompiledExecutor, compiled: Any) -> Any:
+    if not executor.is_awaitable(compiled):
+        generic = _twin(executor).execute_generic()
+        if not executor.is_awaitable(generic):
+            _compare(executor, compiled, generic)
+            return compiled
+        generic.close()  # type: ignore[attr-defined]
+    return _settled(executor, compiled)
