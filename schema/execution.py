@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
+from types import CoroutineType
 from typing import Any, ClassVar, cast
 
 from graphql import (
@@ -343,7 +344,7 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
         root = ObjectPlan(self.schema.query_type, plan.fields)  # type: ignore[arg-type]
         try:
             result = self.run_object(root, self.root_value, None)
-            if self.is_awaitable(result):
+            if pending(result):
                 return self._await_root(result)
         except GraphQLError as error:
             self.collected_errors.add(error, None)
@@ -361,7 +362,6 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
     def run_object(self, plan: ObjectPlan, source: Any, path: Path | None) -> Any:
         """Mirrors `Executor.execute_fields`."""
         results: dict[str, Any] = {}
-        is_awaitable = self.is_awaitable
         awaitable_fields: list[str] = []
         type_name = plan.type.name
         try:
@@ -374,7 +374,7 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
                 else:
                     result = self.run_field(field, source, field_path)
                 results[field.key] = result
-                if is_awaitable(result):
+                if pending(result):
                     awaitable_fields.append(field.key)
         except Exception:
             if awaitable_fields:
@@ -391,7 +391,7 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
             if self.is_awaitable(result):
                 return self._complete_awaitable(field, path, result)
             completed = field.complete(self, result, path)
-            if self.is_awaitable(completed):
+            if pending(completed):
                 return self._await_completed(field, path, completed)
         except Exception as raw_error:
             self.handle_field_error(raw_error, field.return_type, field.details, path)
@@ -491,7 +491,7 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
         try:
             resolved = await result
             completed = field.complete(self, resolved, path)
-            if self.is_awaitable(completed):
+            if pending(completed):
                 completed = await completed
         except Exception as raw_error:
             self.handle_field_error(raw_error, field.return_type, field.details, path)
@@ -504,6 +504,12 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
         except Exception as raw_error:
             self.handle_field_error(raw_error, field.return_type, field.details, path)
             return None
+
+
+def pending(value: Any) -> bool:
+    """Whether a completed value is still to be awaited: completion (ours and graphql-core's)
+    only ever returns coroutines for that, so one type check does instead of `is_awaitable`."""
+    return type(value) is CoroutineType
 
 
 def _scope_of(extension: Any) -> Any:
@@ -653,7 +659,7 @@ def _complete_items(
             continue
         try:
             completed = item(executor, value, item_path)
-            if is_awaitable(completed):
+            if pending(completed):
                 completed_results.append(
                     _await_item(executor, field, item_type, completed, item_path)
                 )
@@ -678,7 +684,7 @@ async def _complete_awaitable_item(
 ) -> Any:
     try:
         completed = item(executor, await value, item_path)
-        if executor.is_awaitable(completed):
+        if pending(completed):
             completed = await completed
     except Exception as raw_error:
         executor.handle_field_error(raw_error, item_type, field.details, item_path)
