@@ -10,12 +10,12 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import event, exc, text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.pool import NullPool
 from sqlalchemy.util import await_only
 
@@ -24,7 +24,12 @@ from hub.settings import Settings
 from models.search import register_sqlite_fold
 
 T = TypeVar("T")
+C = TypeVar("C")
 RECONNECT_EVERY = 0.1  # seconds between tries to reach a PostgreSQL that refused
+# Prepared statements kept per PostgreSQL connection (SQLAlchemy's default: 100). Every loader,
+# filter combination, authentication step and write is a statement of its own; with room for
+# them all, a mixed load does not keep evicting and preparing them again.
+PREPARED_STATEMENTS = 500
 
 
 def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
@@ -79,12 +84,20 @@ def make_engine(
     # Pre-ping: a pooled connection that died with a server restart is replaced before use.
     # JIT off: the hub sends short statements whose estimated cost can pass jit_above_cost (a
     # correlated subquery per invoice), and compiling them took 0.5 s of a 20 ms query.
+    # Prepared statements: SQLAlchemy's asyncpg driver prepares every statement and keeps
+    # `PREPARED_STATEMENTS` of them per connection, so a statement seen before skips the parse
+    # round trip. Loaders send their keys as one array (loaders/statements.py): one text per
+    # statement, whatever the batch size.
+    connect_args = {
+        "server_settings": {"jit": "off"},
+        "prepared_statement_cache_size": PREPARED_STATEMENTS,
+    }
     engine = create_async_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
-        connect_args={"server_settings": {"jit": "off"}},
+        connect_args=connect_args,
         **options,
     )
     event.listen(engine.sync_engine, "do_connect", _patient_connect(pool_timeout))
@@ -158,6 +171,20 @@ def unavailable_on_fault() -> Iterator[None]:
         raise
 
 
+async def _twice(
+    opening: Callable[[], AbstractAsyncContextManager[C]], work: Callable[[C], Awaitable[T]]
+) -> T:
+    """`work` on what `opening` opens, and once more when the connection was cut under it."""
+    try:
+        async with opening() as opened:
+            return await work(opened)
+    except ServiceUnavailableError as error:
+        if not is_lost_connection(error.__cause__):
+            raise
+    async with opening() as opened:
+        return await work(opened)
+
+
 @dataclass(slots=True)
 class Database:
     """The process-wide engine pair; sessions are short and never shared between tasks."""
@@ -205,18 +232,22 @@ class Database:
             async with AsyncSession(self.read_engine, expire_on_commit=False) as session:
                 yield session
 
+    @asynccontextmanager
+    async def read_connection(self) -> AsyncIterator[AsyncConnection]:
+        """A bare read connection for Core statements: no session to set up and close."""
+        with unavailable_on_fault():
+            async with self.read_engine.connect() as connection:
+                yield connection
+
     async def reading(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         """Runs a read, and once more on a fresh connection when the first was cut (a server
         restart): a read changes nothing, so the client never sees the cut. A full pool is
         not retried; its wait has been spent already."""
-        try:
-            async with self.read() as session:
-                return await work(session)
-        except ServiceUnavailableError as error:
-            if not is_lost_connection(error.__cause__):
-                raise
-        async with self.read() as session:
-            return await work(session)
+        return await _twice(self.read, work)
+
+    async def reading_rows(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        """`reading` on a bare connection: what loaders run their Core statements on."""
+        return await _twice(self.read_connection, work)
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:

@@ -1,7 +1,9 @@
 """Loader base classes and the per-request registry.
 
-Every batch opens its own short read session: two loaders never share one AsyncSession, and
-read sessions run in autocommit, so a batch is exactly one SELECT.
+Every batch takes its own pooled read connection: two loaders never share one, and read
+connections run in autocommit, so a batch is exactly one SELECT. Loaders answer light rows
+(loaders/rows.py) read by Core statements built once per loader class (loaders/statements.py),
+never ORM entities: a write loads what it changes in its own session.
 """
 
 from __future__ import annotations
@@ -12,10 +14,13 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from aiodataloader import DataLoader
-from sqlalchemy import Select, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Column, Select, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlmodel import SQLModel
+
+from loaders.rows import light_rows, row_columns
+from loaders.statements import KEYS, KeysIn
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -31,6 +36,10 @@ class ReadSessions(Protocol):
         """`work` in a read session, once more if the connection was cut under it."""
         ...
 
+    async def reading_rows(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        """`work` on a bare read connection, once more if the connection was cut under it."""
+        ...
+
 
 class BaseLoader(DataLoader, Generic[K, V]):
     def __init__(self, db: ReadSessions) -> None:
@@ -38,9 +47,11 @@ class BaseLoader(DataLoader, Generic[K, V]):
         self.db = db
 
     async def batch_load_fn(self, keys: Sequence[K]) -> list[V]:
-        return await self.db.reading(lambda session: self.load_batch(session, list(keys)))
+        return await self.db.reading_rows(
+            lambda connection: self.load_batch(connection, list(keys))
+        )
 
-    async def load_batch(self, session: AsyncSession, keys: list[K]) -> list[V]:
+    async def load_batch(self, connection: AsyncConnection, keys: list[K]) -> list[V]:
         raise NotImplementedError
 
 
@@ -66,30 +77,60 @@ def column(model: type[SQLModel], name: str) -> InstrumentedAttribute[Any]:
     return getattr(model, name)
 
 
-class ByIdLoader(BaseLoader[int, M | None]):
+def table_column(model: type[SQLModel], name: str) -> Column[Any]:
+    """A Core column of the model's table (no ORM annotations for the statement to carry)."""
+    return model.__table__.c[name]  # type: ignore[attr-defined]
+
+
+class BuiltOnce:
+    """A loader class's statement, built on first use and kept on that very class."""
+
+    @classmethod
+    def build(cls) -> Select[Any]:
+        raise NotImplementedError
+
+    @classmethod
+    def statement(cls) -> Select[Any]:
+        built: Select[Any] | None = cls.__dict__.get("_statement")  # never a parent's
+        if built is None:
+            built = cls.build()
+            cls._statement = built  # type: ignore[attr-defined]
+        return built
+
+
+class ByIdLoader(BuiltOnce, BaseLoader[int, M | None]):
     model: ClassVar[type[SQLModel]]
 
-    async def load_batch(self, session: AsyncSession, keys: list[int]) -> list[M | None]:
-        id_column = column(self.model, "id")
-        rows = (await session.execute(select(self.model).where(id_column.in_(keys)))).scalars()
-        by_id = {row.id: row for row in rows}  # type: ignore[attr-defined]
-        return [by_id.get(key) for key in keys]  # type: ignore[misc]
+    @classmethod
+    def build(cls) -> Select[Any]:
+        return select(*row_columns(cls.model)).where(KeysIn(table_column(cls.model, "id")))
+
+    async def load_batch(self, connection: AsyncConnection, keys: list[int]) -> list[M | None]:
+        rows: list[Any] = light_rows(
+            self.model, await connection.execute(self.statement(), {KEYS: keys})
+        )
+        by_id = {row.id: row for row in rows}
+        return [by_id.get(key) for key in keys]
 
 
-class ManyByKeyLoader(BaseLoader[int, list[M]]):
-    """All rows whose `key` column is in the batch, grouped by it, in `order_by` order."""
+class ManyByKeyLoader(BuiltOnce, BaseLoader[int, list[M]]):
+    """All rows whose `key` column is in the batch, grouped by it, in `order_by` order.
+
+    A subclass narrows the rows by extending `build` (`super().build().where(…)`)."""
 
     model: ClassVar[type[SQLModel]]
     key: ClassVar[str]
     order_by: ClassVar[tuple[str, ...]] = ("id",)
 
-    def query(self, keys: list[int]) -> Select[Any]:
-        order = [column(self.model, name) for name in self.order_by]
-        return select(self.model).where(column(self.model, self.key).in_(keys)).order_by(*order)
+    @classmethod
+    def build(cls) -> Select[Any]:
+        order = [table_column(cls.model, name) for name in cls.order_by]
+        keys = KeysIn(table_column(cls.model, cls.key))
+        return select(*row_columns(cls.model)).where(keys).order_by(*order)
 
-    async def load_batch(self, session: AsyncSession, keys: list[int]) -> list[list[M]]:
-        rows = (await session.execute(self.query(keys))).scalars()
-        return group_by(rows, self.key, keys)
+    async def load_batch(self, connection: AsyncConnection, keys: list[int]) -> list[list[M]]:
+        result = await connection.execute(self.statement(), {KEYS: keys})
+        return group_by(light_rows(self.model, result), self.key, keys)
 
 
 def group_by(rows: Iterable[Any], attribute: str, keys: list[Any]) -> list[list[Any]]:

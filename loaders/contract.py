@@ -7,12 +7,13 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col
 
-from loaders.base import BaseLoader, ByIdLoader, ManyByKeyLoader
+from loaders.base import BaseLoader, BuiltOnce, ByIdLoader, ManyByKeyLoader, table_column
 from loaders.paging import ChildPageLoader, Ordering
+from loaders.statements import KEYS, KeysIn
 from models.contract import (
     Contract,
     ContractStatus,
@@ -85,29 +86,31 @@ class UpcomingInstalmentsByClientIdLoader(ChildPageLoader[Instalment]):
     ordering = Ordering(("due_date",), descending=False)
 
 
-class RemainingCapitalByContractIdLoader(BaseLoader[tuple[int, date], Decimal | None]):
+class RemainingCapitalByContractIdLoader(BuiltOnce, BaseLoader[tuple[int, date], Decimal | None]):
     """Capital left after the last instalment due by the given day (None: nothing due yet)."""
 
+    @classmethod
+    def build(cls) -> Select[Any]:
+        contract_id = table_column(Instalment, "contract_id")
+        number, due_date = table_column(Instalment, "number"), table_column(Instalment, "due_date")
+        last = (
+            select(contract_id, func.max(number).label("number"))
+            .where(KeysIn(contract_id), due_date <= bindparam("day", type_=due_date.type))
+            .group_by(contract_id)
+            .subquery()
+        )
+        remaining = table_column(Instalment, "remaining_capital")
+        on = (last.c.contract_id == contract_id) & (last.c.number == number)
+        return select(contract_id, remaining).join(last, on)
+
     async def load_batch(
-        self, session: AsyncSession, keys: list[tuple[int, date]]
+        self, connection: AsyncConnection, keys: list[tuple[int, date]]
     ) -> list[Decimal | None]:
         result: dict[tuple[int, date], Decimal] = {}
         for day in {day for _, day in keys}:
             ids = [contract_id for contract_id, key_day in keys if key_day == day]
-            last = (
-                select(
-                    col(Instalment.contract_id), func.max(col(Instalment.number)).label("number")
-                )
-                .where(col(Instalment.contract_id).in_(ids), col(Instalment.due_date) <= day)
-                .group_by(col(Instalment.contract_id))
-                .subquery()
-            )
-            query = select(col(Instalment.contract_id), col(Instalment.remaining_capital)).join(
-                last,
-                (last.c.contract_id == col(Instalment.contract_id))
-                & (last.c.number == col(Instalment.number)),
-            )
-            for contract_id, remaining in await session.execute(query):
+            rows = await connection.execute(self.statement(), {KEYS: ids, "day": day})
+            for contract_id, remaining in rows:
                 result[(contract_id, day)] = remaining
         return [result.get(key) for key in keys]
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
+from sqlalchemy import Select, bindparam, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from loaders.base import BaseLoader, ByIdLoader, ManyByKeyLoader
+from loaders.base import BaseLoader, BuiltOnce, ByIdLoader, ManyByKeyLoader, table_column
+from loaders.statements import KEYS, KeysIn
 from models.identity import AuthEvent, AuthToken, Membership, TokenKind, User
 
 
@@ -36,8 +36,9 @@ class SubaccountsByClientIdLoader(ManyByKeyLoader[Membership]):
     key = "client_id"
     order_by = ("created_at", "id")
 
-    def query(self, keys: list[int]) -> Select[Any]:
-        return super().query(keys).where(col(Membership.is_main).is_(False))
+    @classmethod
+    def build(cls) -> Select[Any]:
+        return super().build().where(table_column(Membership, "is_main").is_(False))
 
 
 class ApiTokensByUserIdLoader(ManyByKeyLoader[AuthToken]):
@@ -45,19 +46,24 @@ class ApiTokensByUserIdLoader(ManyByKeyLoader[AuthToken]):
     key = "user_id"
     order_by = ("created_at", "id")
 
-    def query(self, keys: list[int]) -> Select[Any]:
-        return super().query(keys).where(col(AuthToken.kind) == TokenKind.API)
+    @classmethod
+    def build(cls) -> Select[Any]:
+        return super().build().where(table_column(AuthToken, "kind") == TokenKind.API)
 
 
-class RecentEventsByKeyLoader(BaseLoader[tuple[str, datetime], int]):
+class RecentEventsByKeyLoader(BuiltOnce, BaseLoader[tuple[str, datetime], int]):
     """How many throttled attempts each key had since a moment: one grouped COUNT."""
 
+    @classmethod
+    def build(cls) -> Select[Any]:
+        key, created_at = table_column(AuthEvent, "key"), table_column(AuthEvent, "created_at")
+        since = bindparam("since", type_=created_at.type)
+        return select(key, created_at).where(KeysIn(key), created_at > since)
+
     async def load_batch(
-        self, session: AsyncSession, keys: list[tuple[str, datetime]]
+        self, connection: AsyncConnection, keys: list[tuple[str, datetime]]
     ) -> list[int]:
         since = min(moment for _, moment in keys)
-        query = select(col(AuthEvent.key), col(AuthEvent.created_at)).where(
-            col(AuthEvent.key).in_({key for key, _ in keys}), col(AuthEvent.created_at) > since
-        )
-        events = (await session.execute(query)).all()
+        values = {KEYS: sorted({key for key, _ in keys}), "since": since}
+        events = (await connection.execute(self.statement(), values)).all()
         return [sum(1 for k, at in events if k == key and at > moment) for key, moment in keys]

@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
+from typing import Any
 
-from loaders.base import BaseLoader
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from loaders.base import BaseLoader, BuiltOnce, table_column
+from loaders.rows import light_rows, row_columns
+from loaders.statements import KEYS, KeysIn
 from models.identity import Invitation
 
 
-class InvitationByMembershipIdLoader(BaseLoader[int, Invitation | None]):
-    async def load_batch(self, session: AsyncSession, keys: list[int]) -> list[Invitation | None]:
-        query = select(Invitation).where(col(Invitation.membership_id).in_(keys))
-        by_membership = {row.membership_id: row for row in (await session.execute(query)).scalars()}
+class InvitationByMembershipIdLoader(BuiltOnce, BaseLoader[int, Invitation | None]):
+    @classmethod
+    def build(cls) -> Select[Any]:
+        membership_id = table_column(Invitation, "membership_id")
+        return select(*row_columns(Invitation)).where(KeysIn(membership_id))
+
+    async def load_batch(
+        self, connection: AsyncConnection, keys: list[int]
+    ) -> list[Invitation | None]:
+        result = await connection.execute(self.statement(), {KEYS: keys})
+        by_membership = {row.membership_id: row for row in light_rows(Invitation, result)}
         return [by_membership.get(key) for key in keys]

@@ -11,13 +11,14 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import ColumnElement, Select, and_, bindparam, false, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
-from loaders.base import BaseLoader, ByIdLoader, ManyByKeyLoader
+from loaders.base import BaseLoader, BuiltOnce, ByIdLoader, ManyByKeyLoader, table_column
 from loaders.paging import ChildPageLoader, Ordering
+from loaders.statements import KEYS, KeysIn
 from models.base import to_money
 from models.invoice import Invoice, InvoiceDuplicate, InvoiceKind, Payment, PaymentAllocation
 from models.settlement import InvoiceStatus, archive_cutoff
@@ -112,14 +113,18 @@ class Settlement:
     corrected: Decimal
 
 
-class SettlementByInvoiceIdLoader(BaseLoader[int, Settlement]):
-    async def load_batch(self, session: AsyncSession, keys: list[int]) -> list[Settlement]:
-        query = select(col(Invoice.id), PAID_AMOUNT, CORRECTED_AMOUNT).where(
-            col(Invoice.id).in_(keys)
-        )
+class SettlementByInvoiceIdLoader(BuiltOnce, BaseLoader[int, Settlement]):
+    @classmethod
+    def build(cls) -> Select[Any]:
+        invoice_id = table_column(Invoice, "id")
+        return select(invoice_id, PAID_AMOUNT, CORRECTED_AMOUNT).where(KeysIn(invoice_id))
+
+    async def load_batch(self, connection: AsyncConnection, keys: list[int]) -> list[Settlement]:
         found = {
             invoice_id: Settlement(paid=to_money(paid), corrected=to_money(corrected))
-            for invoice_id, paid, corrected in await session.execute(query)
+            for invoice_id, paid, corrected in await connection.execute(
+                self.statement(), {KEYS: keys}
+            )
         }
         empty = Settlement(paid=_ZERO, corrected=_ZERO)
         return [found.get(key, empty) for key in keys]
@@ -187,14 +192,16 @@ class PaymentsByClientIdLoader(ChildPageLoader[Payment]):
     ordering = Ordering(("booked_on",))
 
 
-class AllocatedByPaymentIdLoader(BaseLoader[int, Decimal]):
-    async def load_batch(self, session: AsyncSession, keys: list[int]) -> list[Decimal]:
-        query = (
-            select(col(PaymentAllocation.payment_id), func.sum(col(PaymentAllocation.amount)))
-            .where(col(PaymentAllocation.payment_id).in_(keys))
-            .group_by(col(PaymentAllocation.payment_id))
-        )
-        found = {payment_id: to_money(total) for payment_id, total in await session.execute(query)}
+class AllocatedByPaymentIdLoader(BuiltOnce, BaseLoader[int, Decimal]):
+    @classmethod
+    def build(cls) -> Select[Any]:
+        payment_id = table_column(PaymentAllocation, "payment_id")
+        amount = table_column(PaymentAllocation, "amount")
+        return select(payment_id, func.sum(amount)).where(KeysIn(payment_id)).group_by(payment_id)
+
+    async def load_batch(self, connection: AsyncConnection, keys: list[int]) -> list[Decimal]:
+        result = await connection.execute(self.statement(), {KEYS: keys})
+        found = {payment_id: to_money(total) for payment_id, total in result}
         return [found.get(key, _ZERO) for key in keys]
 
 
@@ -205,50 +212,58 @@ class ClientBalance:
     overpayment: Decimal
 
 
+def _dues_statement() -> Select[Any]:
+    """Open and overdue amounts per client (`KEYS`) on a day (`day`)."""
+    client_id, due_date = table_column(Invoice, "client_id"), table_column(Invoice, "due_date")
+    per_invoice = (
+        select(client_id, due_date, INVOICE_DUE.label("due"))
+        .where(KeysIn(client_id), table_column(Invoice, "kind") != InvoiceKind.CORRECTION)
+        .subquery()
+    )
+    day = bindparam("day", type_=due_date.type)
+    open_due = func.sum(per_invoice.c.due).filter(per_invoice.c.due > 0)
+    overdue = func.sum(per_invoice.c.due).filter(
+        per_invoice.c.due > 0, per_invoice.c.due_date < day
+    )
+    return select(per_invoice.c.client_id, open_due, overdue).group_by(per_invoice.c.client_id)
+
+
+def _overpayments_statement() -> Select[Any]:
+    """Money booked and not settled, per client (`KEYS`)."""
+    client_id = table_column(Payment, "client_id")
+    return (
+        select(client_id, func.sum(PAYMENT_LEFT))
+        .where(KeysIn(client_id), PAYMENT_LEFT > 0)
+        .group_by(client_id)
+    )
+
+
+DUES = _dues_statement()
+OVERPAYMENTS = _overpayments_statement()
+
+
 class BalanceByClientIdLoader(BaseLoader[tuple[int, date], ClientBalance]):
     """The dashboard's settlement summary: two grouped statements for any number of clients."""
 
     async def load_batch(
-        self, session: AsyncSession, keys: list[tuple[int, date]]
+        self, connection: AsyncConnection, keys: list[tuple[int, date]]
     ) -> list[ClientBalance]:
         balances: dict[tuple[int, date], ClientBalance] = {}
         for day in {day for _, day in keys}:
             ids = [client_id for client_id, key_day in keys if key_day == day]
-            due = await self._dues(session, ids, day)
-            over = await self._overpayments(session, ids)
+            due = {
+                client_id: (to_money(total), to_money(late))
+                for client_id, total, late in await connection.execute(
+                    DUES, {KEYS: ids, "day": day}
+                )
+            }
+            over = {
+                client_id: to_money(total)
+                for client_id, total in await connection.execute(OVERPAYMENTS, {KEYS: ids})
+            }
             for client_id in ids:
                 amount_due, overdue = due.get(client_id, (_ZERO, _ZERO))
                 balances[(client_id, day)] = ClientBalance(
                     amount_due=amount_due, overdue=overdue, overpayment=over.get(client_id, _ZERO)
                 )
         return [balances[key] for key in keys]
-
-    @staticmethod
-    async def _dues(
-        session: AsyncSession, ids: list[int], day: date
-    ) -> dict[int, tuple[Decimal, Decimal]]:
-        due = INVOICE_DUE
-        per_invoice = (
-            select(col(Invoice.client_id), col(Invoice.due_date), due.label("due"))
-            .where(col(Invoice.client_id).in_(ids), col(Invoice.kind) != InvoiceKind.CORRECTION)
-            .subquery()
-        )
-        open_due = func.sum(per_invoice.c.due).filter(per_invoice.c.due > 0)
-        overdue = func.sum(per_invoice.c.due).filter(
-            per_invoice.c.due > 0, per_invoice.c.due_date < day
-        )
-        query = select(per_invoice.c.client_id, open_due, overdue).group_by(per_invoice.c.client_id)
-        return {
-            client_id: (to_money(total), to_money(late))
-            for client_id, total, late in await session.execute(query)
-        }
-
-    @staticmethod
-    async def _overpayments(session: AsyncSession, ids: list[int]) -> dict[int, Decimal]:
-        left = PAYMENT_LEFT
-        query = (
-            select(col(Payment.client_id), func.sum(left))
-            .where(col(Payment.client_id).in_(ids), left > 0)
-            .group_by(col(Payment.client_id))
-        )
-        return {client_id: to_money(total) for client_id, total in await session.execute(query)}

@@ -3,6 +3,9 @@
 A page of every parent in a batch comes from one statement: `row_number()` partitioned by the
 parent column cuts each parent's rows at `first + 1` (the extra row says there is a next page).
 Cursors carry the sort values of the last row, so a page never shifts when rows are added.
+
+The statements are built once per list, filters and shape (`page_statement`) and take the
+parent ids, the page size and the cursor's values as bound parameters.
 """
 
 from __future__ import annotations
@@ -14,14 +17,18 @@ from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, ClassVar, Generic, Protocol
 
-from sqlalchemy import Select, asc, desc, func, select, tuple_
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
+from sqlalchemy import Integer, Select, asc, bindparam, desc, func, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlmodel import SQLModel
 
-from loaders.base import BaseLoader, M, column
+from loaders.base import BaseLoader, M, column, table_column
+from loaders.rows import light_rows, model_of, row_columns, row_type
+from loaders.statements import KEYS, KeysIn
+
+PAGE_LIMIT = "page_limit"  # first + 1: the extra row says there is a next page
 
 
 class ListFilter(Protocol, Hashable):
@@ -80,8 +87,8 @@ def _list_name(model: type[SQLModel], ordering: Ordering) -> str:
 
 def encode_cursor(row: SQLModel, ordering: Ordering) -> str:
     values = [_encode_value(getattr(row, key)) for key in ordering.sort_keys()]
-    raw = json.dumps([_list_name(type(row), ordering), *values], separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    raw = json.dumps([_list_name(model_of(row), ordering), *values], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
 def decode_cursor(cursor: str, model: type[SQLModel], ordering: Ordering) -> tuple[Any, ...]:
@@ -127,7 +134,7 @@ def _decode_value(python_type: type, value: Any) -> Any:
 
 def order_clauses(model: type[SQLModel], ordering: Ordering) -> list[Any]:
     direction = desc if ordering.descending else asc
-    return [direction(column(model, key)) for key in ordering.sort_keys()]
+    return [direction(table_column(model, key)) for key in ordering.sort_keys()]
 
 
 def after_position(
@@ -162,10 +169,11 @@ async def root_page(
     page: PageQuery,
     total: Callable[[], Awaitable[int]],
 ) -> Page[Any]:
-    """A page of a list with no parent (a root field): `query` selects the filtered rows."""
-    query = after_position(query, model, ordering, page)
+    """A page of a list with no parent (a root field): `query` selects the filtered rows of
+    `model` (as entities or columns); the page holds light rows of its columns."""
+    query = after_position(query.with_only_columns(*row_columns(model)), model, ordering, page)
     query = query.order_by(*order_clauses(model, ordering)).limit(page.first + 1)
-    rows = list((await session.execute(query)).scalars())
+    rows = light_rows(model, await session.execute(query))
     return make_page(rows, page, ordering, total)
 
 
@@ -185,30 +193,27 @@ class ChildPageLoader(BaseLoader[tuple[int, PageQuery], Page[M]]):
         Any row shape passes through (`Select[Any]` types a one-column SELECT)."""
         return filters.apply(query) if filters is not None else query
 
-    def _base(self, parent_ids: list[int], page: PageQuery, *extra: Any) -> Select[Any]:
-        query = select(self.model, *extra).where(column(self.model, self.parent).in_(parent_ids))
-        return after_position(self.filtered(query, page.filters), self.model, self.ordering, page)
-
-    async def _rows(self, session: AsyncSession, parent_ids: list[int], page: PageQuery) -> list[M]:
-        order = order_clauses(self.model, self.ordering)
-        if len(parent_ids) == 1:
-            query = self._base(parent_ids, page).order_by(*order).limit(page.first + 1)
-            return list((await session.execute(query)).scalars())
-        rank = func.row_number().over(partition_by=column(self.model, self.parent), order_by=order)
-        ranked = self._base(parent_ids, page, rank.label("page_rank")).subquery()
-        pages: Select[Any] = select(aliased(self.model, ranked))
-        pages = pages.where(ranked.c.page_rank <= page.first + 1)
-        return list((await session.execute(pages.order_by(ranked.c.page_rank))).scalars())
+    async def _rows(
+        self, connection: AsyncConnection, parent_ids: list[int], page: PageQuery
+    ) -> list[M]:
+        single = len(parent_ids) == 1  # one parent needs no row_number() over partitions
+        shape = (self.model, self.parent, self.ordering)
+        statement = page_statement(*shape, page.filters, page.after is not None, single)
+        values: dict[str, Any] = {KEYS: parent_ids, PAGE_LIMIT: page.first + 1}
+        if page.after is not None:
+            values.update(zip(_after_names(len(page.after)), page.after, strict=True))
+        rows: list[Any] = light_rows(self.model, await connection.execute(statement, values))
+        return rows
 
     async def load_batch(
-        self, session: AsyncSession, keys: list[tuple[int, PageQuery]]
+        self, connection: AsyncConnection, keys: list[tuple[int, PageQuery]]
     ) -> list[Page[M]]:
         by_query: dict[PageQuery, list[int]] = {}
         for parent_id, page in keys:
             by_query.setdefault(page, []).append(parent_id)
         rows_by_key: dict[tuple[int, PageQuery], list[M]] = {}
         for page, parent_ids in by_query.items():
-            for row in await self._rows(session, parent_ids, page):
+            for row in await self._rows(connection, parent_ids, page):
                 rows_by_key.setdefault((getattr(row, self.parent), page), []).append(row)
         return [self._page(key, rows_by_key.get(key, [])) for key in keys]
 
@@ -224,6 +229,48 @@ class ChildPageLoader(BaseLoader[tuple[int, PageQuery], Page[M]]):
         return self._counter
 
 
+@lru_cache(maxsize=512)
+def page_statement(
+    model: type[SQLModel],
+    parent_name: str,
+    ordering: Ordering,
+    filters: ListFilter | None,
+    after: bool,
+    single: bool,
+) -> Select[Any]:
+    """The page statement of a list for these filters, once. Filters are hashable values (a
+    day, statuses, a contract id) and become part of the statement; the parent ids
+    (`KEYS`), `PAGE_LIMIT` and a cursor's values (`_after_names`) are bound per batch."""
+    parent = table_column(model, parent_name)
+    order = order_clauses(model, ordering)
+    rank = func.row_number().over(partition_by=parent, order_by=order).label("page_rank")
+    query = select(*row_columns(model), *(() if single else (rank,))).where(KeysIn(parent))
+    query = ChildPageLoader.filtered(query, filters)
+    if after:
+        query = query.where(_after_bound(model, ordering))
+    limit = bindparam(PAGE_LIMIT, type_=Integer)
+    if single:
+        return query.order_by(*order).limit(limit)
+    ranked = query.subquery()
+    fields = [ranked.c[name] for name in row_type(model)._fields]  # type: ignore[attr-defined]
+    return select(*fields).where(ranked.c.page_rank <= limit).order_by(ranked.c.page_rank)
+
+
+def _after_names(count: int) -> list[str]:
+    """The bound parameters of a cursor's sort values, by position."""
+    return [f"after_{position}" for position in range(count)]
+
+
+def _after_bound(model: type[SQLModel], ordering: Ordering) -> Any:
+    """Rows after a cursor's position, its values bound as `_after_names` parameters."""
+    columns = [table_column(model, key) for key in ordering.sort_keys()]
+    names = _after_names(len(columns))
+    values = [bindparam(name, type_=c.type) for name, c in zip(names, columns, strict=True)]
+    if ordering.descending:
+        return tuple_(*columns) < tuple_(*values)
+    return tuple_(*columns) > tuple_(*values)
+
+
 class ChildCountLoader(BaseLoader[tuple[int, ListFilter | None], int]):
     """`totalCount` of a child list: one grouped COUNT per batch, only when it is asked for."""
 
@@ -232,15 +279,24 @@ class ChildCountLoader(BaseLoader[tuple[int, ListFilter | None], int]):
         self.pages = pages
 
     async def load_batch(
-        self, session: AsyncSession, keys: list[tuple[int, ListFilter | None]]
+        self, connection: AsyncConnection, keys: list[tuple[int, ListFilter | None]]
     ) -> list[int]:
         counts: dict[tuple[int, ListFilter | None], int] = {}
         by_filters: dict[ListFilter | None, list[int]] = {}
         for parent_id, filters in keys:
             by_filters.setdefault(filters, []).append(parent_id)
-        parent = column(self.pages.model, self.pages.parent)
         for filters, parent_ids in by_filters.items():
-            query = select(parent, func.count()).where(parent.in_(parent_ids)).group_by(parent)
-            for parent_id, count in await session.execute(self.pages.filtered(query, filters)):
+            statement = count_statement(self.pages.model, self.pages.parent, filters)
+            for parent_id, count in await connection.execute(statement, {KEYS: parent_ids}):
                 counts[(parent_id, filters)] = count
         return [counts.get(key, 0) for key in keys]
+
+
+@lru_cache(maxsize=256)
+def count_statement(
+    model: type[SQLModel], parent_name: str, filters: ListFilter | None
+) -> Select[Any]:
+    """The grouped COUNT of a list for these filters, once; the parent ids are bound."""
+    parent = table_column(model, parent_name)
+    query = select(parent, func.count()).where(KeysIn(parent)).group_by(parent)
+    return ChildPageLoader.filtered(query, filters)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from loaders.base import BaseLoader, ByIdLoader, ManyByKeyLoader
+from loaders.base import BaseLoader, BuiltOnce, ByIdLoader, ManyByKeyLoader, table_column
 from loaders.paging import ChildPageLoader, Ordering
+from loaders.statements import KEYS, KeysIn
 from models.tyre import TyreDeposit, TyreRelocation, TyreServiceCentre, Vehicle
 
 
@@ -30,8 +30,9 @@ class ActiveDepositsByVehicleIdLoader(ManyByKeyLoader[TyreDeposit]):
     key = "vehicle_id"
     order_by = ("stored_since", "id")
 
-    def query(self, keys: list[int]) -> Select[Any]:
-        return super().query(keys).where(col(TyreDeposit.released_on).is_(None))
+    @classmethod
+    def build(cls) -> Select[Any]:
+        return super().build().where(table_column(TyreDeposit, "released_on").is_(None))
 
 
 class DepositByIdLoader(ByIdLoader[TyreDeposit]):
@@ -52,14 +53,20 @@ class CentreByIdLoader(ByIdLoader[TyreServiceCentre]):
     model = TyreServiceCentre
 
 
-class StoredTyresByCentreIdLoader(BaseLoader[int, int]):
+class StoredTyresByCentreIdLoader(BuiltOnce, BaseLoader[int, int]):
     """Tyres of the lessor's cars stored at each centre: the numerator of its load."""
 
-    async def load_batch(self, session: AsyncSession, keys: list[int]) -> list[int]:
-        query = (
-            select(col(TyreDeposit.centre_id), func.sum(col(TyreDeposit.tyre_count)))
-            .where(col(TyreDeposit.centre_id).in_(keys), col(TyreDeposit.released_on).is_(None))
-            .group_by(col(TyreDeposit.centre_id))
+    @classmethod
+    def build(cls) -> Select[Any]:
+        centre_id = table_column(TyreDeposit, "centre_id")
+        released_on = table_column(TyreDeposit, "released_on")
+        return (
+            select(centre_id, func.sum(table_column(TyreDeposit, "tyre_count")))
+            .where(KeysIn(centre_id), released_on.is_(None))
+            .group_by(centre_id)
         )
-        found = {centre_id: int(total) for centre_id, total in await session.execute(query)}
+
+    async def load_batch(self, connection: AsyncConnection, keys: list[int]) -> list[int]:
+        result = await connection.execute(self.statement(), {KEYS: keys})
+        found = {centre_id: int(total) for centre_id, total in result}
         return [found.get(key, 0) for key in keys]

@@ -15,6 +15,7 @@ from auth.errors import NotFoundError
 from auth.scopes import Scope
 from auth.viewer import Viewer
 from loaders.base import ByIdLoader
+from loaders.rows import is_row_of
 from models.client import Client
 from models.identity import TokenKind
 from resolvers.context import Context
@@ -46,7 +47,7 @@ def in_client(scope: Scope | None) -> Access:
     """A row of one client: membership (or staff) and, when given, the scope in that client."""
 
     def check(viewer: Viewer, row: Any) -> None:
-        client_id = row.id if isinstance(row, Client) else row.client_id
+        client_id = row.id if is_row_of(row, Client) else row.client_id
         if scope is None:
             require_client(viewer, client_id)
         else:

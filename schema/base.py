@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 import strawberry
+from sqlmodel import SQLModel
 from strawberry.extensions.field_extension import FieldExtension
 from strawberry.permission import BasePermission, PermissionExtension
 
@@ -15,6 +16,7 @@ from auth.errors import ForbiddenError
 from auth.scopes import Scope
 from loaders.base import ByIdLoader
 from loaders.paging import ChildPageLoader, Page
+from loaders.rows import row_type
 from models.base import stored_id
 from models.client import Client as ClientRow
 from models.contract import Currency
@@ -60,7 +62,7 @@ def node_id(type_name: str) -> Any:
 
 
 def node_type(
-    model: type,
+    model: type[SQLModel],
     *,
     loader: type[ByIdLoader[Any]],
     access: Access,
@@ -73,16 +75,25 @@ def node_type(
 
     def decorate(cls: type[T]) -> type[T]:
         register_node(id_name or cls.__name__, type_name=cls.__name__, loader=loader, access=access)
+        # Loaders answer light rows, writes answer entities: either is this type's object.
+        kinds = (model, row_type(model))
         cls.is_type_of = classmethod(  # type: ignore[attr-defined]
-            lambda _cls, obj, _info: isinstance(obj, model)
+            lambda _cls, obj, _info: isinstance(obj, kinds)
         )
         return cls
 
     return decorate
 
 
+_CLIENT_KINDS = (ClientRow, row_type(ClientRow))  # an entity or a light row of a client
+
+
+def _is_client(source: object) -> bool:
+    return isinstance(source, _CLIENT_KINDS)
+
+
 def client_id_of(source: Any) -> int:
-    return stored_id(source) if isinstance(source, ClientRow) else source.client_id
+    return stored_id(source) if _is_client(source) else source.client_id
 
 
 class HasScope(BasePermission):

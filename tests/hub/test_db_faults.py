@@ -148,3 +148,17 @@ async def test_a_read_cut_by_the_server_is_read_again_on_a_fresh_connection(
 
     assert await db.reading(work) == 42
     assert len(tries) == 2
+
+
+async def test_a_loader_read_cut_by_the_server_is_read_again(restartable: Hub) -> None:
+    """The same for the bare connections loaders read on (`Database.reading_rows`)."""
+    db, tries = restartable.db, []
+
+    async def work(connection: Any) -> int:
+        tries.append(1)
+        if len(tries) == 1:
+            await connection.execute(text("SELECT pg_terminate_backend(pg_backend_pid())"))
+        return int((await connection.execute(text("SELECT 41 + 1"))).scalar_one())
+
+    assert await db.reading_rows(work) == 42
+    assert len(tries) == 2

@@ -1,0 +1,106 @@
+"""Light rows: what read loaders answer with instead of ORM entities.
+
+A profile of a big query (one client → contracts → instalments + invoices) spent a fifth of its
+CPU in SQLAlchemy's ORM loading and instrumentation, and more in pydantic's `__getattr__` (the
+`Money` fields look for a `currency` an instalment does not have). The schema only reads
+columns, so loaders select a table's columns with Core and wrap each row in a class generated
+per model: a named tuple, with the model's column names as fields.
+
+* Built in C (`tuple.__new__`), fields read through C getters: no identity map, no instance
+  state, nothing per row for the collector to follow.
+* Immutable: a write path handed one by mistake fails at once (a field cannot be set and a
+  session refuses an unmapped object), and rows a loader caches never change under another
+  resolver. Writes load ORM entities in their own session (`Database.write`).
+* One class per model, so a Node type still recognises its rows (`is_row_of`) and a cursor
+  still names its table (`model_of`).
+
+Loaders are typed as answering the model: a light row has exactly the model's column
+attributes, minus the columns in `NOT_READ`, and the model's own properties and methods.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from collections.abc import Iterable, Mapping
+from functools import cache
+from inspect import isfunction
+from typing import Any, ClassVar, TypeVar, cast
+
+from sqlalchemy import Column, Table
+from sqlalchemy import inspect as sa_inspect
+from sqlmodel import SQLModel
+
+from models.attachment import Attachment
+
+M = TypeVar("M", bound=SQLModel)
+
+# Columns no type reads and that would make every row heavy: an attachment's bytes are sent
+# by the download route, which reads them itself.
+NOT_READ: Mapping[type[SQLModel], frozenset[str]] = {Attachment: frozenset({"content"})}
+
+
+class LightRow(tuple[Any, ...]):
+    """Base of every generated row class: `isinstance(x, LightRow)` tells a read row."""
+
+    __slots__ = ()
+    _model: ClassVar[type[Any]]
+
+
+def _behaviour(namespace: Mapping[str, Any]) -> dict[str, Any]:
+    """The properties and plain methods a model class defines itself: they only read
+    attributes, so they work on its light row as they do on the entity."""
+    return {
+        name: value
+        for name, value in namespace.items()
+        if not name.startswith("__") and (isinstance(value, property) or isfunction(value))
+    }
+
+
+def make_row_type(model: type[Any], table: Table, excluded: Iterable[str] = ()) -> type[LightRow]:
+    """A named tuple of `table`'s columns (in table order) that also carries `model`'s own
+    properties and methods; `excluded` columns are left out."""
+    skip = frozenset(excluded)
+    names = [column.key for column in table.columns if column.key not in skip]
+    fields = namedtuple(f"{model.__name__}Row", names)  # type: ignore[misc]
+    namespace = {"__slots__": (), "_model": model, **_behaviour(vars(model))}
+    return type(fields.__name__, (fields, LightRow), namespace)
+
+
+@cache
+def row_type(model: type[SQLModel]) -> type[LightRow]:
+    """The light row class of a table model, made once."""
+    table = _table(model)
+    attributes = {attribute.key for attribute in sa_inspect(model).column_attrs}
+    if attributes != set(table.columns.keys()):  # a field is named after its column
+        raise TypeError(f"{model.__name__}: attribute names differ from column names")
+    return make_row_type(model, table, NOT_READ.get(model, ()))
+
+
+@cache
+def row_columns(model: type[SQLModel]) -> tuple[Column[Any], ...]:
+    """The columns a light row of `model` is read from, in its fields' order."""
+    table = _table(model)
+    return tuple(table.c[name] for name in row_type(model)._fields)  # type: ignore[attr-defined]
+
+
+def _table(model: type[SQLModel]) -> Table:
+    table = getattr(model, "__table__", None)
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not a table model")
+    return table
+
+
+def light_rows(model: type[M], rows: Iterable[Iterable[Any]]) -> list[M]:
+    """Rows of `row_columns(model)` as light rows (typed as the model: see the module's note)."""
+    make = row_type(model)._make  # type: ignore[attr-defined]
+    return cast(list[M], list(map(make, rows)))
+
+
+def is_row_of(obj: object, model: type[SQLModel]) -> bool:
+    """An entity of `model` (a write's result) or a light row read from its table."""
+    return isinstance(obj, (model, row_type(model)))
+
+
+def model_of(row: object) -> type[Any]:
+    """The table model behind an entity or a light row."""
+    return row._model if isinstance(row, LightRow) else type(row)
