@@ -48,7 +48,7 @@ from graphql.execution.executor import invalid_return_type_error
 from graphql.execution.values import get_argument_values
 from graphql.language import DirectiveNode, Visitor, visit
 from graphql.language import VariableNode as GraphQLVariableNode
-from graphql.pyutils import Path, gather_with_cancel, inspect, is_iterable
+from graphql.pyutils import Path, inspect, is_iterable
 from strawberry.permission import PermissionExtension
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
@@ -57,6 +57,7 @@ from strawberry.types.field import StrawberryField
 
 from auth.access import missing_scope
 from auth.errors import ForbiddenError
+from schema.together import together
 
 Completer = Callable[["CompiledExecutor", Any, Path], Any]
 PLAN_CACHE_SIZE = 512
@@ -535,7 +536,7 @@ async def _gather_fields(results: dict[str, Any], awaitable_fields: list[str]) -
         key = awaitable_fields[0]
         results[key] = await results[key]
     else:
-        awaited = await gather_with_cancel(*(results[key] for key in awaitable_fields))
+        awaited = await together([results[key] for key in awaitable_fields])
         results.update(zip(awaitable_fields, awaited, strict=True))
     return results
 
@@ -711,7 +712,7 @@ async def _gather_items(completed: list[Any], indices: list[int]) -> list[Any]:
         index = indices[0]
         completed[index] = await completed[index]
     else:
-        awaited = await gather_with_cancel(*(completed[index] for index in indices))
+        awaited = await together([completed[index] for index in indices])
         for index, value in zip(indices, awaited, strict=True):
             completed[index] = value
     return completed
