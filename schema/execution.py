@@ -22,6 +22,9 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
 from types import CoroutineType
 from typing import Any, ClassVar, cast
 
@@ -90,6 +93,7 @@ class FieldPlan:
         "index",
         "is_async",
         "key",
+        "leaf",
         "name",
         "nodes",
         "parent",
@@ -122,6 +126,8 @@ class FieldPlan:
         self.is_async = False
         self.resolver: Callable[..., Any] | None = None
         self.delegate = False  # resolved and completed by graphql-core's `execute_field`
+        # A plain attribute of a scalar or enum type: read and coerced in one step.
+        self.leaf: Callable[[Any], Any] | None = None
         self.complete: Completer = _unset_completer
 
 
@@ -279,6 +285,8 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
                 field.complete = self._completer(plan, field, field.return_type)
             except NotCompilable:
                 field.delegate = True
+            else:
+                field.leaf = _attribute_leaf(field)
             fields.append(field)
         return fields
 
@@ -368,6 +376,17 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
         try:
             for field in plan.fields:
                 field_path = Path(path, field.key, type_name)
+                if field.leaf is not None:
+                    try:
+                        result = field.leaf(source)
+                    except Exception as raw_error:
+                        self.handle_field_error(
+                            raw_error, field.return_type, field.details, field_path
+                        )
+                        result = None
+                    if result is not _GENERAL:
+                        results[field.key] = result
+                        continue
                 if field.delegate:
                     result = self.execute_field(
                         field.parent, source, field.details, field_path, None
@@ -507,6 +526,49 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
             return None
 
 
+_GENERAL = object()  # an attribute value the leaf shortcut leaves to the general path
+_PLAIN = frozenset({str, int, float, bool, Decimal, date, datetime})
+
+
+def _attribute_leaf(field: FieldPlan) -> Callable[[Any], Any] | None:
+    """For a plain attribute of a (non-null) scalar or enum type: `resolve` and the leaf's
+    completers in one function, the same answers and errors. Values other than plain data
+    (an exception, an awaitable) return `_GENERAL`, for `run_field` to handle as ever."""
+    definition = field.strawberry_field
+    if definition is None or field.resolver is not None:
+        return None
+    return_type, message = field.return_type, None
+    if is_non_null_type(return_type):
+        message = f"Cannot return null for non-nullable field {field.parent.name}.{field.name}."
+        return_type = return_type.of_type
+    if not is_leaf_type(return_type):
+        return None
+    name, coerce, leaf_type = definition.python_name, return_type.coerce_output_value, return_type
+
+    def read(source: Any) -> Any:
+        value = getattr(source, name)
+        if value is None:
+            if message is not None:
+                raise TypeError(message)
+            return None
+        if type(value) not in _PLAIN and not isinstance(value, Enum):
+            return _GENERAL
+        coerced = coerce(value)
+        if coerced is Undefined or coerced is None:
+            raise _not_coerced(leaf_type, value, coerced)
+        return coerced
+
+    return read
+
+
+def _not_coerced(leaf_type: GraphQLLeafType, value: Any, coerced: Any) -> TypeError:
+    """graphql-core's error for a scalar or enum that would not serialise `value`."""
+    return TypeError(
+        f"Expected `{inspect(leaf_type)}.coerce_output_value({inspect(value)})` to return"
+        f" non-nullable value, returned: {inspect(coerced)}"
+    )
+
+
 def pending(value: Any) -> bool:
     """Whether a completed value is still to be awaited: completion (ours and graphql-core's)
     only ever returns coroutines for that, so one type check does instead of `is_awaitable`."""
@@ -568,12 +630,7 @@ def _leaf(leaf_type: GraphQLLeafType) -> Completer:
             return None
         coerced = coerce(result)
         if coerced is Undefined or coerced is None:
-            msg = (
-                f"Expected `{inspect(leaf_type)}.coerce_output_value("
-                f"{inspect(result)})` to return non-nullable value, returned:"
-                f" {inspect(coerced)}"
-            )
-            raise TypeError(msg)
+            raise _not_coerced(leaf_type, result, coerced)
         return coerced
 
     return complete

@@ -15,6 +15,7 @@ import pytest
 from graphql import ExecutionResult, GraphQLError
 from graphql.execution.executor import Executor
 
+from loaders.client import ClientByIdLoader
 from loaders.invoice import SettlementByInvoiceIdLoader
 from schema.execution import CompiledExecutor
 from tests import crosscheck
@@ -99,6 +100,24 @@ async def test_paths_agree_when_a_list_item_fails_and_nulls_propagate(
     assert body["data"]["client"]["name"] and body["errors"]
     paths = [error["path"] for error in body["errors"]]
     assert ["client", "invoices", "nodes", 0, "status"] in paths
+
+
+async def test_paths_agree_when_a_plain_attribute_is_null_or_not_plain_data(
+    hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    generic_load = ClientByIdLoader.load_batch
+
+    async def damaged(self: ClientByIdLoader, connection: object, keys: list[int]) -> list:
+        rows = await generic_load(self, connection, keys)  # type: ignore[arg-type]
+        return [row._replace(name=None, nip=object()) for row in rows]  # type: ignore[union-attr]
+
+    client_id = (await client_ids(hub, "anna"))[0]
+    monkeypatch.setattr(ClientByIdLoader, "load_batch", damaged)
+    body = await _checked(
+        hub, "query($id: ID!) { client(id: $id) { id number name nip } }", {"id": client_id}, "anna"
+    )
+    assert body["data"] == {"client": None}  # the null went up to the nullable client
+    assert body["errors"][0]["path"] == ["client", "name"]  # (masked: a server fault)
 
 
 async def test_a_planned_query_runs_without_graphql_cores_field_machinery(
