@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlmodel import col
 
+from auth.cache import CachedViewer, ViewerCache
 from auth.passwords import verify_in_worker
+from auth.revocation import ACCESS_HANDLED, access_changed
 from auth.scopes import Scope
 from auth.tokens import SESSION_PREFIX, hash_secret, new_secret
 from auth.viewer import ANONYMOUS, Viewer
 from models.client import Client
-from models.identity import AuthToken, Membership, TokenKind, User
+from models.identity import AuthToken, Membership, StaffRole, TokenKind, User
+
+# Authentication runs plain Core statements: on a session or on a bare read connection.
+Reader = AsyncSession | AsyncConnection
 
 # API tokens record their last use at most this often, so a BI pull is not a write per request.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -28,36 +33,102 @@ def bearer_secret(authorization: str | None) -> str | None:
     return secret.strip() or None if scheme.lower() == "bearer" else None
 
 
-async def authenticate(session: AsyncSession, *, secret: str | None, now: datetime) -> Viewer:
-    """The viewer behind a bearer secret; anonymous for a missing, expired or revoked one."""
+_tokens = AuthToken.__table__  # type: ignore[attr-defined]
+_users = User.__table__  # type: ignore[attr-defined]
+_memberships = Membership.__table__  # type: ignore[attr-defined]
+_live = (
+    _tokens.c.revoked_at.is_(None),
+    or_(_tokens.c.expires_at.is_(None), _tokens.c.expires_at > bindparam("now")),
+    _users.c.is_active.is_(True),
+)
+# Built once: the token and its user by the secret's hash, in plain columns. The version is
+# read in the same statement as (and before) the memberships, so a cached viewer never carries
+# a version newer than its data: a change committed in between shows as a stale version.
+_TOKEN_BY_HASH = (
+    select(
+        _tokens.c.id,
+        _tokens.c.kind,
+        _tokens.c.client_id,
+        _tokens.c.scopes,
+        _tokens.c.read_only,
+        _tokens.c.expires_at,
+        _tokens.c.last_used_at,
+        _users.c.id.label("user_id"),
+        _users.c.staff_role,
+        _users.c.auth_version,
+    )
+    .select_from(_tokens.join(_users, _users.c.id == _tokens.c.user_id))
+    .where(_tokens.c.token_hash == bindparam("token_hash"), *_live)
+)
+# The one statement of a cached token: still live, its user still active, at which version.
+_STILL_LIVE = (
+    select(_users.c.auth_version, _tokens.c.last_used_at)
+    .select_from(_tokens.join(_users, _users.c.id == _tokens.c.user_id))
+    .where(_tokens.c.id == bindparam("token_id"), *_live)
+)
+_MEMBERSHIPS = select(
+    _memberships.c.client_id, _memberships.c.scopes, _memberships.c.is_main
+).where(_memberships.c.user_id == bindparam("user_id"), _memberships.c.is_active.is_(True))
+
+
+async def authenticate(
+    session: Reader,
+    *,
+    secret: str | None,
+    now: datetime,
+    cache: ViewerCache | None = None,
+) -> Viewer:
+    """The viewer behind a bearer secret; anonymous for a missing, expired or revoked one.
+
+    With a cache, a token seen before costs one primary-key statement (`_STILL_LIVE`): its
+    viewer is served while the token is live, the user active and the user's access version
+    the one it was built at; otherwise it is built again from the database (two statements).
+    """
     if not secret:
         return ANONYMOUS
-    row = (
-        await session.execute(
-            select(AuthToken, User)
-            .join(User, col(User.id) == col(AuthToken.user_id))
-            .where(
-                col(AuthToken.token_hash) == hash_secret(secret),
-                col(AuthToken.revoked_at).is_(None),
-                or_(col(AuthToken.expires_at).is_(None), col(AuthToken.expires_at) > now),
-                col(User.is_active).is_(True),
-            )
-        )
-    ).first()
-    if row is None:
-        return ANONYMOUS
-    token, user = row
-    memberships = await _memberships(session, user.id)  # type: ignore[arg-type]
+    key = hash_secret(secret)
+    if cache is not None and (entry := cache.get(key, now)) is not None:
+        row = (await session.execute(_STILL_LIVE, {"token_id": entry.token_id, "now": now})).first()
+        if row is None:  # revoked, expired, or its user disabled or gone
+            cache.discard(key)
+            return ANONYMOUS
+        version, last_used_at = row
+        if version == entry.version:
+            if entry.viewer.token_kind is TokenKind.API:
+                entry.last_used_at = _latest(entry.last_used_at, last_used_at)
+                await _stamp_if_due(session, entry, now)
+            return entry.viewer
+    return await _load(session, key, now, cache)
+
+
+async def _load(session: Reader, key: str, now: datetime, cache: ViewerCache | None) -> Viewer:
+    found = (await session.execute(_TOKEN_BY_HASH, {"token_hash": key, "now": now})).first()
+    if found is None:
+        if cache is not None:
+            cache.discard(key)
+        return ANONYMOUS  # never cached: made-up tokens must not push real ones out
+    token = _TokenFacts(found.id, found.kind, found.client_id, found.scopes, found.read_only)
+    memberships = await _memberships_of(session, found.user_id)
+    viewer = _viewer_for(found.user_id, found.staff_role, token, memberships)
+    entry = CachedViewer(
+        viewer=viewer,
+        token_id=found.id,
+        version=found.auth_version,
+        expires_at=found.expires_at,
+        stored_at=cache.clock() if cache is not None else 0.0,
+        last_used_at=found.last_used_at,
+    )
+    if cache is not None:
+        if (previous := cache.get(key, now)) is not None:  # a parallel request's stamp
+            entry.last_used_at = _latest(entry.last_used_at, previous.last_used_at)
+        cache.put(key, entry)
     if token.kind is TokenKind.API:
-        await _touch_api_token(session, token, now)
-    return _viewer_for(user, token, memberships)
+        await _stamp_if_due(session, entry, now)
+    return viewer
 
 
-async def _memberships(session: AsyncSession, user_id: int) -> list[Any]:
-    query = select(
-        col(Membership.client_id), col(Membership.scopes), col(Membership.is_main)
-    ).where(col(Membership.user_id) == user_id, col(Membership.is_active).is_(True))
-    return list((await session.execute(query)).all())
+async def _memberships_of(session: Reader, user_id: int) -> list[Any]:
+    return list((await session.execute(_MEMBERSHIPS, {"user_id": user_id})).all())
 
 
 async def viewer_of_user(
@@ -71,13 +142,14 @@ async def viewer_of_user(
     if user is None or not user.is_active:
         return ANONYMOUS
     if api_token_id is None:
-        token = AuthToken(user_id=user_id, kind=TokenKind.SESSION, token_hash="")
+        token = _TokenFacts(None, TokenKind.SESSION, None, None, read_only=False)
     else:
         found = await session.get(AuthToken, api_token_id)
         if found is None or found.user_id != user_id or not _usable(found, now):
             return ANONYMOUS
-        token = found
-    return _viewer_for(user, token, await _memberships(session, user_id))
+        token = _TokenFacts(found.id, found.kind, found.client_id, found.scopes, found.read_only)
+    memberships = await _memberships_of(session, user_id)
+    return _viewer_for(user_id, user.staff_role, token, memberships)
 
 
 def _usable(token: AuthToken, now: datetime) -> bool:
@@ -89,7 +161,19 @@ def _known_scopes(values: list[str]) -> frozenset[Scope]:
     return frozenset(Scope(value) for value in values if value in _SCOPE_VALUES)
 
 
-def _viewer_for(user: User, token: AuthToken, memberships: list) -> Viewer:
+class _TokenFacts(NamedTuple):
+    """What of a token shapes its viewer."""
+
+    id: int | None
+    kind: TokenKind
+    client_id: int | None
+    scopes: list[str] | None
+    read_only: bool
+
+
+def _viewer_for(
+    user_id: int, staff_role: StaffRole | None, token: _TokenFacts, memberships: list
+) -> Viewer:
     granted: dict[int, frozenset[Scope]] = {}
     for client_id, scopes, _ in memberships:
         if token.client_id is not None and client_id != token.client_id:
@@ -99,8 +183,8 @@ def _viewer_for(user: User, token: AuthToken, memberships: list) -> Viewer:
             allowed &= _known_scopes(token.scopes)
         granted[client_id] = allowed
     return Viewer(
-        user_id=user.id,
-        staff_role=user.staff_role if token.kind is TokenKind.SESSION else None,
+        user_id=user_id,
+        staff_role=staff_role if token.kind is TokenKind.SESSION else None,
         memberships=granted,
         main_clients=frozenset(c for c, _, is_main in memberships if is_main and c in granted),
         token_id=token.id,
@@ -109,12 +193,31 @@ def _viewer_for(user: User, token: AuthToken, memberships: list) -> Viewer:
     )
 
 
-async def _touch_api_token(session: AsyncSession, token: AuthToken, now: datetime) -> None:
-    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
-        await session.execute(
-            update(AuthToken).where(col(AuthToken.id) == token.id).values(last_used_at=now)
+def _latest(first: datetime | None, second: datetime | None) -> datetime | None:
+    return max(first, second) if first is not None and second is not None else first or second
+
+
+async def _stamp_if_due(session: Reader, entry: CachedViewer, now: datetime) -> None:
+    """An API token's last use, at most once per LAST_USED_RESOLUTION.
+
+    Marked on the entry before the write, so parallel requests of this process stamp once;
+    the UPDATE is conditional, so other processes' stamps within the minute change nothing.
+    """
+    if entry.last_used_at is not None and now - entry.last_used_at < LAST_USED_RESOLUTION:
+        return
+    entry.last_used_at = now
+    await session.execute(
+        update(_tokens)
+        .where(
+            _tokens.c.id == entry.token_id,
+            or_(
+                _tokens.c.last_used_at.is_(None),
+                _tokens.c.last_used_at <= now - LAST_USED_RESOLUTION,
+            ),
         )
-        await session.commit()
+        .values(last_used_at=now)
+    )
+    await session.commit()
 
 
 async def find_user_by_login(session: AsyncSession, *, login: str) -> User | None:
@@ -164,6 +267,7 @@ async def end_sessions_of(
     session: AsyncSession, *, user_id: int, now: datetime, keep_token_id: int | None = None
 ) -> None:
     """After a password change or reset: every other session of the user ends."""
+    await access_changed(session, [user_id])  # first: the user's row, then the tokens
     query = update(AuthToken).where(
         col(AuthToken.user_id) == user_id,
         col(AuthToken.kind) == TokenKind.SESSION,
@@ -171,12 +275,14 @@ async def end_sessions_of(
     )
     if keep_token_id is not None:
         query = query.where(col(AuthToken.id) != keep_token_id)
-    await session.execute(query.values(revoked_at=now))
+    await session.execute(query.values(revoked_at=now).execution_options(**ACCESS_HANDLED))
 
 
-async def end_session(session: AsyncSession, *, token_id: int, now: datetime) -> None:
+async def end_session(session: AsyncSession, *, token_id: int, user_id: int, now: datetime) -> None:
+    await access_changed(session, [user_id])  # first: the user's row, then the token
     await session.execute(
         update(AuthToken)
         .where(col(AuthToken.id) == token_id, col(AuthToken.revoked_at).is_(None))
         .values(revoked_at=now)
+        .execution_options(**ACCESS_HANDLED)
     )

@@ -18,6 +18,7 @@ from starlette.routing import Route
 from strawberry import Schema
 from strawberry.types.unset import UNSET
 
+from auth.cache import ViewerCache
 from auth.captcha import CaptchaVerifier, ImageCaptchaVerifier
 from auth.clock import warsaw_today
 from auth.errors import ServiceUnavailableError
@@ -60,12 +61,15 @@ class LeaseHubGraphQL(HardenedGraphQL):
         self.proxies = settings.proxies  # parsed once, not per request
         self.settings = settings
         self.captcha = captcha
+        # This process's verified viewers by token hash (auth/cache.py); each hit is checked
+        # against the database with one statement, so a change in any process ends it at once.
+        self.viewers = ViewerCache(settings.auth_cache_size, settings.auth_cache_ttl_seconds)
 
     async def get_context(self, request: Any, response: Any) -> Context:
         now = utcnow()
         secret = bearer_secret(request.headers.get("authorization"))
         viewer = await self.db.reading(
-            lambda session: authenticate(session, secret=secret, now=now)
+            lambda session: authenticate(session, secret=secret, now=now, cache=self.viewers)
         )
         return Context(
             request=request,

@@ -56,6 +56,15 @@ class Settings(BaseSettings):
     heavy_per_user: int = Field(default=2, alias="LEASEHUB_HEAVY_PER_USER", ge=1)
     heavy_queue: int = Field(default=8, alias="LEASEHUB_HEAVY_QUEUE", ge=0)
     session_ttl_hours: int = Field(default=12, alias="LEASEHUB_SESSION_TTL_HOURS", ge=1)
+    # Verified viewers kept per server process, by token hash (auth/cache.py): a cached token
+    # costs one primary-key statement per request instead of two or three. 0 turns it off.
+    auth_cache_size: int = Field(default=10_000, alias="LEASEHUB_AUTH_CACHE_SIZE", ge=0)
+    # How long a viewer is served from the cache before it is built again from the database.
+    # Logout, revocation and every change of rights end it at once regardless; this bounds
+    # only what the per-request check cannot see (memberships edited by hand in SQL).
+    auth_cache_ttl_seconds: float = Field(
+        default=60.0, alias="LEASEHUB_AUTH_CACHE_TTL_SECONDS", ge=0
+    )
     max_query_depth: int = Field(default=12, alias="LEASEHUB_MAX_QUERY_DEPTH", ge=2)
     max_aliases: int = Field(default=20, alias="LEASEHUB_MAX_ALIASES", ge=1)
     max_tokens: int = Field(default=2000, alias="LEASEHUB_MAX_TOKENS", ge=100)

@@ -40,6 +40,13 @@ class User(Timestamped, table=True):
     totp_secret: str | None = Field(default=None, max_length=255)  # encrypted, see auth/totp.py
     totp_enabled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     totp_last_step: int | None = Field(default=None, sa_type=sa.BigInteger)  # replay guard
+    # Raised in the same transaction as every change to what this user's tokens may do (the
+    # account disabled, a staff role, a membership or its scopes, a token revoked): cached
+    # sessions compare it on each request (auth/revocation.py). Only a server default, so bulk
+    # inserts that leave it out stay on the demo's fast path.
+    auth_version: int = Field(
+        default=0, sa_column=sa.Column(sa.Integer, nullable=False, server_default=sa.text("0"))
+    )
 
 
 class Membership(Timestamped, table=True):

@@ -169,6 +169,7 @@ def _session_ttl(ctx: Context) -> timedelta:
 
 async def logout(ctx: Context) -> None:
     require_authenticated(ctx.viewer)
-    assert ctx.viewer.token_id is not None  # an authenticated viewer always has its token
+    viewer = ctx.viewer
+    assert viewer.token_id is not None and viewer.user_id is not None  # authenticated: both
     async with ctx.db.write() as session:
-        await end_session(session, token_id=ctx.viewer.token_id, now=ctx.now)
+        await end_session(session, token_id=viewer.token_id, user_id=viewer.user_id, now=ctx.now)
