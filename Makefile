@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint schema messages bench bench-tables bench-gc drills clean
+.PHONY: run test lint schema messages bench bench-peer bench-steps bench-tables bench-gc drills clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,14 @@ messages: $(VENV)/.installed
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m bench.dashboard
+
+# LeaseHub against PostGraphile 4.14 (npm ci from bench/peer/package-lock.json; needs Node.js).
+bench-peer: $(VENV)/.installed-test
+	$(BIN)/python -m bench.peer
+
+# CPU per request of those queries at each speed step of issue 10 (bench/steps.py's STEPS).
+bench-steps: $(VENV)/.installed-test
+	$(BIN)/python -m bench.steps
 
 bench-tables: $(VENV)/.installed-test
 	$(BIN)/python -m bench.tables

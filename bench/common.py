@@ -8,10 +8,12 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
 
 import httpx
 
+from hub.cli import SERVERS
 from hub.db import make_engine
 from hub.demo import DEMO_MAIN_EMAIL, DEMO_PASSWORD, DemoSpec, load_demo
 from hub.migrate import upgrade
@@ -47,11 +49,34 @@ async def prepare(url: str, clients: int) -> None:
     print(f"demo data: {clients} clients, {rows} rows in {time.perf_counter() - started:.1f} s")
 
 
+def server_command(server: str, port: int, workers: int) -> list[str]:
+    """The command line serving the hub's app factory: uvicorn (httptools, uvloop) or granian
+    (ASGI with its lifespan, uvloop, HTTP/1.1), as `leasehub serve --server` runs them."""
+    if server not in SERVERS:
+        raise ValueError(f"unknown server {server!r}: one of {', '.join(SERVERS)}")
+    if server == "granian":
+        command = [sys.executable, "-m", "granian", "--interface", "asgi", "--factory"]
+        command += ["--loop", "uvloop", "--http", "1", "--no-ws", "--log-level", "warning"]
+        command += ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+        return [*command, "hub.app:create_app"]
+    command = [sys.executable, "-m", "uvicorn", "hub.app:create_app", "--factory"]
+    command += ["--loop", "uvloop", "--http", "httptools"]
+    command += ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+    return [*command, "--log-level", "warning", "--no-access-log"]
+
+
 @contextmanager
 def served(
-    url: str, *, workers: int = 1, env: dict[str, str] | None = None
+    url: str,
+    *,
+    workers: int = 1,
+    env: dict[str, str] | None = None,
+    server: str = "uvicorn",
+    log: Path | None = None,
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """The hub under uvicorn on 127.0.0.1 (production settings, `env` on top), and its process."""
+    """The hub under `server` on 127.0.0.1 (production settings, `env` on top), and its
+    process (granian's, and uvicorn's with several workers, supervises worker processes).
+    `log`: the file its output goes to instead of this process's."""
     port = free_port()
     env = {
         **os.environ,
@@ -61,15 +86,15 @@ def served(
         "PORT": str(port),
         **(env or {}),
     }
-    command = [sys.executable, "-m", "uvicorn", "hub.app:create_app", "--factory"]
-    command += ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
-    command += ["--log-level", "warning", "--no-access-log"]
-    server = subprocess.Popen(command, env=env)
-    try:
-        yield f"http://127.0.0.1:{port}", server
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    with ExitStack() as files:
+        output = files.enter_context(log.open("ab")) if log else None
+        command = server_command(server, port, workers)
+        process = subprocess.Popen(command, env=env, stdout=output, stderr=output)
+        try:
+            yield f"http://127.0.0.1:{port}", process
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
 
 
 async def sign_in(base: str) -> tuple[str, str]:

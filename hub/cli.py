@@ -16,6 +16,9 @@ from hub.migrate import upgrade
 from hub.settings import Settings, get_settings
 
 SCHEMA_FILE = Path("schema.graphql")
+SERVERS = ("uvicorn", "granian")
+# The faster for the hub on the same machine and load (`python -m bench.peer --servers`, README).
+DEFAULT_SERVER = "granian"
 
 
 def _progress(done: int, total: int) -> None:
@@ -88,17 +91,52 @@ def server_app() -> Any:
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from hub.app import create_app
     from hub.logs import install_log_redaction
 
     workers = getattr(args, "workers", 1)
+    server = getattr(args, "server", DEFAULT_SERVER)
     install_log_redaction()
     print(
-        f"LeaseHub on http://{settings.host}:{settings.port}/graphql ({workers} worker(s))",
+        f"LeaseHub on http://{settings.host}:{settings.port}/graphql "
+        f"({workers} worker(s), {server})",
         file=sys.stderr,
     )
+    if server == "granian":
+        _serve_granian(settings, workers)
+    else:
+        _serve_uvicorn(settings, workers)
+    return 0
+
+
+def _serve_granian(settings: Settings, workers: int) -> None:
+    from granian import Granian
+    from granian.constants import HTTPModes, Interfaces, Loops
+
+    # Granian builds the app in worker processes of its own, always from the import string
+    # (they read their settings from the environment, as `serve` does). The ASGI interface
+    # runs the app's lifespan in each (ASGINL would skip it: no frozen start-up objects, no
+    # outbox task, download workers and pools never released). Granian never takes the peer
+    # from X-Forwarded-For: the hub believes it only from LEASEHUB_TRUSTED_PROXIES. No access
+    # log: granian logs its fields as a mapping, which the token redaction does not rewrite.
+    Granian(
+        "hub.cli:server_app",
+        factory=True,
+        interface=Interfaces.ASGI,
+        address=settings.host,
+        port=settings.port,
+        workers=workers,
+        loop=Loops.uvloop,
+        http=HTTPModes.http1,
+        websockets=False,
+        log_access=False,
+    ).serve()
+
+
+def _serve_uvicorn(settings: Settings, workers: int) -> None:
+    import uvicorn
+
+    from hub.app import create_app
+
     # Several workers are separate processes that build their own app from an import string.
     app = create_app(settings) if workers == 1 else "hub.cli:server_app"
     # proxy_headers=False: uvicorn would otherwise take X-Forwarded-For from any local peer;
@@ -112,7 +150,6 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         log_level="info",
         proxy_headers=False,
     )
-    return 0
 
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
@@ -215,6 +252,12 @@ def build_parser() -> argparse.ArgumentParser:
     for serving in (run, serve):
         serving.add_argument(
             "--workers", type=_positive, default=1, help="server processes (one per core at most)"
+        )
+        serving.add_argument(
+            "--server",
+            choices=SERVERS,
+            default=DEFAULT_SERVER,
+            help=f"the HTTP server (default: {DEFAULT_SERVER}, the faster in bench.peer --servers)",
         )
     commands.add_parser("migrate", help="apply migrations").set_defaults(handler=cmd_migrate)
     demo = commands.add_parser("demo", help="fill an empty database with demo data")

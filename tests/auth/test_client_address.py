@@ -84,5 +84,6 @@ def test_the_server_leaves_forwarded_headers_to_the_hub(
     """uvicorn would rewrite the peer from X-Forwarded-For for any local caller by default."""
     seen: dict[str, object] = {}
     monkeypatch.setattr(uvicorn, "run", lambda _app, **options: seen.update(options))
-    cmd_serve(settings_for(f"sqlite+aiosqlite:///{tmp_path}/unused.db"), argparse.Namespace())
+    settings = settings_for(f"sqlite+aiosqlite:///{tmp_path}/unused.db")
+    cmd_serve(settings, argparse.Namespace(server="uvicorn"))  # granian: tests/hub/test_serve.py
     assert seen["proxy_headers"] is False

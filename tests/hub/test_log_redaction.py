@@ -44,7 +44,8 @@ def test_serve_redacts_download_tokens_in_every_log_line(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, tmp_path: Path
 ) -> None:
     monkeypatch.setattr(uvicorn, "run", lambda *_args, **_kwargs: None)
-    cmd_serve(settings_for(f"sqlite+aiosqlite:///{tmp_path}/serve.db"), argparse.Namespace())
+    settings = settings_for(f"sqlite+aiosqlite:///{tmp_path}/serve.db")
+    cmd_serve(settings, argparse.Namespace(server="uvicorn"))
     with caplog.at_level(logging.INFO):
         logging.getLogger("leasehub.anything").info("fetched %s", f"/download/{TOKEN}?x=1")
         logging.getLogger("other").warning(f"GET https://hub.test/download/{TOKEN}")
@@ -77,7 +78,9 @@ def test_serve_with_workers_builds_each_process_app_from_the_factory(
     seen: dict[str, object] = {}
     monkeypatch.setattr(uvicorn, "run", lambda app, **options: seen.update(options, app=app))
     settings = settings_for(f"sqlite+aiosqlite:///{tmp_path}/serve.db")
-    cmd_serve(settings, build_parser().parse_args(["serve", "--workers", "2"]))
+    cmd_serve(
+        settings, build_parser().parse_args(["serve", "--workers", "2", "--server", "uvicorn"])
+    )
     assert seen["app"] == "hub.cli:server_app" and seen["factory"] is True
     assert seen["workers"] == 2 and seen["proxy_headers"] is False
     with pytest.raises(SystemExit):

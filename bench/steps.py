@@ -1,0 +1,169 @@
+"""What each speed step bought: CPU ms per request of the peer benchmark's queries, per commit.
+
+For every revision given (by default the steps of issue 10, see STEPS) the tree is exported with
+`git archive` and measured in a process of its own over the same PostgreSQL demo database,
+loaded once by the current tree (older trees ignore the columns they do not know): the app is
+driven in-process through httpx's ASGI transport with the server's GC tuning, a warm-up, then
+`--requests` requests per query, and the CPU time of the process divided by the requests. The
+figure includes the in-process client's share (about 0.3 ms per request), the same for every
+step; the server-only figures under load are `make bench-peer`'s.
+
+Run: `make bench-steps` or `.venv/bin/python -m bench.steps [REV ...] [--requests N]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+# (label, revision): each step's last commit; "WORKTREE" is the checkout as it is.
+STEPS: list[tuple[str, str]] = [
+    ("before (GC frozen and tuned, JIT off)", "55852e7"),
+    ("+ compiled execution path", "6430533"),
+    ("+ Core rows, statements built once", "CORE_ROWS"),
+    ("+ cached authentication", "AUTH_CACHE"),
+    ("now", "WORKTREE"),
+]
+QUERY_NAMES = (
+    "one client → contracts → schedule + invoices",
+    "20 clients (staff) → same",
+    "one client, 5 fields",
+    "portal dashboard",
+)
+LOGIN = "mutation($l: String!, $p: String!) { login(input: {login: $l, password: $p}) { token } }"
+
+
+def queries() -> list[dict[str, Any]]:
+    """The LeaseHub side of `make bench-peer`'s queries, and who asks them."""
+    from bench.common import ONE_CLIENT
+    from bench.dashboard import DASHBOARD
+    from bench.peer import LH_CLIENT_DEEP, LH_CLIENTS_DEEP
+
+    asked = [
+        (LH_CLIENT_DEEP, "main"),
+        (LH_CLIENTS_DEEP, "staff"),
+        (ONE_CLIENT, "main"),
+        (DASHBOARD, "main"),
+    ]
+    return [
+        {"name": name, "query": query, "as": who}
+        for name, (query, who) in zip(QUERY_NAMES, asked, strict=True)
+    ]
+
+
+# -- the child: runs inside an exported tree ------------------------------------------------------
+
+
+async def _measure(url: str, asked: list[dict[str, Any]], requests: int) -> dict[str, float]:
+    import httpx
+
+    from hub.app import create_app
+    from hub.db import Database
+    from hub.demo import DEMO_MAIN_EMAIL, DEMO_PASSWORD, DEMO_STAFF_EMAIL
+    from hub.runtime import server_gc
+    from hub.settings import Settings
+
+    settings = Settings(LEASEHUB_ENV="test", DATABASE_URL=url)
+    db = Database.from_settings(settings)
+    app = create_app(settings, db=db)
+    figures: dict[str, float] = {}
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
+        tokens = {}
+        for who, email in (("main", DEMO_MAIN_EMAIL), ("staff", DEMO_STAFF_EMAIL)):
+            body = {"query": LOGIN, "variables": {"l": email, "p": DEMO_PASSWORD}}
+            answer = (await client.post("/graphql", json=body)).json()
+            tokens[who] = answer["data"]["login"]["token"]
+        mine = {"query": "{ viewer { clients { client { id } } } }"}
+        headers = {"Authorization": f"Bearer {tokens['main']}"}
+        viewer = (await client.post("/graphql", json=mine, headers=headers)).json()
+        client_id = viewer["data"]["viewer"]["clients"][0]["client"]["id"]
+        with server_gc(settings.gc_thresholds):
+            for item in asked:
+                headers = {"Authorization": f"Bearer {tokens[item['as']]}"}
+                body = {"query": item["query"], "variables": {"id": client_id}}
+                first = (await client.post("/graphql", json=body, headers=headers)).json()
+                if first.get("errors"):
+                    raise SystemExit(f"{item['name']}: {first['errors'][0]['message']}")
+                for _ in range(max(5, requests // 10)):
+                    await client.post("/graphql", json=body, headers=headers)
+                cpu = time.process_time()
+                for _ in range(requests):
+                    await client.post("/graphql", json=body, headers=headers)
+                figures[item["name"]] = (time.process_time() - cpu) * 1000 / requests
+    await db.dispose()
+    return figures
+
+
+def child(url: str, asked_file: str, requests: int) -> None:
+    asked = json.loads(Path(asked_file).read_text(encoding="utf-8"))
+    print(json.dumps(asyncio.run(_measure(url, asked, requests))))
+
+
+# -- the parent ---------------------------------------------------------------------------------
+
+
+def export(revision: str, into: Path) -> Path:
+    """The tree of `revision` (or the checkout as it is) as plain files under `into`."""
+    if revision == "WORKTREE":
+        return ROOT
+    tree = into / revision
+    tree.mkdir(parents=True)
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", revision], check=True, capture_output=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+    return tree
+
+
+def run_step(tree: Path, url: str, asked_file: Path, requests: int) -> dict[str, float]:
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    command = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--child",
+        url,
+        str(asked_file),
+        str(requests),
+    ]
+    done = subprocess.run(command, cwd=tree, env=env, check=True, capture_output=True, text=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def main() -> int:
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        child(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+        return 0
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("revisions", nargs="*", help="revisions to measure (default: STEPS)")
+    parser.add_argument("--requests", type=int, default=100, help="per query and step")
+    parser.add_argument("--clients", type=int, default=200, help="demo clients")
+    args = parser.parse_args()
+    steps = [(rev, rev) for rev in args.revisions] or STEPS
+    from bench.common import database, prepare
+
+    asked = queries()
+    with database() as url, tempfile.TemporaryDirectory(prefix="leasehub-steps-") as scratch:
+        asyncio.run(prepare(url, args.clients))
+        asked_file = Path(scratch) / "queries.json"
+        asked_file.write_text(json.dumps(asked), encoding="utf-8")
+        print("| step | " + " | ".join(QUERY_NAMES) + " |")
+        print("|---|" + "---:|" * len(QUERY_NAMES))
+        for label, revision in steps:
+            figures = run_step(export(revision, Path(scratch)), url, asked_file, args.requests)
+            cells = " | ".join(f"{figures[name]:.1f}" for name in QUERY_NAMES)
+            print(f"| {label} (`{revision}`) | {cells} |", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
