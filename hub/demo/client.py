@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from hub.demo.contract import add_contract, contract_count, contract_terms
+from hub.demo.contract import add_contract, contract_plan
 from hub.demo.document import add_documents
 from hub.demo.draft import ClientDraft
 from hub.demo.identity import add_membership, add_user
@@ -46,7 +46,7 @@ def build_client(world: DemoWorld, rows: Rows, index: int) -> None:
     settle the invoices of contracts, documents total both, a fleet needs leased vehicles)."""
     draft = ClientDraft(world, rows, index)
     # Terms first: the company's and its users' dates follow from the earliest contract.
-    terms = [contract_terms(draft, position) for position in range(contract_count(draft))]
+    terms = contract_plan(draft)
     since = min(t.start for t in terms) - timedelta(days=draft.rng.randint(3, 60))
     owner = _company(draft, since)
     _bank_accounts(draft, since)

@@ -1,7 +1,8 @@
 """Contracts: their terms (leases and loans over vehicles, machines and IT equipment), the leased
 items with VINs, plates and serial numbers, the whole repayment schedule with its instalments
 invoiced up to two weeks ahead, and the yearly insurance policies (re-invoiced when the lessor
-insures the asset)."""
+insures the asset). A fleet leases its cars and vans one contract per vehicle, mostly on
+operating leases, choosing among the few models of its car policy."""
 
 from __future__ import annotations
 
@@ -40,6 +41,21 @@ _KIND_WEIGHTS = (
     (ContractKind.LOAN, 10),
 )
 _TERMS = (24, 36, 36, 48, 48, 60)
+_NET_VALUE = (40_000, 600_001)  # randrange bounds, in PLN
+# A fleet: mostly cars and vans on operating leases, one vehicle per contract.
+_FLEET_CATEGORY_WEIGHTS = (
+    (ItemCategory.VEHICLE, 92),
+    (ItemCategory.MACHINE, 4),
+    (ItemCategory.IT_EQUIPMENT, 4),
+)
+_FLEET_KIND_WEIGHTS = (
+    (ContractKind.OPERATING_LEASE, 75),
+    (ContractKind.FINANCIAL_LEASE, 22),
+    (ContractKind.LOAN, 3),
+)
+_FLEET_VEHICLE_VALUE = (70_000, 260_001)  # one car or van
+_FLEET_CAR_MODELS = (2, 4)  # how many car models, and van models, a fleet's car policy allows
+_FLEET_VAN_MODELS = (0, 2)
 _PAYMENT_DAYS = (10, 15, 20, 25)
 
 _VEHICLE_MODELS = (
@@ -63,6 +79,8 @@ _VEHICLE_MODELS = (
     VehicleModel("Ciągnik siodłowy", "Scania", "R 450", "315/70 R22.5", "YS2"),
     VehicleModel("Ciągnik siodłowy", "DAF", "XF 480", "315/70 R22.5", "XLR"),
 )
+_CARS = tuple(m for m in _VEHICLE_MODELS if m.label == "Samochód osobowy")
+_VANS = tuple(m for m in _VEHICLE_MODELS if m.label == "Samochód dostawczy")
 _VIN_CHARACTERS = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"  # a VIN never uses I, O or Q
 # (name, manufacturer, model, serial-number prefix)
 _EQUIPMENT: dict[ItemCategory, tuple[tuple[str, str, str, str], ...]] = {
@@ -97,8 +115,23 @@ _INSURERS = (
 _POLICY_NAMES = {PolicyKind.OC_AC: "OC/AC", PolicyKind.PROPERTY: "mienia", PolicyKind.GAP: "GAP"}
 
 
+def contract_plan(draft: ClientDraft) -> list[Terms]:
+    """The terms of all the client's contracts, drawn before any row. A fleet first settles
+    its car policy and its payment day; small fleets are more common than large ones."""
+    rng = draft.rng
+    if draft.fleet:
+        low, high = draft.world.spec.fleet_contracts
+        count = round(rng.triangular(low, high, low))
+        cars, vans = rng.randint(*_FLEET_CAR_MODELS), rng.randint(*_FLEET_VAN_MODELS)
+        draft.vehicle_models = (*rng.sample(_CARS, cars), *rng.sample(_VANS, vans))
+        draft.payment_day = rng.choice(_PAYMENT_DAYS)
+    else:
+        count = contract_count(draft)
+    return [contract_terms(draft, position) for position in range(count)]
+
+
 def contract_count(draft: ClientDraft) -> int:
-    """How many contracts the client has; a demo client has at least three."""
+    """How many contracts a client other than a fleet has; a demo client has at least three."""
     count = draft.rng.randint(*draft.world.spec.contracts_per_client)
     return max(count, 3) if draft.rich else count
 
@@ -114,18 +147,19 @@ def contract_terms(draft: ClientDraft, position: int) -> Terms:
     else:
         earliest, latest = add_months(today, -60, today.day), add_months(today, -1, today.day)
         start, months = day_between(rng, earliest, latest), rng.choice(_TERMS)
-        category = pick(rng, _CATEGORY_WEIGHTS)
-    net = to_money(rng.randrange(40_000, 600_001, 100))
+        category = pick(rng, _FLEET_CATEGORY_WEIGHTS if draft.fleet else _CATEGORY_WEIGHTS)
+    one_vehicle = draft.fleet and category is ItemCategory.VEHICLE
+    net = to_money(rng.randrange(*(_FLEET_VEHICLE_VALUE if one_vehicle else _NET_VALUE), 100))
     return Terms(
         category=category,
-        kind=pick(rng, _KIND_WEIGHTS),
+        kind=pick(rng, _FLEET_KIND_WEIGHTS if draft.fleet else _KIND_WEIGHTS),
         start=start,
         months=months,
         net_value=net,
         initial_fee=round_money(net * rng.randint(10, 20) / 100),
         residual=round_money(net * rng.randint(1, 30) / 100),
         rate=Decimal(rng.randint(600, 1100)).scaleb(-4),
-        payment_day=rng.choice(_PAYMENT_DAYS),
+        payment_day=draft.payment_day or rng.choice(_PAYMENT_DAYS),
         showcase=showcase,
     )
 
@@ -186,7 +220,10 @@ def _status(draft: ClientDraft, terms: Terms, last_due: date) -> tuple[ContractS
 
 def _items(draft: ClientDraft, contract: ContractDraft) -> None:
     terms, rng = contract.terms, draft.rng
-    count = rng.randint(2, 3) if terms.showcase else rng.randint(1, 3)
+    if draft.fleet and terms.category is ItemCategory.VEHICLE:
+        count = 1
+    else:
+        count = rng.randint(2, 3) if terms.showcase else rng.randint(1, 3)
     for value in split_amount(rng, terms.net_value, count):
         described = (
             _vehicle_item(draft, contract)
@@ -208,7 +245,7 @@ def _items(draft: ClientDraft, contract: ContractDraft) -> None:
 
 
 def _vehicle_item(draft: ClientDraft, contract: ContractDraft) -> Row:
-    model = draft.rng.choice(_VEHICLE_MODELS)
+    model = draft.rng.choice(draft.vehicle_models or _VEHICLE_MODELS)
     vehicle = LeasedVehicle(model, _vin(draft.rng, model.wmi), _registration(draft.rng, draft.city))
     contract.vehicles.append(vehicle)
     return {

@@ -11,12 +11,11 @@ from decimal import Decimal
 
 from hub.demo.identity import UserRef
 from hub.demo.rows import Row, Rows
+from hub.demo.spec import RICH_CLIENTS
 from hub.demo.texts import CITIES
 from hub.demo.world import DemoWorld
 from models.contract import ContractKind, ContractStatus, ItemCategory
 from models.invoice import InvoiceKind
-
-RICH_CLIENTS = 2  # clients #1 and #2 show every case the portal can display
 
 
 class ClientDraft:
@@ -30,6 +29,11 @@ class ClientDraft:
         self.rng = random.Random(f"{world.spec.seed}:{index}")
         self.today = world.spec.today
         self.rich = index <= RICH_CLIENTS
+        self.fleet = index in world.spec.fleets  # leases its cars and vans by the dozen
+        # What a fleet keeps the same across its contracts: the models its car policy allows
+        # (none: any model) and one payment day.
+        self.vehicle_models: tuple[VehicleModel, ...] = ()
+        self.payment_day: int | None = None
         self.client_id = 0
         self.name = ""
         self.domain = ""

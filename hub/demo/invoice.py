@@ -1,11 +1,13 @@
 """Invoices and their settlement: initial fees, instalments and insurance re-invoiced under
 KSeF numbers, corrections issued before the due date, and how each invoice was paid — early,
 on time, late (with an interest note), in part or not at all — by transfer or through the
-payment gateway, with the payments' allocations and the odd overpayment."""
+payment gateway, with the payments' allocations and the odd overpayment. A fleet pays what falls
+due on one day with one transfer, allocated to each invoice it covers."""
 
 from __future__ import annotations
 
 import enum
+from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -118,12 +120,22 @@ def _maybe_correct(draft: ClientDraft, invoice: InvoiceDraft, net: Decimal) -> N
 
 def settle(draft: ClientDraft) -> None:
     """Payments for every invoice of every contract; whether the client is in arrears is
-    drawn once for all its invoices."""
+    drawn once for all its invoices. A fleet pays the invoices it pays on time in one transfer
+    per due date (the rest one by one, like everyone)."""
     forced = _showcase_outcomes(draft) if draft.rich else {}
     in_arrears = draft.rng.random() < ARREARS_CLIENT_RATE
+    on_time: defaultdict[date, list[InvoiceDraft]] = defaultdict(list)
     for invoice in draft.invoices:
         outcome = forced.get(invoice.id) or _outcome(draft, invoice, in_arrears=in_arrears)
-        _apply(draft, invoice, outcome)
+        if draft.fleet and outcome is _Outcome.ON_TIME:
+            on_time[invoice.due].append(invoice)
+        else:
+            _apply(draft, invoice, outcome)
+    for invoices in on_time.values():
+        booked = _booking_day(draft, invoices[0], _Outcome.ON_TIME)
+        booked = max(booked, *(i.issue for i in invoices))
+        payment = _pay(draft, [(i, i.due_amount) for i in invoices], booked)
+        draft.paid_in_full += [(payment, i) for i in invoices]
     if draft.rich or draft.rng.random() < OVERPAYMENT_RATE:
         _overpay(draft)
 
@@ -172,7 +184,7 @@ def _apply(draft: ClientDraft, invoice: InvoiceDraft, outcome: _Outcome) -> None
         return
     booked = _booking_day(draft, invoice, outcome)
     share = draft.rng.randint(50, 90) if outcome is _Outcome.PARTIAL else 100
-    payment = _pay(draft, invoice, booked, round_money(invoice.due_amount * share / 100))
+    payment = _pay(draft, [(invoice, round_money(invoice.due_amount * share / 100))], booked)
     if outcome is _Outcome.LATE:
         interest_note(draft, invoice, payment["amount"], booked)
     elif outcome is not _Outcome.PARTIAL:
@@ -190,14 +202,21 @@ def _booking_day(draft: ClientDraft, invoice: InvoiceDraft, outcome: _Outcome) -
     return min(max(day, invoice.issue), draft.today)
 
 
-def _pay(draft: ClientDraft, invoice: InvoiceDraft, booked: date, amount: Decimal) -> Row:
-    gateway = draft.rng.random() < GATEWAY_RATE
+def _pay(draft: ClientDraft, paid: list[tuple[InvoiceDraft, Decimal]], booked: date) -> Row:
+    """One payment of `paid` (invoice, amount allocated to it); only a single invoice may be
+    paid through the gateway, a transfer may settle several."""
+    invoice, amount = paid[0]
+    gateway = len(paid) == 1 and draft.rng.random() < GATEWAY_RATE
+    if len(paid) == 1:
+        title = f"Zapłata za fakturę {invoice.number}"
+    else:
+        title = f"Przelew zbiorczy – faktury płatne {invoice.due:%d.%m.%Y} ({len(paid)} szt.)"
     payment: Row = {
         "client_id": draft.client_id,
         "booked_on": booked,
-        "amount": amount,
+        "amount": sum((a for _, a in paid), Decimal(0)),
         "currency": Currency.PLN,
-        "title": f"Zapłata za fakturę {invoice.number}",
+        "title": title,
         "payer_iban": None if gateway else draft.payer_iban,
         "source": PaymentSource.GATEWAY if gateway else PaymentSource.TRANSFER,
         **stamps(booked),
@@ -205,17 +224,18 @@ def _pay(draft: ClientDraft, invoice: InvoiceDraft, booked: date, amount: Decima
     payment_id = draft.rows.add(Payment, payment)
     draft.payments.append(payment)
     allocated = min(booked + timedelta(days=draft.rng.randint(0, 1)), draft.today)
-    draft.rows.add(
-        PaymentAllocation,
-        {
-            "client_id": draft.client_id,
-            "payment_id": payment_id,
-            "invoice_id": invoice.id,
-            "amount": amount,
-            "allocated_on": allocated,
-            **stamps(allocated),
-        },
-    )
+    for each, part in paid:
+        draft.rows.add(
+            PaymentAllocation,
+            {
+                "client_id": draft.client_id,
+                "payment_id": payment_id,
+                "invoice_id": each.id,
+                "amount": part,
+                "allocated_on": allocated,
+                **stamps(allocated),
+            },
+        )
     if gateway:
         draft.rows.add(
             GatewayTransaction,

@@ -3,8 +3,10 @@ the subaccount's scopes and the lessor's NIP that invoices and KSeF numbers carr
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 
 from auth.clock import warsaw_today
 from auth.scopes import Scope
@@ -22,6 +24,7 @@ SUBACCOUNT_SCOPES: tuple[Scope, ...] = (
     Scope.DOCUMENTS_READ,
 )
 LESSOR_NIP: str = Settings.model_fields["lessor_nip"].default
+RICH_CLIENTS = 2  # clients #1 and #2 (the demo logins') show every case the portal can display
 
 
 @dataclass(frozen=True)
@@ -33,11 +36,36 @@ class DemoSpec:
     today: date = field(default_factory=lambda: warsaw_today(utcnow()))  # the lessor's day
     contracts_per_client: tuple[int, int] = (1, 4)  # inclusive range, drawn per client
     batch_clients: int = 100  # clients generated and inserted per transaction
+    # One client in every `fleet_every` (0: none) is a fleet: a company leasing its cars and
+    # vans, contract by contract, with `fleet_contracts` of them (inclusive, fewer more often).
+    fleet_every: int = 20
+    fleet_contracts: tuple[int, int] = (20, 60)
 
     def __post_init__(self) -> None:
-        low, high = self.contracts_per_client
-        if self.clients < 0 or self.batch_clients < 1 or not 1 <= low <= high:
+        ranges = (self.contracts_per_client, self.fleet_contracts)
+        if (
+            self.clients < 0
+            or self.batch_clients < 1
+            or self.fleet_every < 0
+            or not all(1 <= low <= high for low, high in ranges)
+        ):
             raise ValueError(f"unusable demo spec: {self}")
+
+    @cached_property
+    def fleets(self) -> frozenset[int]:
+        """The fleet clients by index (client number 100000 + index, also its generated id):
+        one drawn from each run of `fleet_every` clients, never a demo login's client. Drawn
+        from the seed alone, so a spec with more clients keeps the fleets of one with fewer."""
+        if not self.fleet_every:
+            return frozenset()
+        fleets = set()
+        for block in range(0, self.clients, self.fleet_every):
+            first, last = max(block + 1, RICH_CLIENTS + 1), block + self.fleet_every
+            if first <= last:
+                fleet = random.Random(f"{self.seed}:fleet:{block}").randint(first, last)
+                if fleet <= self.clients:
+                    fleets.add(fleet)
+        return frozenset(fleets)
 
 
 class DemoDataExists(RuntimeError):

@@ -1,6 +1,7 @@
-"""Storing a batch: bulk INSERTs in foreign-key order in the driver's own positional form, a
-larger SQLite page cache while a batch loads, the refusal to load into a database that already
-has clients, and PostgreSQL's sequences moved past the ids the demo assigned."""
+"""Storing a batch: bulk INSERTs in foreign-key order in the driver's own positional form (COPY
+on PostgreSQL), a larger SQLite page cache while a batch loads, the refusal to load into a
+database that already has clients, and PostgreSQL's sequences moved past the ids the demo
+assigned."""
 
 from __future__ import annotations
 
@@ -31,6 +32,11 @@ async def bulk_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection
     inserts random keys (KSeF numbers, dates) into big indexes, and with the default 2 MB cache
     SQLite spends a quarter of the load re-reading their pages."""
     async with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # The batch is COPied through asyncpg's own connection, past SQLAlchemy, which sends
+            # BEGIN only before its first statement: this one sends it, so the batch commits or
+            # fails whole. (A batch is one long transaction by design: no statement timeout.)
+            await conn.exec_driver_sql("SET LOCAL statement_timeout = 0")
         if conn.dialect.name != "sqlite":
             yield conn
             return
@@ -54,6 +60,7 @@ class _PositionalInsert:
     """A table's INSERT in the driver's own positional form, with its columns' converters."""
 
     sql: str
+    columns: tuple[str, ...]  # the statement's columns, in its order
     pick: Callable[[Row], tuple[Any, ...]]  # a row's values in the statement's order
     converters: tuple[tuple[int, Converter], ...]  # (position, converter) where one is needed
 
@@ -76,6 +83,9 @@ class InsertPlans:
     time spent storing by about a third. Columns the rows leave out are left out of the INSERT
     (NULL or the server default); drivers with named parameters, and columns whose Python-side
     default SQLAlchemy would compute, take the plain path.
+
+    On PostgreSQL the same tuples go through asyncpg's binary COPY, which stores them about twice
+    as fast as a prepared INSERT executed per row (asyncpg's `executemany`).
     """
 
     _REPEATED = (sa.Date, sa.DateTime, sa.Enum)  # value kinds worth converting once
@@ -100,6 +110,13 @@ class InsertPlans:
         plan = self._plans[given]
         if plan is None:
             await conn.execute(sa.insert(table), rows)
+        elif self._dialect.driver == "asyncpg":
+            driver = (await conn.get_raw_connection()).driver_connection
+            if driver is None or not driver.is_in_transaction():  # see `bulk_transaction`
+                raise RuntimeError("demo rows are copied only inside the batch's transaction")
+            await driver.copy_records_to_table(
+                table.name, records=plan.values(rows), columns=plan.columns
+            )
         else:
             await conn.exec_driver_sql(plan.sql, plan.values(rows))
 
@@ -119,7 +136,8 @@ class InsertPlans:
             if isinstance(getattr(column_type, "impl_instance", column_type), self._REPEATED):
                 convert = cache(convert)  # bounded: dates span five years, enums are few
             converters.append((position, convert))
-        return _PositionalInsert(str(compiled), itemgetter(*keys), tuple(converters))
+        columns = tuple(table.c[key].name for key in keys)
+        return _PositionalInsert(str(compiled), columns, itemgetter(*keys), tuple(converters))
 
 
 async def analyze(engine: AsyncEngine) -> None:

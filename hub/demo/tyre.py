@@ -13,6 +13,7 @@ from models import TyreDeposit, TyreRelocation, Vehicle
 from models.tyre import RelocationStatus, TyreSeason
 
 DEPOSIT_RATE = 0.8  # of vehicles on running contracts; the rest run on all-season tyres
+TYRES_PER_SET = 4
 RELOCATION_RATE = 0.05
 
 
@@ -47,7 +48,7 @@ def _vehicle(
     )
     if not contract.active or (rng.random() >= DEPOSIT_RATE and not terms.showcase):
         return
-    centre_id = draft.world.centres.pick(rng, draft.city)
+    centre_id = draft.world.centres.pick(rng, draft.city, tyres=TYRES_PER_SET)
     _deposits(draft, vehicle_id, leased, centre_id, terms.start, swaps)
     # Client #1 shows a relocation on its first vehicle with stored tyres.
     if rng.random() < RELOCATION_RATE or (draft.index == 1 and not draft.relocations):
@@ -77,7 +78,7 @@ def _deposits(
                 "centre_id": centre_id,
                 "season": season,
                 "tyre_size": leased.model.tyre_size,
-                "tyre_count": 4,
+                "tyre_count": TYRES_PER_SET,
                 "stored_since": visit,
                 "released_on": released,
                 **stamps(visit, released),

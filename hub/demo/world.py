@@ -32,11 +32,13 @@ CENTRES_TOTAL = 40
 INACTIVE_CENTRES = 2
 ONLINE_BOOKING_RATE = 0.3
 LOCAL_CENTRE_RATE = 0.8  # a fleet stores its tyres in its own city when a centre is there
-# Tyres in active deposits per client, measured on this generator (2,000 clients): centre
-# capacities are sized from it so loads land where the target load says.
+# Tyres in active deposits per client and per fleet, measured on this generator (2,000 clients,
+# two seeds): centre capacities are sized from them so loads land where the target load says.
 TYRES_PER_CLIENT = 5.9
+TYRES_PER_FLEET = 66.0
 CENTRE_TARGET_LOAD = (0.3, 0.7)
 MIN_CENTRE_CAPACITY = 40
+MAX_CENTRE_DRAWS = 1000  # the last one takes a centre full or not
 
 
 class DemoWorld:
@@ -92,9 +94,14 @@ class _CentrePlan:
 
 
 class CentreNetwork:
-    """Active centres to store tyres at: mostly in the fleet's own city, weighted by size."""
+    """Active centres to store tyres at: mostly in the fleet's own city, weighted by size, and
+    never beyond a centre's capacity while another one has room (a fleet of fifty cars would
+    otherwise overfill a small town's centre)."""
 
-    def __init__(self, plans: Sequence[_CentrePlan], ids: Sequence[int]) -> None:
+    def __init__(
+        self, plans: Sequence[_CentrePlan], ids: Sequence[int], capacities: Sequence[int]
+    ) -> None:
+        self._room = dict(zip(ids, capacities, strict=True))
         active = [(i, p) for i, p in zip(ids, plans, strict=True) if p.active]
         self._everywhere = ([i for i, _ in active], [p.size for _, p in active])
         local: defaultdict[str, tuple[list[int], list[float]]] = defaultdict(lambda: ([], []))
@@ -103,13 +110,17 @@ class CentreNetwork:
             local[plan.city.name][1].append(plan.size)
         self._local = dict(local)
 
-    def pick(self, rng: random.Random, city: City, avoid: int | None = None) -> int:
-        while True:
+    def pick(self, rng: random.Random, city: City, avoid: int | None = None, tyres: int = 0) -> int:
+        """A centre other than `avoid` with room for `tyres` more, which it then holds for
+        them (the last of many draws takes a full one)."""
+        for draws_left in range(MAX_CENTRE_DRAWS - 1, -1, -1):
             local = self._local.get(city.name)
             ids, sizes = local if local and rng.random() < LOCAL_CENTRE_RATE else self._everywhere
             centre_id = rng.choices(ids, sizes)[0]
-            if centre_id != avoid:
+            if centre_id != avoid and (self._room[centre_id] >= tyres or not draws_left):
+                self._room[centre_id] -= tyres
                 return centre_id
+        raise RuntimeError("no active tyre service centre other than the one to avoid")
 
 
 def centre_network(rows: Rows, spec: DemoSpec) -> CentreNetwork:
@@ -117,16 +128,18 @@ def centre_network(rows: Rows, spec: DemoSpec) -> CentreNetwork:
     it to a load drawn from CENTRE_TARGET_LOAD."""
     rng = random.Random(f"{spec.seed}:centres")
     plans = _centre_plans(rng)
-    expected_tyres = max(spec.clients, 1) * TYRES_PER_CLIENT
+    fleets = len(spec.fleets)
+    expected_tyres = max(spec.clients - fleets, 1) * TYRES_PER_CLIENT + fleets * TYRES_PER_FLEET
     shares = _expected_tyre_shares(plans)
-    ids = []
+    ids, capacities = [], []
     for plan, share in zip(plans, shares, strict=True):
         target = rng.uniform(*CENTRE_TARGET_LOAD)
         # A closed centre keeps the capacity of an average one.
         tyres = expected_tyres * (share if plan.active else 1 / len(plans))
         capacity = max(MIN_CENTRE_CAPACITY, math.ceil(tyres / target / 20) * 20)
         ids.append(_centre_row(rows, rng, plan, capacity, spec.today))
-    return CentreNetwork(plans, ids)
+        capacities.append(capacity)
+    return CentreNetwork(plans, ids, capacities)
 
 
 def _centre_plans(rng: random.Random) -> list[_CentrePlan]:

@@ -84,7 +84,7 @@ async def two(databases: DatabaseFactory) -> AsyncIterator[tuple[Hub, Hub]]:
     url = await databases.create()
     first, first_db = await open_hub(url)
     second, second_db = await open_hub(url)
-    await load_demo(first_db.engine, DemoSpec(clients=3, seed=5))
+    await load_demo(first_db.engine, DemoSpec(clients=3, seed=5, fleet_every=0))
     yield first, second
     for hub_, db in ((first, first_db), (second, second_db)):
         await hub_.close()

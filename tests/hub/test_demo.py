@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, date, timedelta
@@ -38,7 +38,7 @@ from models.finance import round_money
 from models.identifiers import is_valid_iban, is_valid_ksef_number, is_valid_nip, is_valid_regon
 from models.identity import StaffRole
 
-SPEC = DemoSpec(clients=12, seed=2026, today=date(2026, 3, 15))
+SPEC = DemoSpec(clients=12, seed=2026, today=date(2026, 3, 15))  # client 100003 is a fleet
 COMPARED = (
     models.Client,
     models.Contract,
@@ -257,6 +257,66 @@ async def test_vehicles_and_tyre_centres(demo: AsyncEngine) -> None:
     deposits = await rows(demo, models.TyreDeposit)
     active_centres = {c["id"] for c in centres if c["is_active"]}
     assert all(d["centre_id"] in active_centres for d in deposits if d["released_on"] is None)
+    stored = sums_by([d for d in deposits if d["released_on"] is None], "centre_id", "tyre_count")
+    assert all(stored[c["id"]] <= c["capacity"] for c in centres)  # even with a fleet in town
+
+
+def test_fleets_are_one_in_every_twenty_clients_drawn_from_the_seed() -> None:
+    spec = DemoSpec(clients=2000, seed=2026)
+    fleets = spec.fleets
+    assert len(fleets) == 100
+    assert Counter((index - 1) // 20 for index in fleets) == dict.fromkeys(range(100), 1)
+    assert min(fleets) > 2  # the demo logins' clients stay as they are
+    assert DemoSpec(clients=2000, seed=2026).fleets == fleets  # the seed alone decides
+    assert replace(spec, clients=500).fleets == {i for i in fleets if i <= 500}
+    assert DemoSpec(clients=2000, seed=2027).fleets != fleets
+    assert not replace(spec, fleet_every=0).fleets
+    with pytest.raises(ValueError, match="unusable demo spec"):
+        DemoSpec(fleet_contracts=(0, 60))
+
+
+async def test_fleets_lease_twenty_to_sixty_cars_and_vans_with_everything_else(
+    demo: AsyncEngine,
+) -> None:
+    """A fleet's contracts come with their schedules, invoices, payments, policies and fleet
+    vehicles like anyone's; that the same spec gives the same fleets, row for row, is
+    `test_same_spec_gives_same_rows_whatever_the_batch_size`."""
+    numbers = {c["id"]: int(c["number"]) - 100000 for c in await rows(demo, models.Client)}
+    fleets = {client_id for client_id, index in numbers.items() if index in SPEC.fleets}
+    assert fleets == {3}
+    contracts = await rows(demo, models.Contract)
+    per_client = Counter(c["client_id"] for c in contracts)
+    assert all(20 <= per_client[f] <= 60 for f in fleets)
+    assert all(per_client[c] <= 4 for c in numbers if c not in fleets)
+    fleet_contracts = {c["id"]: c for c in contracts if c["client_id"] in fleets}
+
+    instalments = Counter(i["contract_id"] for i in await rows(demo, models.Instalment))
+    invoices = [i for i in await rows(demo, models.Invoice) if i["contract_id"] in fleet_contracts]
+    kinds = {(i["contract_id"], i["kind"]) for i in invoices}
+    for contract_id, contract in fleet_contracts.items():
+        assert instalments[contract_id] == contract["term_months"]
+        assert (contract_id, "INITIAL_FEE") in kinds
+    # Invoiced up to two weeks ahead (test_instalments_are_invoiced_two_weeks_ahead): contracts
+    # started over five years, so on average a good year and more of instalments per contract.
+    assert sum(i["kind"] == "INSTALMENT" for i in invoices) >= 10 * len(fleet_contracts)
+    payment_days = {(c["client_id"], c["payment_day"]) for c in fleet_contracts.values()}
+    assert len(payment_days) == len(fleets)  # one per fleet, as fleet managers have it
+
+    items = [i for i in await rows(demo, models.LeasedItem) if i["contract_id"] in fleet_contracts]
+    vehicles = [i for i in items if i["category"] == "VEHICLE"]
+    assert len({i["contract_id"] for i in vehicles}) >= 0.75 * len(fleet_contracts)
+    assert len(vehicles) == len({i["contract_id"] for i in vehicles})  # one vehicle a contract
+    assert all(re.match(r"Samochód (osobowy|dostawczy) ", i["name"]) for i in vehicles)
+    fleet_cars = {v["vin"] for v in await rows(demo, models.Vehicle) if v["client_id"] in fleets}
+    assert fleet_cars == {i["vin"] for i in vehicles}
+    insured = {p["contract_id"] for p in await rows(demo, models.InsurancePolicy)}
+    assert {i["contract_id"] for i in vehicles} <= insured
+
+    # What falls due on one day is paid on time with one transfer, allocated invoice by invoice.
+    allocations = await rows(demo, models.PaymentAllocation)
+    per_payment = Counter(a["payment_id"] for a in allocations if a["client_id"] in fleets)
+    paid = {i["id"] for i in invoices} & {a["invoice_id"] for a in allocations}
+    assert len(paid) > len(invoices) // 2 and max(per_payment.values()) >= 10
 
 
 async def test_demo_users_have_their_memberships(demo: AsyncEngine) -> None:
