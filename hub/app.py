@@ -44,6 +44,7 @@ from resolvers.context import Context
 from schema import build_schema
 
 logger = logging.getLogger("leasehub")
+OUTBOX_STOP_SECONDS = 10.0  # how long a stopping server waits for the outbox round in progress
 OUTBOX_INTERVAL_SECONDS = 2.0
 
 
@@ -131,19 +132,22 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        outbox = None
+        outbox, stop = None, asyncio.Event()
         if settings.delivers_outbox_in_process:
             outbox = asyncio.create_task(
-                deliver_continuously(database, settings, interval=OUTBOX_INTERVAL_SECONDS)
+                deliver_continuously(
+                    database, settings, interval=OUTBOX_INTERVAL_SECONDS, stop=stop
+                )
             )
         try:
             with server_gc(settings.gc_thresholds):
                 yield
         finally:  # released however the server stops
             if outbox is not None:
-                outbox.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await outbox
+                # The round in progress ends first; a sender stuck for longer is cancelled.
+                stop.set()
+                with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                    await asyncio.wait_for(outbox, timeout=OUTBOX_STOP_SECONDS)
             await heavy.shutdown()  # the worker processes of downloads
             if db is None:
                 await database.dispose()

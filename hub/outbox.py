@@ -6,6 +6,7 @@ A sender gets the whole message but never logs its body: bodies carry codes and 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import smtplib
 import sys
@@ -115,15 +116,26 @@ def senders_for(settings: Settings) -> tuple[Sender, Sender]:
 
 
 async def deliver_continuously(
-    db: Database, settings: Settings, *, interval: float, report: bool = False
+    db: Database,
+    settings: Settings,
+    *,
+    interval: float,
+    report: bool = False,
+    stop: asyncio.Event | None = None,
 ) -> None:
-    """Deliver what waits, round after round, until cancelled."""
+    """Deliver what waits, round after round, until `stop` is set (or the task is cancelled).
+
+    A stop ends the loop between rounds: a round cut short mid-statement would leave its
+    connection to be reset while the event loop is going away.
+    """
     email, sms = senders_for(settings)
-    while True:
+    stop = stop or asyncio.Event()
+    while not stop.is_set():
         delivery = await deliver_pending(db, email=email, sms=sms)
         if report or delivery.failed:
             logger.info("outbox: %s sent, %s failed", delivery.sent, delivery.failed)
-        await asyncio.sleep(interval)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=interval)
 
 
 def sender_for(kind: MailSender, settings: Settings) -> Sender:
