@@ -91,6 +91,7 @@ class FieldPlan:
         "field_def",
         "has_arguments",
         "index",
+        "info_name",
         "is_async",
         "key",
         "leaf",
@@ -100,6 +101,8 @@ class FieldPlan:
         "resolver",
         "return_type",
         "scopes",
+        "self_argument",
+        "source_names",
         "strawberry_field",
     )
 
@@ -125,6 +128,10 @@ class FieldPlan:
         self.scopes: tuple[Any, ...] = ()
         self.is_async = False
         self.resolver: Callable[..., Any] | None = None
+        # How the resolver takes its reserved parameters (strawberry's `get_arguments`):
+        self.self_argument = False  # the source first, as `self`
+        self.source_names: tuple[str, ...] = ()  # the source as `root` / `parent` keywords
+        self.info_name: str | None = None  # the Info as this keyword
         self.delegate = False  # resolved and completed by graphql-core's `execute_field`
         # A plain attribute of a scalar or enum type: read and coerced in one step.
         self.leaf: Callable[[Any], Any] | None = None
@@ -311,7 +318,12 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
         field.scopes = tuple(scopes)
         if definition.base_resolver is None:
             raise NotCompilable(field.name)
-        field.resolver = cast("Callable[..., Any]", definition.base_resolver.wrapped_func)
+        resolver = definition.base_resolver
+        field.resolver = cast("Callable[..., Any]", resolver.wrapped_func)
+        field.self_argument = resolver.self_parameter is not None
+        sources = (resolver.parent_parameter, resolver.root_parameter)
+        field.source_names = tuple(parameter.name for parameter in sources if parameter)
+        field.info_name = resolver.info_parameter.name if resolver.info_parameter else None
 
     def _completer(self, plan: Plan, field: FieldPlan, return_type: GraphQLOutputType) -> Completer:
         if is_non_null_type(return_type):
@@ -375,11 +387,11 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
         type_name = plan.type.name
         try:
             for field in plan.fields:
-                field_path = Path(path, field.key, type_name)
                 if field.leaf is not None:
                     try:
                         result = field.leaf(source)
                     except Exception as raw_error:
+                        field_path = Path(path, field.key, type_name)  # only errors need it
                         self.handle_field_error(
                             raw_error, field.return_type, field.details, field_path
                         )
@@ -387,6 +399,7 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
                     if result is not _GENERAL:
                         results[field.key] = result
                         continue
+                field_path = Path(path, field.key, type_name)
                 if field.delegate:
                     result = self.execute_field(
                         field.parent, source, field.details, field_path, None
@@ -424,9 +437,10 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
             return field.parent.name
         if field.resolver is None:  # a plain attribute
             return getattr(source, definition.python_name)
-        info = self.info_for(field, path)
         try:
-            kwargs: dict[str, Any] = self._arguments(field, info) if field.has_arguments else {}
+            kwargs: dict[str, Any] = (
+                self._arguments(field, self.info_for(field, path)) if field.has_arguments else {}
+            )
             for scope in field.scopes:
                 if not self._has_scope(source, scope):
                     raise ForbiddenError(missing_scope(scope))
@@ -434,27 +448,12 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
             if field.is_async:  # strawberry's async resolver fails when awaited, not when called
                 return _raising(error)
             raise
-        return self._call(field, definition, source, info, kwargs)
-
-    def _call(
-        self,
-        field: FieldPlan,
-        definition: StrawberryField,
-        source: Any,
-        info: Any,
-        kwargs: dict[str, Any],
-    ) -> Any:
-        resolver = definition.base_resolver
-        assert resolver is not None and field.resolver is not None
-        if parent := resolver.parent_parameter:
-            kwargs[parent.name] = source
-        if root := resolver.root_parameter:
-            kwargs[root.name] = source
-        if info_parameter := resolver.info_parameter:
-            kwargs[info_parameter.name] = info
-        if resolver.self_parameter:
-            return field.resolver(source, **kwargs)
-        return field.resolver(**kwargs)
+        for name in field.source_names:
+            kwargs[name] = source
+        if field.info_name is not None:
+            kwargs[field.info_name] = self.info_for(field, path)
+        resolver = field.resolver
+        return resolver(source, **kwargs) if field.self_argument else resolver(**kwargs)
 
     def _arguments(self, field: FieldPlan, info: Any) -> dict[str, Any]:
         first = field.details[0]

@@ -93,9 +93,11 @@ async def test_paths_agree_when_a_list_item_fails_and_nulls_propagate(
 
     monkeypatch.setattr(SettlementByInvoiceIdLoader, "load_batch", broken)
     client_id = (await client_ids(hub, "anna"))[0]
+    # Each invoice once: graphql-core's own path cancels a loader future two branches share
+    # when one of them fails (see tests/crosscheck.py), and then has no answer to compare.
     query = """query($id: ID!) { client(id: $id) { name
       invoices(first: 3) { nodes { number status } }
-      contracts(first: 2) { nodes { number invoices(first: 2) { nodes { status } } } } } }"""
+      contracts(first: 1) { nodes { number items { name } } } } }"""
     body = await _checked(hub, query, {"id": client_id}, "anna")
     assert body["data"]["client"]["name"] and body["errors"]
     paths = [error["path"] for error in body["errors"]]
