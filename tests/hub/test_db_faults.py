@@ -114,7 +114,7 @@ async def test_an_exhausted_pool_answers_service_unavailable_while_health_answer
     ):
         headers, query = await signed_in(client)
         async with asyncio.timeout(GUARD_SECONDS):
-            for engine in (db.engine, db.read_engine):  # a pool of 1 and 1 overflow, each
+            for engine in (db.engine, db.read_engine):  # 1 and 1 overflow; 2 and none for reads
                 for _ in range(2):
                     await held.enter_async_context(engine.connect())
             signed = await client.post("/graphql", json=query, headers=headers)
