@@ -29,9 +29,10 @@ ROOT = Path(__file__).resolve().parents[1]
 STEPS: list[tuple[str, str]] = [
     ("before (GC frozen and tuned, JIT off)", "55852e7"),
     ("+ compiled execution path", "6430533"),
-    ("+ Core rows, statements built once", "CORE_ROWS"),
-    ("+ cached authentication", "AUTH_CACHE"),
-    ("now", "WORKTREE"),
+    ("+ Core rows, statements built once", "be0d4dd"),
+    ("+ fields awaited together, leaf shortcut", "037b8d7"),
+    ("+ cached authentication", "2b697a5"),
+    ("+ resolver calls planned (now)", "WORKTREE"),
 ]
 QUERY_NAMES = (
     "one client → contracts → schedule + invoices",

@@ -65,6 +65,7 @@ def make_engine(
     autocommit: bool = False,
     pool_timeout: float = 30.0,
     max_overflow: int | None = None,
+    pre_ping: bool = True,
 ) -> AsyncEngine:
     # A request waits `pool_timeout` at most for a connection, then gets SERVICE_UNAVAILABLE.
     options: dict[str, Any] = {"echo": echo, "pool_timeout": pool_timeout}
@@ -84,7 +85,8 @@ def make_engine(
             event.listen(engine.sync_engine, "connect", _no_driver_transactions)
             event.listen(engine.sync_engine, "begin", _begin_immediate)
         return engine
-    # Pre-ping: a pooled connection that died with a server restart is replaced before use.
+    # Pre-ping: a pooled connection that died with a server restart is replaced before use
+    # (not on the read pool: its reads run again instead, see `Database.reading`).
     # JIT off: the hub sends short statements whose estimated cost can pass jit_above_cost (a
     # correlated subquery per invoice), and compiling them took 0.5 s of a 20 ms query.
     # Prepared statements: SQLAlchemy's asyncpg driver prepares every statement and keeps
@@ -98,12 +100,27 @@ def make_engine(
     engine = create_async_engine(
         url,
         pool_size=pool_size,
-        pool_pre_ping=True,
+        pool_pre_ping=pre_ping,
         connect_args=connect_args,
         **options,
     )
     event.listen(engine.sync_engine, "do_connect", _patient_connect(pool_timeout))
     return engine
+
+
+def _ping(connection: Any) -> None:
+    """The pool's pre-ping on a checked-out connection: the driver's own ping (no statement
+    for listeners to see); a dead connection is invalidated and raised as a lost one."""
+    dialect, dbapi_connection = connection.dialect, connection.connection.dbapi_connection
+    try:
+        dialect.do_ping(dbapi_connection)
+    except Exception as error:
+        if not dialect.is_disconnect(error, dbapi_connection, None):
+            raise
+        # As SQLAlchemy does on a disconnect: every connection of the pool made before now
+        # is replaced at its next checkout (a restart killed them all), this one at once.
+        connection.engine.pool._invalidate(connection.connection, error)
+        raise exc.DBAPIError(None, None, error, connection_invalidated=True) from error
 
 
 def _patient_connect(patience: float) -> Callable[..., Any]:
@@ -217,8 +234,16 @@ class Database:
         options: dict[str, Any] = {"echo": echo, "pool_timeout": pool_timeout}
         return cls(
             engine=make_engine(url, pool_size=pool_size, **options),
+            # No pre-ping on reads: a ping is a round trip for every batch (half of a small
+            # query's). A read that finds its connection dead runs again on a fresh one
+            # (`reading`); `read`'s callers, who cannot be run again, ping first.
             read_engine=make_engine(
-                url, pool_size=2 * pool_size, max_overflow=0, autocommit=True, **options
+                url,
+                pool_size=2 * pool_size,
+                max_overflow=0,
+                autocommit=True,
+                pre_ping=False,
+                **options,
             ),
             health_engine=_health_engine(url),
         )
@@ -235,6 +260,32 @@ class Database:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
+        """A read session whose connection answered a ping: for reads that cannot be run
+        again when a restart cut their connection (see `reading` for those that can)."""
+        with unavailable_on_fault():
+            async with await self._live_read_session() as session:
+                yield session
+
+    async def _live_read_session(self) -> AsyncSession:
+        """What pre-ping does, for `read` only: a dead connection is replaced, once."""
+        for attempt in (1, 2):
+            session = AsyncSession(self.read_engine, expire_on_commit=False)
+            try:
+                if self.read_engine.dialect.name != "sqlite":  # a file: nothing to lose
+                    await (await session.connection()).run_sync(_ping)
+            except exc.DBAPIError as error:
+                await session.close()
+                if attempt == 2 or not is_lost_connection(error):
+                    raise
+                continue
+            except BaseException:
+                await session.close()
+                raise
+            return session
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    @asynccontextmanager
+    async def _read_session(self) -> AsyncIterator[AsyncSession]:
         with unavailable_on_fault():
             async with AsyncSession(self.read_engine, expire_on_commit=False) as session:
                 yield session
@@ -250,7 +301,7 @@ class Database:
         """Runs a read, and once more on a fresh connection when the first was cut (a server
         restart): a read changes nothing, so the client never sees the cut. A full pool is
         not retried; its wait has been spent already."""
-        return await _twice(self.read, work)
+        return await _twice(self._read_session, work)
 
     async def reading_rows(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         """`reading` on a bare connection: what loaders run their Core statements on."""

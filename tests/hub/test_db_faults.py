@@ -162,3 +162,20 @@ async def test_a_loader_read_cut_by_the_server_is_read_again(restartable: Hub) -
 
     assert await db.reading_rows(work) == 42
     assert len(tries) == 2
+
+
+async def test_after_a_restart_a_read_that_cannot_run_again_finds_a_live_connection(
+    own_cluster: Cluster, restartable: Hub
+) -> None:
+    """The read pool has no pre-ping (its batches run again instead); `Database.read`'s
+    callers ping first, so a pool full of connections the restart killed costs them nothing."""
+    db = restartable.db
+    async with asyncio.timeout(GUARD_SECONDS):
+        async with AsyncExitStack() as held:  # several pooled connections, alive
+            for _ in range(4):
+                session = await held.enter_async_context(db.read())
+                await session.execute(text("SELECT 1"))
+        await asyncio.to_thread(own_cluster.restart)
+        for _ in range(6):
+            async with db.read() as session:
+                assert (await session.execute(text("SELECT 1"))).scalar() == 1
