@@ -86,12 +86,21 @@ def served(
         "PORT": str(port),
         **(env or {}),
     }
+    with running(server_command(server, port, workers), env=env, log=log) as process:
+        yield f"http://127.0.0.1:{port}", process
+
+
+@contextmanager
+def running(
+    command: list[str], *, env: dict[str, str], log: Path | None
+) -> Iterator[subprocess.Popen[bytes]]:
+    """A server process for the length of the block (output to `log` when given), then
+    terminated and waited for."""
     with ExitStack() as files:
         output = files.enter_context(log.open("ab")) if log else None
-        command = server_command(server, port, workers)
         process = subprocess.Popen(command, env=env, stdout=output, stderr=output)
         try:
-            yield f"http://127.0.0.1:{port}", process
+            yield process
         finally:
             process.terminate()
             process.wait(timeout=30)

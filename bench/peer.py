@@ -46,7 +46,7 @@ import asyncpg  # type: ignore[import-untyped]
 import httpx
 from sqlalchemy.engine import make_url
 
-from bench.common import LOGIN, ONE_CLIENT, SERVERS, database, prepare, served
+from bench.common import LOGIN, ONE_CLIENT, SERVERS, database, prepare, running, served
 from bench.dashboard import DASHBOARD
 from hub.cli import DEFAULT_SERVER
 from hub.demo import DEMO_MAIN_EMAIL, DEMO_PASSWORD, DEMO_STAFF_EMAIL
@@ -234,13 +234,8 @@ def postgraphile(url: str, log: Path) -> Iterator[tuple[str, subprocess.Popen[by
     command += ["--host", "127.0.0.1", "--port", str(port), "--disable-query-log"]
     command += ["--disable-graphiql"]
     env = {**os.environ, "NODE_ENV": "production", "PGOPTIONS": "-c jit=off"}
-    with log.open("ab") as output:
-        process = subprocess.Popen(command, env=env, stdout=output, stderr=output)
-        try:
-            yield f"http://127.0.0.1:{port}", process
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
+    with running(command, env=env, log=log) as process:
+        yield f"http://127.0.0.1:{port}", process
 
 
 def load_round(

@@ -542,7 +542,7 @@ def _attribute_leaf(field: FieldPlan) -> Callable[[Any], Any] | None:
         return_type = return_type.of_type
     if not is_leaf_type(return_type):
         return None
-    name, coerce, leaf_type = definition.python_name, return_type.coerce_output_value, return_type
+    name, leaf_type = definition.python_name, return_type
 
     def read(source: Any) -> Any:
         value = getattr(source, name)
@@ -552,20 +552,20 @@ def _attribute_leaf(field: FieldPlan) -> Callable[[Any], Any] | None:
             return None
         if type(value) not in _PLAIN and not isinstance(value, Enum):
             return _GENERAL
-        coerced = coerce(value)
-        if coerced is Undefined or coerced is None:
-            raise _not_coerced(leaf_type, value, coerced)
-        return coerced
+        return _serialised(leaf_type, value)
 
     return read
 
 
-def _not_coerced(leaf_type: GraphQLLeafType, value: Any, coerced: Any) -> TypeError:
-    """graphql-core's error for a scalar or enum that would not serialise `value`."""
-    return TypeError(
-        f"Expected `{inspect(leaf_type)}.coerce_output_value({inspect(value)})` to return"
-        f" non-nullable value, returned: {inspect(coerced)}"
-    )
+def _serialised(leaf_type: GraphQLLeafType, value: Any) -> Any:
+    """Mirrors `Executor.complete_leaf_value`: the scalar's or enum's output, never null."""
+    coerced = leaf_type.coerce_output_value(value)
+    if coerced is Undefined or coerced is None:
+        raise TypeError(
+            f"Expected `{inspect(leaf_type)}.coerce_output_value({inspect(value)})` to return"
+            f" non-nullable value, returned: {inspect(coerced)}"
+        )
+    return coerced
 
 
 def pending(value: Any) -> bool:
@@ -620,17 +620,12 @@ def _non_null(field: FieldPlan, inner: Completer) -> Completer:
 
 
 def _leaf(leaf_type: GraphQLLeafType) -> Completer:
-    coerce = leaf_type.coerce_output_value
-
     def complete(executor: CompiledExecutor, result: Any, path: Path) -> Any:
         if isinstance(result, Exception):
             raise result
         if result is None or result is Undefined:
             return None
-        coerced = coerce(result)
-        if coerced is Undefined or coerced is None:
-            raise _not_coerced(leaf_type, result, coerced)
-        return coerced
+        return _serialised(leaf_type, result)
 
     return complete
 

@@ -16,11 +16,10 @@ from graphql import ExecutionResult, GraphQLError
 from graphql.execution.executor import Executor
 
 from loaders.client import ClientByIdLoader
-from loaders.invoice import SettlementByInvoiceIdLoader
 from schema.execution import CompiledExecutor
 from tests import crosscheck
 from tests.conftest import Hub
-from tests.schema.helpers import client_ids
+from tests.schema.helpers import break_settlements, client_ids
 
 CORNERS = """
 query Corners($id: ID!, $withSchedule: Boolean!, $skipItems: Boolean!, $first: Int) {
@@ -88,10 +87,7 @@ async def test_paths_agree_on_nodes_and_not_found(hub: Hub) -> None:
 async def test_paths_agree_when_a_list_item_fails_and_nulls_propagate(
     hub: Hub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async def broken(*_args: object) -> list[object]:
-        raise RuntimeError("settlements are down")
-
-    monkeypatch.setattr(SettlementByInvoiceIdLoader, "load_batch", broken)
+    break_settlements(monkeypatch, "settlements are down")
     client_id = (await client_ids(hub, "anna"))[0]
     # Each invoice once: graphql-core's own path cancels a loader future two branches share
     # when one of them fails (see tests/crosscheck.py), and then has no answer to compare.

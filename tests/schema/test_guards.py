@@ -11,10 +11,9 @@ from graphql import parse
 
 from hub.app import create_app
 from hub.settings import Settings
-from loaders.invoice import SettlementByInvoiceIdLoader
 from schema.cost import query_cost
 from tests.conftest import Hub
-from tests.schema.helpers import client_ids, error_codes
+from tests.schema.helpers import break_settlements, client_ids, error_codes
 
 
 async def test_too_deep_query_is_refused(hub: Hub) -> None:
@@ -50,10 +49,7 @@ async def test_no_field_suggestions_outside_development(hub: Hub) -> None:
 async def test_unexpected_error_is_masked_without_sql(
     hub: Hub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async def broken(*_args: object) -> list[object]:
-        raise RuntimeError("SELECT password_hash FROM users -- boom")
-
-    monkeypatch.setattr(SettlementByInvoiceIdLoader, "load_batch", broken)
+    break_settlements(monkeypatch, "SELECT password_hash FROM users -- boom")
     client_id = (await client_ids(hub, "anna"))[0]
     query = "query($id: ID!) { client(id: $id) { invoices(first: 1) { nodes { status } } } }"
     body = await hub.gql(query, {"id": client_id}, as_="anna")
