@@ -47,7 +47,7 @@ from graphql import (
     is_object_type,
 )
 from graphql.execution.collect_fields import FieldDetailsList, collect_fields, collect_subfields
-from graphql.execution.executor import invalid_return_type_error
+from graphql.execution.executor import collect_iterator_awaitables, invalid_return_type_error
 from graphql.execution.values import get_argument_values
 from graphql.language import DirectiveNode, Visitor, visit
 from graphql.language import VariableNode as GraphQLVariableNode
@@ -437,9 +437,12 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
             return field.parent.name
         if field.resolver is None:  # a plain attribute
             return getattr(source, definition.python_name)
+        # graphql-core coerces the arguments before it calls any resolver: its errors are the
+        # field's at once, async or not; strawberry converts them inside the (async) resolver.
+        raw = self._raw_arguments(field) if field.has_arguments else None
         try:
             kwargs: dict[str, Any] = (
-                self._arguments(field, self.info_for(field, path)) if field.has_arguments else {}
+                {} if raw is None else self._arguments(field, raw, self.info_for(field, path))
             )
             for scope in field.scopes:
                 if not self._has_scope(source, scope):
@@ -455,15 +458,18 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
         resolver = field.resolver
         return resolver(source, **kwargs) if field.self_argument else resolver(**kwargs)
 
-    def _arguments(self, field: FieldPlan, info: Any) -> dict[str, Any]:
+    def _raw_arguments(self, field: FieldPlan) -> dict[str, Any]:
         first = field.details[0]
-        raw = get_argument_values(
+        return get_argument_values(
             field.field_def,
             first.node,
             self.variable_values,
             first.fragment_variable_values,
             self.hide_suggestions,
         )
+
+    def _arguments(self, field: FieldPlan, raw: dict[str, Any], info: Any) -> dict[str, Any]:
+        """strawberry's `get_arguments`: the Python values a resolver takes."""
         definition = field.strawberry_field
         assert definition is not None
         converter = self._converter
@@ -701,26 +707,36 @@ def _complete_items(
     is_awaitable = executor.is_awaitable
     completed_results: list[Any] = []
     awaitable_indices: list[int] = []
-    for index, value in enumerate(items):
-        item_path = path.add_key(index, None)
-        if is_awaitable(value):
-            completed_results.append(
-                _complete_awaitable_item(executor, field, item_type, item, value, item_path)
-            )
-            awaitable_indices.append(index)
-            continue
-        try:
-            completed = item(executor, value, item_path)
-            if pending(completed):
+    iterator = iter(items)
+    try:
+        for index, value in enumerate(iterator):
+            item_path = path.add_key(index, None)
+            if is_awaitable(value):
                 completed_results.append(
-                    _await_item(executor, field, item_type, completed, item_path)
+                    _complete_awaitable_item(executor, field, item_type, item, value, item_path)
                 )
                 awaitable_indices.append(index)
-            else:
-                completed_results.append(completed)
-        except Exception as raw_error:
-            executor.handle_field_error(raw_error, item_type, field.details, item_path)
-            completed_results.append(None)
+                continue
+            try:
+                completed = item(executor, value, item_path)
+                if pending(completed):
+                    completed_results.append(
+                        _await_item(executor, field, item_type, completed, item_path)
+                    )
+                    awaitable_indices.append(index)
+                else:
+                    completed_results.append(completed)
+            except Exception as raw_error:
+                executor.handle_field_error(raw_error, item_type, field.details, item_path)
+                completed_results.append(None)
+    except Exception:
+        # A non-null item failed: the awaitables made so far, and any the list still holds,
+        # are settled in the background rather than dropped, as graphql-core does.
+        started = [completed_results[index] for index in awaitable_indices]
+        started.extend(collect_iterator_awaitables(iterator, is_awaitable))
+        if started:
+            executor.settle_in_background(started)
+        raise
     if not awaitable_indices:
         return completed_results
     return _gather_items(completed_results, awaitable_indices)

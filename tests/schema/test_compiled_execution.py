@@ -49,7 +49,7 @@ fragment InvoiceFields on Invoice { __typename id number status amountDue { amou
 """
 
 
-async def _checked(hub: Hub, query: str, variables: dict[str, object], who: str) -> dict:
+async def _checked(hub: Hub, query: str, variables: dict[str, object], who: str | None) -> dict:
     before = crosscheck.CHECKED[0]
     body = await hub.gql(query, variables, as_=who)
     assert crosscheck.CHECKED[0] == before + 1  # the query went through both paths
@@ -82,6 +82,18 @@ async def test_paths_agree_on_nodes_and_not_found(hub: Hub) -> None:
       missing: node(id: "not-an-id") { id } }"""
     body = await _checked(hub, query, {"id": invoice_id}, "anna")
     assert body["data"]["node"]["__typename"] == "Invoice" and body["data"]["missing"] is None
+
+
+async def test_paths_agree_on_an_argument_refused_at_run_time_beside_an_async_field(
+    hub: Hub,
+) -> None:
+    """A null for a non-null argument passes validation when its variable has a default; the
+    argument's error is the field's at once, before any resolver runs, async or not, so it
+    is reported even when a later non-null field (the catalogue: anonymous) nulls the data."""
+    query = 'query($id: ID = "x") { node(id: $id) { id } scopeCatalogue { scope } }'
+    body = await _checked(hub, query, {"id": None}, None)
+    assert body["data"] is None
+    assert [error["path"] for error in body["errors"]] == [["node"], ["scopeCatalogue"]]
 
 
 async def test_paths_agree_when_a_list_item_fails_and_nulls_propagate(

@@ -57,36 +57,57 @@ async def test_runs_as_the_awaiting_task() -> None:
     assert await together([whose(), whose()]) == [outer, outer]
 
 
-async def test_first_error_closes_the_others_and_is_raised() -> None:
-    closed: list[str] = []
+async def test_first_error_cancels_the_others_whose_cleanup_may_await_and_is_raised() -> None:
+    cleaned: list[str] = []
 
     async def slow() -> None:
         try:
             await asyncio.sleep(10)
         finally:
-            closed.append("slow")
+            await asyncio.sleep(0.001)  # e.g. a session closing: it must still run
+            cleaned.append("slow")
 
     async def failing() -> None:
         await asyncio.sleep(0.001)
         raise LookupError("boom")
 
-    with pytest.raises(LookupError):
-        await asyncio.wait_for(together([slow(), failing()]), timeout=5)
-    assert closed == ["slow"]
+    with pytest.raises(LookupError, match="boom"):
+        await asyncio.wait_for(together([slow(), failing(), slow()]), timeout=5)
+    assert cleaned == ["slow", "slow"]
 
 
-async def test_cancelling_the_awaiting_task_closes_every_coroutine() -> None:
-    closed: list[int] = []
+async def test_cancelling_the_awaiting_task_unwinds_every_coroutine() -> None:
+    cleaned: list[int] = []
 
     async def waits(index: int) -> None:
         try:
             await asyncio.sleep(10)
         finally:
-            closed.append(index)
+            await asyncio.sleep(0.001)
+            cleaned.append(index)
 
     task = asyncio.ensure_future(together([waits(0), waits(1)]))
     await asyncio.sleep(0.01)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    assert sorted(closed) == [0, 1]
+    assert sorted(cleaned) == [0, 1]
+
+
+async def test_a_shared_future_survives_a_cancelled_sibling() -> None:
+    """gather would cancel the future a cancelled task waits on, and with it every other
+    branch that shares it (a dataloader's): `together` leaves it alone."""
+    shared: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+    async def waits() -> int:
+        return await shared
+
+    async def failing() -> None:
+        await asyncio.sleep(0.001)
+        raise LookupError("boom")
+
+    with pytest.raises(LookupError):
+        await together([waits(), failing()])
+    assert not shared.cancelled()
+    shared.set_result(7)
+    assert await together([waits()]) == [7]
