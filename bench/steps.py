@@ -32,7 +32,8 @@ STEPS: list[tuple[str, str]] = [
     ("+ Core rows, statements built once", "be0d4dd"),
     ("+ fields awaited together, leaf shortcut", "037b8d7"),
     ("+ cached authentication", "2b697a5"),
-    ("+ resolver calls planned (now)", "WORKTREE"),
+    ("+ fixed read pool, no pre-ping on batches", "2a4ebcc"),
+    ("now", "WORKTREE"),
 ]
 QUERY_NAMES = (
     "one client → contracts → schedule + invoices",

@@ -19,7 +19,7 @@ from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import GraphQLError
 from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
@@ -137,7 +137,11 @@ class HardenedGraphQL(GraphQL[Context, None]):
             return
         request = Request(scope, receive=self._capped(receive))
         request.state.media_type = negotiate_media_type(request.headers.get("accept"))
-        response = await self._respond(request)
+        try:
+            response = await self._respond(request)
+        except ClientDisconnect:  # gone before its body arrived: nobody to answer, no fault
+            logger.info("client left during %s %s", request.method, redact(request.url.path))
+            return
         await response(scope, receive, send)
 
     async def _respond(self, request: Request) -> Response:
