@@ -146,13 +146,19 @@ async def test_a_cached_session_costs_one_statement_before_its_data(
         await db.dispose()
 
 
+async def api_token(hub_: Hub) -> tuple[str, str, str, str]:
+    """A new account's company, session, and a read-only API token for it with its id."""
+    _, company, session = await account(hub_)
+    created = await hub_.gql(TOKEN_CREATE, {"c": company, "s": None, "ro": True}, token=session)
+    made = created["data"]["apiTokenCreate"]
+    return company, session, made["token"], made["apiToken"]["id"]
+
+
 async def test_a_cached_api_token_costs_one_statement_and_stamps_once_a_minute(
     two: tuple[Hub, Hub],
 ) -> None:
     first, _ = two
-    _, company, session = await account(first)
-    created = await first.gql(TOKEN_CREATE, {"c": company, "s": None, "ro": True}, token=session)
-    token = created["data"]["apiTokenCreate"]["token"]
+    company, session, token, _token_id = await api_token(first)
     with count_statements(first.db) as cold:
         await first.gql(NAME, {"id": company}, token=token)
     assert len(stamps(cold)) == 1  # the first use is recorded
@@ -197,12 +203,7 @@ async def test_a_revoked_api_token_is_refused_by_the_other_process_at_once(
     two: tuple[Hub, Hub],
 ) -> None:
     first, second = two
-    _, company, session = await account(first)
-    created = await first.gql(TOKEN_CREATE, {"c": company, "s": None, "ro": True}, token=session)
-    token, token_id = (
-        created["data"]["apiTokenCreate"]["token"],
-        created["data"]["apiTokenCreate"]["apiToken"]["id"],
-    )
+    company, session, token, token_id = await api_token(first)
     await served_from_cache(second, token, company)
     revoked = await first.gql(TOKEN_REVOKE, {"id": token_id}, token=session)
     assert revoked["data"]["apiTokenRevoke"]["apiToken"]["revokedAt"]
