@@ -87,6 +87,7 @@ class FieldPlan:
         "complete",
         "delegate",
         "details",
+        "direct",
         "field",
         "field_def",
         "has_arguments",
@@ -133,6 +134,8 @@ class FieldPlan:
         self.source_names: tuple[str, ...] = ()  # the source as `root` / `parent` keywords
         self.info_name: str | None = None  # the Info as this keyword
         self.delegate = False  # resolved and completed by graphql-core's `execute_field`
+        # A sync resolver that takes the source alone (no arguments, scopes or Info).
+        self.direct: Callable[[Any], Any] | None = None
         # A plain attribute of a scalar or enum type: read and coerced in one step.
         self.leaf: Callable[[Any], Any] | None = None
         self.complete: Completer = _unset_completer
@@ -294,6 +297,7 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
                 field.delegate = True
             else:
                 field.leaf = _attribute_leaf(field)
+                field.direct = _direct_call(field)
             fields.append(field)
         return fields
 
@@ -420,7 +424,8 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
     def run_field(self, field: FieldPlan, source: Any, path: Path) -> Any:
         """Mirrors `Executor.execute_field`."""
         try:
-            result = self.resolve(field, source, path)
+            direct = field.direct
+            result = direct(source) if direct is not None else self.resolve(field, source, path)
             if self.is_awaitable(result):
                 return self._complete_awaitable(field, path, result)
             completed = field.complete(self, result, path)
@@ -561,6 +566,25 @@ def _attribute_leaf(field: FieldPlan) -> Callable[[Any], Any] | None:
         return _serialised(leaf_type, value)
 
     return read
+
+
+def _direct_call(field: FieldPlan) -> Callable[[Any], Any] | None:
+    """`resolve` for a sync resolver that takes nothing but its source (a `Money` or an id from
+    a row): the call itself, its keywords worked out once."""
+    resolver = field.resolver
+    if resolver is None or field.is_async or field.has_arguments or field.scopes:
+        return None
+    if field.info_name is not None:
+        return None
+    names = field.source_names
+    if field.self_argument:
+        if not names:
+            return resolver
+        return lambda source: resolver(source, **dict.fromkeys(names, source))
+    if len(names) == 1:
+        name = names[0]
+        return lambda source: resolver(**{name: source})
+    return lambda source: resolver(**dict.fromkeys(names, source))
 
 
 def _serialised(leaf_type: GraphQLLeafType, value: Any) -> Any:
