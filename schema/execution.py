@@ -34,7 +34,6 @@ from graphql import (
     GraphQLField,
     GraphQLLeafType,
     GraphQLList,
-    GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLResolveInfo,
@@ -88,7 +87,6 @@ class FieldPlan:
         "delegate",
         "details",
         "direct",
-        "field",
         "field_def",
         "has_arguments",
         "index",
@@ -809,4 +807,4 @@ async def _gather_items(completed: list[Any], indices: list[int]) -> list[Any]:
     return completed
 
 
-__all__ = ["CompiledExecutor", "GraphQLNonNull"]
+__all__ = ["CompiledExecutor"]
