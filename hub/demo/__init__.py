@@ -1,8 +1,9 @@
 """Deterministic Polish demo data for an empty, migrated LeaseHub database.
 
 Every client is drawn from its own `random.Random(f"{seed}:{index}")`, so the batch size never
-changes a row; what runs across clients (primary keys, invoice, contract and document numbers)
-advances in generation order. Primary keys are assigned here rather than by the database, so one
+changes a row; primary keys run across clients in generation order. Invoice, contract, request
+and document numbers run in date order within each series (FV/2026/11/000001 …): a counting pass
+over the whole spec comes first (`SeriesNumbers`), at about half the cost of loading. Primary keys are assigned here rather than by the database, so one
 client batch is a few bulk INSERTs (COPY on PostgreSQL) in one transaction instead of a round
 trip per row, and memory stays bounded by the batch.
 
@@ -32,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel
 
 from hub.demo.client import client_batch
+from hub.demo.rows import SeriesNumbers
 from hub.demo.spec import (
     DEMO_MAIN_EMAIL,
     DEMO_PASSWORD,
@@ -106,15 +108,30 @@ async def _load(
 ) -> Counter[str]:
     # Hashing and generating run in a worker thread so the event loop stays responsive; one
     # step at a time, as generating next to storing only makes both fight over the GIL.
-    world = await asyncio.to_thread(DemoWorld, spec)
+    numbers = await asyncio.to_thread(_count_numbers, spec)
+    world = await asyncio.to_thread(DemoWorld, spec, numbers)
     plans = InsertPlans(engine.dialect)
     counts: Counter[str] = Counter()
-    # At least one batch, so the demo users and centres are stored even without clients.
-    for first in range(1, max(spec.clients, 1) + 1, spec.batch_clients):
-        last = min(first + spec.batch_clients - 1, spec.clients)
+    for first, last in _batches(spec):
         rows = await asyncio.to_thread(client_batch, world, first, last)
         async with bulk_transaction(engine) as conn:
             counts.update(await plans.insert(conn, rows))
         if progress is not None:
             progress(last, spec.clients)
     return counts
+
+
+def _batches(spec: DemoSpec) -> Iterator[tuple[int, int]]:
+    """First and last client of each batch; at least one batch, so the demo users and centres
+    are stored even without clients."""
+    for first in range(1, max(spec.clients, 1) + 1, spec.batch_clients):
+        yield first, min(first + spec.batch_clients - 1, spec.clients)
+
+
+def _count_numbers(spec: DemoSpec) -> SeriesNumbers:
+    """The counting pass: every client generated and dropped, to learn how many documents each
+    day of each numbered series has (see `SeriesNumbers`)."""
+    world = DemoWorld(spec)
+    for first, last in _batches(spec):
+        client_batch(world, first, last)
+    return SeriesNumbers(world.numbers.taken)

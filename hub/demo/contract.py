@@ -169,7 +169,7 @@ def add_contract(draft: ClientDraft, terms: Terms) -> None:
     first_due = add_months(terms.start, 1, terms.payment_day)
     status, end = _status(draft, terms, add_months(first_due, terms.months - 1, terms.payment_day))
     prefix = "UP" if terms.kind is ContractKind.LOAN else "UL"  # umowa pożyczki / leasingu
-    number = f"{prefix}/{terms.start:%Y/%m}/{draft.world.counters.next('contract-number'):05d}"
+    number = draft.world.numbers.number(f"{prefix}/{terms.start:%Y/%m}/", terms.start, width=5)
     contract_id = draft.rows.add(
         Contract,
         {

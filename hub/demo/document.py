@@ -44,7 +44,7 @@ def _document(
 ) -> None:
     """`details`: the interest-note and balance columns of `Document` (None when not given)."""
     prefix = DOCUMENT_PREFIXES[kind]  # numbered per kind: NO/2026/000123
-    number = f"{prefix}/{issued.year}/{draft.world.counters.next(prefix):06d}"
+    number = draft.world.numbers.number(f"{prefix}/{issued.year}/", issued)
     draft.rows.add(
         Document,
         {

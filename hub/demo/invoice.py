@@ -65,7 +65,7 @@ def issue_invoice(
     correction may be corrected at once, so that its amount due is known when it is settled."""
     vat = round_money(net * VAT_RATE / 100)
     gross = net + vat
-    number = f"FV/{issue:%Y/%m}/{draft.world.counters.next('invoice-number'):06d}"
+    number = draft.world.numbers.number(f"FV/{issue:%Y/%m}/", issue)
     invoice_id = draft.rows.add(
         Invoice,
         {

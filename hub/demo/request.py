@@ -168,7 +168,7 @@ def _request(
         {
             "client_id": draft.client_id,
             "contract_id": contract.id if contract else None,
-            "number": f"WN/{first_day.year}/{draft.world.counters.next('WN'):06d}",
+            "number": draft.world.numbers.number(f"WN/{first_day.year}/", first_day),
             "type": request_type,
             "stage": steps[-1].kind.stage,
             "details": details,

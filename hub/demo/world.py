@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 from auth.clock import warsaw_day_start
 from hub.demo.identity import demo_users
-from hub.demo.rows import Counters, Rows, stamps
+from hub.demo.rows import Counters, Rows, SeriesNumbers, stamps
 from hub.demo.spec import LESSOR_NIP, DemoSpec
 from hub.demo.texts import (
     CENTRE_BRANDS,
@@ -44,9 +44,10 @@ MAX_CENTRE_DRAWS = 1000  # the last one takes a centre full or not
 class DemoWorld:
     """What every client shares: counters, unique names, demo users and the centre network."""
 
-    def __init__(self, spec: DemoSpec) -> None:
+    def __init__(self, spec: DemoSpec, numbers: SeriesNumbers | None = None) -> None:
         self.spec = spec
         self.counters = Counters()
+        self.numbers = numbers or SeriesNumbers()
         self._nips = {LESSOR_NIP}
         self._domains: set[str] = set()
         # Demo users and centres go into the first batch: a failed first batch leaves nothing.
