@@ -20,6 +20,7 @@ from loaders.base import BaseLoader, BuiltOnce, ByIdLoader, ManyByKeyLoader, tab
 from loaders.paging import ChildPageLoader, Ordering
 from loaders.statements import KEYS, KeysIn
 from models.base import to_money
+from models.calendar import overdue_before
 from models.invoice import Invoice, InvoiceDuplicate, InvoiceKind, Payment, PaymentAllocation
 from models.settlement import InvoiceStatus, archive_cutoff
 
@@ -53,9 +54,12 @@ _PAID = or_(_IS_CORRECTION, INVOICE_DUE <= 0)
 def status_condition(status: InvoiceStatus, today: date) -> ColumnElement[bool]:
     if status is InvoiceStatus.PAID:
         return _PAID
+    # Overdue after the legal deadline (art. 115 of the Civil Code), as `invoice_status` decides:
+    # one cutoff date, so the database needs no calendar.
+    cutoff = overdue_before(today)
     if status is InvoiceStatus.OVERDUE:
-        return and_(_OPEN, col(Invoice.due_date) < today)
-    not_yet_due = and_(_OPEN, col(Invoice.due_date) >= today)
+        return and_(_OPEN, col(Invoice.due_date) < cutoff)
+    not_yet_due = and_(_OPEN, col(Invoice.due_date) >= cutoff)
     if status is InvoiceStatus.PARTIALLY_PAID:
         return and_(not_yet_due, PAID_AMOUNT > 0)
     return and_(not_yet_due, PAID_AMOUNT <= 0)
@@ -213,17 +217,17 @@ class ClientBalance:
 
 
 def _dues_statement() -> Select[Any]:
-    """Open and overdue amounts per client (`KEYS`) on a day (`day`)."""
+    """Open amounts per client (`KEYS`), and those overdue: due before `cutoff`."""
     client_id, due_date = table_column(Invoice, "client_id"), table_column(Invoice, "due_date")
     per_invoice = (
         select(client_id, due_date, INVOICE_DUE.label("due"))
         .where(KeysIn(client_id), table_column(Invoice, "kind") != InvoiceKind.CORRECTION)
         .subquery()
     )
-    day = bindparam("day", type_=due_date.type)
+    cutoff = bindparam("cutoff", type_=due_date.type)  # `overdue_before` the day asked about
     open_due = func.sum(per_invoice.c.due).filter(per_invoice.c.due > 0)
     overdue = func.sum(per_invoice.c.due).filter(
-        per_invoice.c.due > 0, per_invoice.c.due_date < day
+        per_invoice.c.due > 0, per_invoice.c.due_date < cutoff
     )
     return select(per_invoice.c.client_id, open_due, overdue).group_by(per_invoice.c.client_id)
 
@@ -254,7 +258,7 @@ class BalanceByClientIdLoader(BaseLoader[tuple[int, date], ClientBalance]):
             due = {
                 client_id: (to_money(total), to_money(late))
                 for client_id, total, late in await connection.execute(
-                    DUES, {KEYS: ids, "day": day}
+                    DUES, {KEYS: ids, "cutoff": overdue_before(day)}
                 )
             }
             over = {

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from models.base import to_money
+from models.calendar import is_overdue
 from models.invoice import Invoice, InvoiceKind
 
 ARCHIVE_AFTER = timedelta(days=365)
@@ -49,7 +50,9 @@ def invoice_status(
 ) -> InvoiceStatus:
     if amount_due(kind=kind, gross=gross, paid=paid, corrected=corrected) <= 0:
         return InvoiceStatus.PAID
-    if due_date < today:
+    # Late only after the legal deadline: a due date on a Saturday or a public holiday moves
+    # to the next working day (art. 115 of the Civil Code); loaders/invoice.py filters alike.
+    if is_overdue(due_date, today):
         return InvoiceStatus.OVERDUE
     return InvoiceStatus.PARTIALLY_PAID if paid > 0 else InvoiceStatus.UNPAID
 

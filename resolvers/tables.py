@@ -46,6 +46,7 @@ from loaders.invoice import (
     PaymentFilter,
 )
 from models.base import Timestamped
+from models.calendar import legal_deadline, overdue_before
 from models.contract import Contract, Instalment
 from models.document import Document
 from models.i18n import _
@@ -143,10 +144,17 @@ def _invoice_row(result: Row[Any], today: date) -> dict[str, Any]:
     state = standing(invoice, paid=values["paid"], corrected=values["corrected"], today=today)
     values.update(
         status=state.status.value,
+        payment_deadline=legal_deadline(values["due_date"]),
         paid=state.paid,
         amount_due=state.amount_due,
         updated_at=_latest(values, "allocated_at", "corrected_at"),
     )
+    return values
+
+
+def _instalment_row(result: Row[Any], today: date) -> dict[str, Any]:
+    values = _plain("Instalment", contract_id="Contract", invoice_id="Invoice")(result, today)
+    values["payment_deadline"] = legal_deadline(values["due_date"])
     return values
 
 
@@ -168,7 +176,7 @@ def _invoice_query() -> Select[Any]:
 
 def _invoice_changed(since: datetime, today: date) -> ColumnElement[bool]:
     """An invoice's status moves when a payment is allocated to it, when it is corrected, and
-    when its due date passes, none of which edits the invoice row."""
+    when its legal deadline passes, none of which edits the invoice row."""
     allocated = exists().where(
         col(PaymentAllocation.invoice_id) == col(Invoice.id),
         col(PaymentAllocation.updated_at) > since,
@@ -176,8 +184,13 @@ def _invoice_changed(since: datetime, today: date) -> ColumnElement[bool]:
     corrected = exists().where(
         col(_Correction.corrects_id) == col(Invoice.id), col(_Correction.updated_at) > since
     )
-    fell_due = and_(col(Invoice.due_date) >= warsaw_today(since), col(Invoice.due_date) < today)
-    return or_(col(Invoice.updated_at) > since, allocated, corrected, fell_due)
+    # Overdue on a day: due before `overdue_before` that day (art. 115 of the Civil Code), so
+    # the invoices that turned OVERDUE between the last pull and today lie between two cutoffs.
+    turned_overdue = and_(
+        col(Invoice.due_date) >= overdue_before(warsaw_today(since)),
+        col(Invoice.due_date) < overdue_before(today),
+    )
+    return or_(col(Invoice.updated_at) > since, allocated, corrected, turned_overdue)
 
 
 def _payment_row(result: Row[Any], today: date) -> dict[str, Any]:
@@ -243,7 +256,7 @@ TABLES: dict[str, Table] = {
             filters=InstalmentFilter,
             build_filters=_checked(instalment_filter),
             query=lambda: _columns(Instalment),
-            row=_plain("Instalment", contract_id="Contract", invoice_id="Invoice"),
+            row=_instalment_row,
             changed_since=_own_change(Instalment),
         ),
         Table(

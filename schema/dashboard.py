@@ -15,6 +15,7 @@ from loaders.invoice import (
     PaymentFilter,
     PaymentsByClientIdLoader,
 )
+from models.calendar import overdue_before
 from models.contract import Currency
 from models.settlement import InvoiceStatus
 from schema.base import Info, Money, child_page, scoped
@@ -24,7 +25,9 @@ from schema.refs import BankAccountRef, DocumentRef, InstalmentRef, InvoiceRef, 
 @strawberry.type(description="Summary of current settlements.")
 class SettlementSummary:
     amount_due: Money = strawberry.field(description="Everything left to pay, overdue included.")
-    overdue: Money = strawberry.field(description="Left to pay after the due date.")
+    overdue: Money = strawberry.field(
+        description="Left to pay after the payment deadline (art. 115 KC)."
+    )
     overpayment: Money = strawberry.field(description="Booked money not settled yet.")
 
 
@@ -51,10 +54,12 @@ class Dashboard:
         return page.rows
 
     @strawberry.field(
-        extensions=scoped(Scope.SCHEDULES_READ), description="Nearest instalments, soonest first."
+        extensions=scoped(Scope.SCHEDULES_READ),
+        description="Nearest instalments not yet overdue, soonest first.",
     )
     async def nearest_payments(self, info: Info, first: int = 5) -> list[InstalmentRef] | None:
-        filters = InstalmentFilter(due_from=info.context.today)
+        # An instalment due on Saturday may still be paid on Monday (art. 115 KC): it is near.
+        filters = InstalmentFilter(due_from=overdue_before(info.context.today))
         page = await child_page(
             info,
             UpcomingInstalmentsByClientIdLoader,

@@ -10,11 +10,13 @@ from hub.demo.draft import ClientDraft, ContractDraft, LeasedVehicle
 from hub.demo.rows import stamps
 from hub.demo.texts import person
 from models import TyreDeposit, TyreRelocation, Vehicle
+from models.calendar import add_working_days
 from models.tyre import RelocationStatus, TyreSeason
 
 DEPOSIT_RATE = 0.8  # of vehicles on running contracts; the rest run on all-season tyres
 TYRES_PER_SET = 4
 RELOCATION_RATE = 0.05
+RELOCATION_WORKING_DAYS = 4  # a relocation takes at least four working days (TYR-4)
 
 
 def add_fleet(draft: ClientDraft) -> None:
@@ -97,11 +99,16 @@ def _relocation(draft: ClientDraft, vehicle_id: int, from_centre: int) -> None:
             RelocationStatus.CANCELLED,
         )
     )
+    # Ordered some days ago (a cancelled one weeks ago), planned at least RELOCATION_WORKING_DAYS
+    # working days after the order (TYR-4), by the one calendar: a cancelled one for a day gone
+    # by, a live one for a day to come.
     if status is RelocationStatus.CANCELLED:
-        planned = draft.today - timedelta(days=rng.randint(5, 60))
-    else:  # a relocation takes at least four working days
-        planned = draft.today + timedelta(days=rng.randint(7, 30))
-    ordered = min(planned, draft.today) - timedelta(days=rng.randint(1, 7))
+        ordered = draft.today - timedelta(days=rng.randint(25, 80))
+        lead = rng.randint(RELOCATION_WORKING_DAYS, RELOCATION_WORKING_DAYS + 6)
+    else:
+        ordered = draft.today - timedelta(days=rng.randint(1, 7))
+        lead = rng.randint(RELOCATION_WORKING_DAYS + 2, RELOCATION_WORKING_DAYS + 18)
+    planned = add_working_days(ordered, lead)
     draft.relocations += 1
     draft.rows.add(
         TyreRelocation,

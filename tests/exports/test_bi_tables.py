@@ -15,6 +15,7 @@ from sqlalchemy import select
 from auth.clock import warsaw_today
 from hub.demo import DEMO_MAIN_EMAIL
 from models.base import utcnow
+from models.calendar import overdue_before
 from models.client import Client
 from models.identity import StaffRole
 from models.invoice import Invoice, Payment, PaymentAllocation
@@ -249,7 +250,7 @@ async def test_derived_filters_cannot_be_combined_with_updated_since(hub: Hub) -
 
 
 async def test_invoices_that_fell_due_since_the_last_pull_are_pulled_again(hub: Hub) -> None:
-    """Falling due turns an invoice OVERDUE without any row being written."""
+    """Passing its payment deadline turns an invoice OVERDUE without any row being written."""
     client_id = (await client_ids(hub, "anna"))[0]
     since = utcnow() - timedelta(days=40)
     variables = {"id": client_id, "f": "CSV", "since": since.isoformat(), "pl": False}
@@ -260,8 +261,9 @@ async def test_invoices_that_fell_due_since_the_last_pull_are_pulled_again(hub: 
             await session.execute(
                 select(Invoice.id).where(
                     Invoice.client_id == from_global_id(client_id)[1],
-                    Invoice.due_date >= warsaw_today(since),
-                    Invoice.due_date < warsaw_today(utcnow()),
+                    # Overdue from the day after the legal deadline (tests/models/test_calendar.py)
+                    Invoice.due_date >= overdue_before(warsaw_today(since)),
+                    Invoice.due_date < overdue_before(warsaw_today(utcnow())),
                 )
             )
         ).scalars()
