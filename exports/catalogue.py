@@ -12,6 +12,10 @@ _CONTRACT = Column("contract_id", "Contract id", "Id umowy")
 _CURRENCY = Column("currency", "Currency", "Waluta")
 _NUMBER = Column("number", "Number", "Numer")
 _KIND = Column("kind", "Kind", "Rodzaj")
+# The due date moved off a Saturday or a public holiday to the next working day (art. 115 of the
+# Civil Code): paid on that day is paid on time.
+_VAT_CATEGORY = Column("vat_category", "VAT category", "Kategoria VAT")
+_DEADLINE = Column("payment_deadline", "Payment deadline", "Termin płatności (ustawowy)", Kind.DATE)
 
 INVOICE_COLUMNS = (
     _ID,
@@ -24,7 +28,10 @@ INVOICE_COLUMNS = (
     Column("issue_date", "Issue date", "Data wystawienia", Kind.DATE),
     Column("sale_date", "Sale date", "Data sprzedaży", Kind.DATE),
     Column("due_date", "Due date", "Termin płatności", Kind.DATE),
+    _DEADLINE,
     _CURRENCY,
+    # "zw" (exempt) and "np" (not subject) next to the percentages; the percentage is 0 for both.
+    _VAT_CATEGORY,
     Column("vat_rate", "VAT rate (%)", "Stawka VAT (%)", Kind.INTEGER),
     Column("net", "Net", "Netto", Kind.MONEY),
     Column("vat", "VAT", "VAT", Kind.MONEY),
@@ -63,9 +70,12 @@ INSTALMENT_COLUMNS = (
     _CONTRACT,
     Column("number", "No.", "Nr raty", Kind.INTEGER),
     Column("due_date", "Due date", "Termin płatności", Kind.DATE),
+    _DEADLINE,
     Column("capital", "Capital", "Kapitał", Kind.MONEY),
     Column("interest", "Interest", "Odsetki", Kind.MONEY),
     Column("net", "Net", "Netto", Kind.MONEY),
+    # "zw" (exempt) and "np" (not subject) next to the percentages; the percentage is 0 for both.
+    _VAT_CATEGORY,
     Column("vat_rate", "VAT rate (%)", "Stawka VAT (%)", Kind.INTEGER),
     Column("vat", "VAT", "VAT", Kind.MONEY),
     Column("gross", "Gross", "Brutto", Kind.MONEY),

@@ -10,8 +10,11 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from models.contract import ContractKind
 from models.finance import ScheduleRow
 from models.i18n import Language
+from models.interest import InterestSegment
+from models.vat import VatCategory
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +34,7 @@ class Party:
 class InvoiceLine:
     description: str
     net: Decimal
-    vat_rate: int  # percent: 23, 8, 5 or 0
+    vat_rate: int | VatCategory  # a percentage (23, 8, 5, 0) or the category printed (zw, np)
     vat: Decimal
     gross: Decimal
     quantity: int = 1
@@ -42,7 +45,7 @@ class InvoiceLine:
 class VatLine:
     """One row of the VAT breakdown: the sums of all lines at one rate."""
 
-    rate: int
+    rate: int | VatCategory
     net: Decimal
     vat: Decimal
     gross: Decimal
@@ -84,6 +87,15 @@ class InvoiceDocument:
     corrected: CorrectedInvoice | None = None
     correction_reason: str | None = None
     duplicate_issue_date: date | None = None
+    # Why a zw or np invoice charges no VAT (art. 106e ust. 1 pkt 19 of the VAT Act).
+    vat_basis: str | None = None
+    # A financial lease's delivery invoice: the part of the gross due by the due date (initial
+    # fee and VAT); the rest is paid with the schedule's instalments.
+    payable_now: Decimal | None = None
+    # A correction: what had been paid on the corrected invoice by the correction's issue date,
+    # and what the corrected invoice asks for with this correction.
+    paid_before: Decimal | None = None
+    due_after: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +112,7 @@ class ScheduleDocument:
     rows: tuple[ScheduleRow, ...]
     printed_on: date
     language: Language = Language.PL
+    kind: ContractKind = ContractKind.OPERATING_LEASE  # a lease or a loan: the wording
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,12 +128,19 @@ class InterestNoteDocument:
     period_start: date  # first day of delay
     period_end: date  # day paid (or day counted to)
     days: int
-    annual_rate: Decimal  # 0.14 for 14 %
+    annual_rate: Decimal | None  # 0.14 for 14 %; None: each segment's own rate
     interest: Decimal
     currency: str
     due_date: date  # when the note is to be paid
     bank_account: str | None
     contract_number: str | None = None
+    # The period by half-year at the statutory rates (or one segment at the rate staff set);
+    # empty: one line from the fields above.
+    segments: tuple[InterestSegment, ...] = ()
+    statutory: bool = False  # the statutory rates for commercial transactions
+    invoice_due_date: date | None = None  # as printed on the invoice
+    legal_deadline: date | None = None  # moved off a Saturday or holiday (Civil Code art. 115)
+    rate_reason: str | None = None  # why staff charged another rate
 
 
 @dataclass(frozen=True, slots=True)

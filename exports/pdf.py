@@ -33,7 +33,9 @@ from exports.documents import (
     InvoiceLine,
     ScheduleDocument,
 )
+from models.contract import ContractKind
 from models.i18n import _, translate
+from models.vat import VatCategory
 
 __all__ = [
     "balance_confirmation_pdf",
@@ -41,6 +43,7 @@ __all__ = [
     "format_date",
     "format_money",
     "format_percent",
+    "format_rate",
     "general_document_pdf",
     "interest_note_pdf",
     "invoice_pdf",
@@ -95,6 +98,11 @@ def spell_amount(amount: Decimal, currency: str) -> str:
         return f"{sign}{words} {currency} {int(cents * 100):02d}/100"
 
 
+def format_rate(rate: int | VatCategory) -> str:
+    """A VAT rate as an invoice prints it: "23%", or "zw" / "np" where no rate applies."""
+    return rate.label if isinstance(rate, VatCategory) else f"{rate}%"
+
+
 def _unit_net(line: InvoiceLine) -> Decimal:
     """The net unit price an invoice must show; the line carries only the net value."""
     if not line.quantity:
@@ -116,6 +124,7 @@ _ENV.filters.update(
     account=format_account,
     words=spell_amount,
     unit_net=_unit_net,
+    rate=format_rate,
 )
 
 
@@ -154,7 +163,7 @@ def invoice_pdf(doc: InvoiceDocument) -> bytes:
             ("Korekta (różnica)", doc.net, doc.vat, doc.gross),
             ("Po korekcie", before.net + doc.net, before.vat + doc.vat, before.gross + doc.gross),
         ]
-    refund = doc.gross < 0  # a correction lowering the amount: the seller pays back
+    due_label, due_amount = settlement(doc)
     return _render(
         "invoice.html",
         title=f"{heading} (duplikat)" if doc.duplicate_issue_date else heading,
@@ -162,9 +171,23 @@ def invoice_pdf(doc: InvoiceDocument) -> bytes:
         doc=doc,
         heading=heading,
         correction_rows=correction_rows,
-        due_label="Do zwrotu" if refund else "Do zapłaty",
-        due_amount=abs(doc.gross),
+        due_label=due_label,
+        due_amount=due_amount,
     )
+
+
+def settlement(doc: InvoiceDocument) -> tuple[str, Decimal]:
+    """The amount the document ends with. An invoice: its gross, or the part due now of a
+    delivery paid in instalments. A correction: "Do zwrotu" only when more had been paid than
+    the corrected invoice now asks for, otherwise what is still to pay of it (a reduction
+    nobody paid yet is no refund)."""
+    if doc.corrected is None:
+        return "Do zapłaty", doc.gross if doc.payable_now is None else doc.payable_now
+    paid = doc.paid_before or Decimal(0)
+    due_after = doc.corrected.gross + doc.gross if doc.due_after is None else doc.due_after
+    if paid > due_after:
+        return "Do zwrotu", paid - due_after
+    return "Pozostaje do zapłaty", due_after - paid
 
 
 # The schedule is the one printout a client may ask for in English (`polish: false`); invoices
@@ -191,6 +214,23 @@ SCHEDULE_TEXTS = {
     "total": _("Total"),
     "amounts_in": _("Amounts in {currency}. Printed on: {date}"),
 }
+# A loan is no lease: its parties and its asset are named as a loan names them.
+LOAN_TEXTS = {
+    "subtitle": _("to loan agreement no. {number}"),
+    "lessor": _("Lender"),
+    "lessee": _("Borrower"),
+    "net_value": _("Net value of the financed asset"),
+    "residual_value": _("Balloon payment"),
+}
+# Why the VAT column is empty, under the provisions models.finance.vat_for applies.
+SCHEDULE_VAT_NOTES = {
+    ContractKind.LOAN: _("The instalments are exempt from VAT: art. 43(1)(38) of the VAT Act."),
+    ContractKind.FINANCIAL_LEASE: _(
+        "VAT on the whole amount due under the contract was charged on the invoice for the "
+        "delivery of the leased asset; the instalments carry none (art. 7(1)(2), art. 19a(1) "
+        "and art. 29a(1) of the VAT Act)."
+    ),
+}
 
 
 def schedule_pdf(doc: ScheduleDocument) -> bytes:
@@ -199,7 +239,10 @@ def schedule_pdf(doc: ScheduleDocument) -> bytes:
         column: sum((getattr(row, column) for row in doc.rows), Decimal(0))
         for column in ("capital", "interest", "net", "vat", "gross")
     }
-    texts = {key: translate(text, doc.language) for key, text in SCHEDULE_TEXTS.items()}
+    wording = SCHEDULE_TEXTS | (LOAN_TEXTS if doc.kind is ContractKind.LOAN else {})
+    texts = {key: translate(text, doc.language) for key, text in wording.items()}
+    note = SCHEDULE_VAT_NOTES.get(doc.kind)
+    texts["vat_note"] = translate(note, doc.language) if note else ""
     title = texts["document"].format(number=doc.contract_number)
     return _render(
         "schedule.html", title=title, author=doc.lessor.name, doc=doc, totals=totals, t=texts

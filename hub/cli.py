@@ -1,4 +1,4 @@
-"""The `leasehub` command: run, serve, migrate, demo, export-schema."""
+"""The `leasehub` command: run, serve, migrate, demo, export-schema, interest-rate."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import sys
 from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -227,6 +228,85 @@ async def _outbox(settings: Settings, *, watch: bool, interval: float) -> int:
         await db.dispose()
 
 
+def cmd_interest_rate(settings: Settings, args: argparse.Namespace) -> int:
+    """The statutory late-interest table: list it, or add the half-year just announced."""
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        if args.action == "add":
+            return asyncio.run(_add_interest_rate(settings, args))
+        return asyncio.run(_list_interest_rates(settings))
+    except DBAPIError as error:  # most often a database not migrated yet: say so, no traceback
+        url = _safe_url(settings.database_url)
+        print(
+            f"interest-rate: the database at {url} could not be read ({type(error.orig).__name__}"
+            f"); run `leasehub migrate` first",
+            file=sys.stderr,
+        )
+        return 2
+
+
+def _percent(rate: Decimal) -> str:
+    return f"{rate * 100:.2f} %"
+
+
+async def _add_interest_rate(settings: Settings, args: argparse.Namespace) -> int:
+    from auth.clock import warsaw_today
+    from hub.db import Database
+    from models.base import utcnow
+    from resolvers.interest_rates import RateRefused, add_rate
+
+    db = Database.from_settings(settings)
+    try:
+        async with db.write() as session:
+            added = await add_rate(
+                session,
+                valid_from=args.valid_from,
+                annual_rate=args.rate,
+                source=args.source,
+                today=warsaw_today(utcnow()),
+            )
+    except RateRefused as refused:
+        print(f"interest-rate: not added: {refused}", file=sys.stderr)
+        return 1
+    finally:
+        await db.dispose()
+    print(
+        f"interest-rate: added {_percent(added.annual_rate)} from {added.valid_from} "
+        f"({added.source})",
+        file=sys.stderr,
+    )
+    return 0
+
+
+async def _list_interest_rates(settings: Settings) -> int:
+    from auth.clock import warsaw_today
+    from hub.db import Database
+    from models.base import utcnow
+    from models.interest import half_year_start
+    from resolvers.interest_rates import stored_rates
+
+    db = Database.from_settings(settings)
+    try:
+        async with db.read() as session:
+            rates = await stored_rates(session)
+    finally:
+        await db.dispose()
+    for rate in rates:
+        print(f"{rate.valid_from}  {_percent(rate.annual_rate):>8}  {rate.source}")
+    current = half_year_start(warsaw_today(utcnow()))
+    missing = "" if current in {r.valid_from for r in rates} else f"; none yet from {current}"
+    print(f"interest-rate: {len(rates)} half-years{missing}", file=sys.stderr)
+    return 0
+
+
+def _fraction(text: str) -> Decimal:
+    try:
+        return Decimal(text)
+    except InvalidOperation as error:
+        raise argparse.ArgumentTypeError("a fraction, e.g. 0.1375 for 13.75 %") from error
+
+
 def _safe_url(url: str) -> str:
     """The database URL without its password, for messages."""
     from sqlalchemy.engine import make_url
@@ -280,6 +360,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     prune.add_argument("--days", type=float, default=1.0, help="keep what is younger (days)")
     prune.set_defaults(handler=cmd_prune)
+    rates = commands.add_parser(
+        "interest-rate", help="the statutory late-interest table, one rate per half-year"
+    )
+    rate_actions = rates.add_subparsers(dest="action", required=True)
+    rate_actions.add_parser("list", help="print the table with each rate's source")
+    add = rate_actions.add_parser("add", help="add the rate of a half-year once announced")
+    add.add_argument(
+        "--from",
+        dest="valid_from",
+        type=date.fromisoformat,
+        required=True,
+        help="the half-year's first day: YYYY-01-01 or YYYY-07-01",
+    )
+    add.add_argument("--rate", type=_fraction, required=True, help="0.1375 for 13.75 %%")
+    add.add_argument(
+        "--source", required=True, help='where it was announced, e.g. "M.P. 2026 poz. 123"'
+    )
+    rates.set_defaults(handler=cmd_interest_rate)
     export = commands.add_parser("export-schema", help="write schema.graphql")
     export.add_argument("--output", type=Path, default=SCHEMA_FILE)
     export.add_argument("--check", action="store_true", help="fail when the file is stale")

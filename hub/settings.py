@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import os
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Self
@@ -105,6 +106,11 @@ class Settings(BaseSettings):
     lessor_street: str = Field(default="ul. Prosta 51", alias="LEASEHUB_LESSOR_STREET")
     lessor_postal_code: str = Field(default="00-838", alias="LEASEHUB_LESSOR_POSTAL_CODE")
     lessor_city: str = Field(default="Warszawa", alias="LEASEHUB_LESSOR_CITY")
+    # The first day the lessor issues its invoices through KSeF, so the first issue date that
+    # may carry a KSeF number. The Act of 16 June 2023 (Dz.U. 2023 poz. 1598), as amended in
+    # 2025 (Dz.U. 2025 poz. 1203), makes KSeF compulsory from 1 February 2026 for taxpayers
+    # whose 2024 sales with VAT exceeded 200 million PLN and from 1 April 2026 for the others.
+    ksef_from: date = Field(default=date(2026, 2, 1), alias="LEASEHUB_KSEF_FROM")
 
     password_min_length: int = Field(default=8, alias="LEASEHUB_PASSWORD_MIN_LENGTH", ge=1)
     password_max_length: int = Field(default=24, alias="LEASEHUB_PASSWORD_MAX_LENGTH", ge=8)

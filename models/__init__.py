@@ -13,6 +13,7 @@ from models.identity import (
     RecoveryCode,
     User,
 )
+from models.interest import StatutoryInterestRate
 from models.invoice import (
     GatewayTransaction,
     Invoice,
@@ -50,6 +51,7 @@ __all__ = [
     "RecoveryCode",
     "Request",
     "RequestStageEntry",
+    "StatutoryInterestRate",
     "TyreDeposit",
     "TyreRelocation",
     "TyreServiceCentre",

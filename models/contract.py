@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlmodel import Field
 
 from models.base import Timestamped, client_fk, enum_type, money_field
+from models.vat import VatCategory
 
 
 class ContractKind(enum.StrEnum):
@@ -92,7 +93,8 @@ class Instalment(Timestamped, table=True):
     capital: Decimal = money_field()
     interest: Decimal = money_field()
     net: Decimal = money_field()
-    vat_rate: int = Field(default=23)
+    vat_rate: int = Field(default=23)  # the percentage; 0 for zw and np
+    vat_category: VatCategory = Field(default=VatCategory.RATE_23, sa_type=enum_type(VatCategory))
     vat: Decimal = money_field()
     gross: Decimal = money_field()
     remaining_capital: Decimal = money_field()

@@ -62,6 +62,13 @@ def crc8(data: bytes) -> int:
     return crc
 
 
+def carries_ksef_number(issued: date, *, ksef_from: date) -> bool:
+    """Whether an invoice issued that day has a KSeF number: only those issued on or after
+    the day the seller had to issue through KSeF (`LEASEHUB_KSEF_FROM`); KSeF gives the
+    number when it accepts the invoice, and an invoice issued before has none, ever."""
+    return issued >= ksef_from
+
+
 def make_ksef_number(rng: random.Random, seller_nip: str, issued: date) -> str:
     head = f"{seller_nip}-{issued:%Y%m%d}-{rng.getrandbits(48):012X}"
     return f"{head}-{crc8(head.encode()):02X}"

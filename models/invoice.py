@@ -10,6 +10,7 @@ from sqlmodel import Field
 
 from models.base import Timestamped, client_fk, enum_type, money_field
 from models.contract import Currency
+from models.vat import VatBasis, VatCategory
 
 
 class InvoiceKind(enum.StrEnum):
@@ -50,10 +51,18 @@ class Invoice(Timestamped, table=True):
     sale_date: date
     due_date: date = Field(index=True)
     currency: Currency = Field(default=Currency.PLN, sa_type=enum_type(Currency))
+    # The percentage VAT was computed with (0 for zw and np), kept for the deprecated `vatRate`
+    # and the tables; `vat_category` says what the invoice prints.
     vat_rate: int = Field(default=23)
+    vat_category: VatCategory = Field(default=VatCategory.RATE_23, sa_type=enum_type(VatCategory))
+    vat_basis: VatBasis | None = Field(default=None, sa_type=enum_type(VatBasis))
     net: Decimal = money_field()
     vat: Decimal = money_field()
     gross: Decimal = money_field()
+    # The net the VAT is computed on when it is not `net`: a financial lease's delivery invoice
+    # taxes everything owed under the contract while asking now only for the initial fee (and
+    # the VAT); the rest is paid with the instalments (models.finance.vat_for).
+    tax_base: Decimal | None = money_field(default=None)
     split_payment: bool = Field(default=False)
     corrects_id: int | None = Field(
         default=None, foreign_key="invoices.id", index=True, ondelete="SET NULL"

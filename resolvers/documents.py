@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -24,12 +24,15 @@ from exports.documents import (
     VatLine,
 )
 from models.base import to_money
+from models.calendar import legal_deadline
 from models.client import BankAccount, Client
-from models.contract import Contract, Instalment
+from models.contract import Contract, ContractKind, Instalment
 from models.document import Document, DocumentKind
 from models.finance import delay_days
 from models.i18n import Language
-from models.invoice import Invoice, InvoiceKind
+from models.interest import InterestSegment, statutory_interest
+from models.invoice import Invoice, InvoiceKind, PaymentAllocation
+from resolvers.interest_rates import rate_table
 
 if TYPE_CHECKING:
     from hub.settings import Settings
@@ -43,6 +46,7 @@ _KIND_LINES = {
     InvoiceKind.FEE: "Opłata",
     InvoiceKind.CORRECTION: "Korekta",
 }
+_LOAN_INSTALMENT = "Rata pożyczki"  # a loan's instalment is no lease instalment
 
 Printable = InterestNoteDocument | BalanceConfirmationDocument | GeneralDocument
 
@@ -94,6 +98,7 @@ def schedule(
         ),
         printed_on=today,
         language=language,
+        kind=contract.kind,
     )
 
 
@@ -115,22 +120,76 @@ async def _contract_number(session: AsyncSession, contract_id: int | None) -> st
     return contract.number if contract else None
 
 
+def _printed(row: Invoice) -> tuple[Decimal, Decimal]:
+    """Net and gross as the invoice prints them: on the tax base where it has one."""
+    net = row.net if row.tax_base is None else row.tax_base
+    return net, net + row.vat
+
+
 async def _before(
     session: AsyncSession, original: Invoice, correction: Invoice
-) -> CorrectedInvoice:
-    """The corrected invoice as it stood before this correction: with the earlier ones."""
+) -> tuple[CorrectedInvoice, Decimal]:
+    """The corrected invoice as it stood before this correction, with the earlier ones, and
+    what it asked for then (its gross, which differs from the printed one on a delivery)."""
     earlier = select(Invoice).where(
         col(Invoice.corrects_id) == original.id,
         tuple_(col(Invoice.issue_date), col(Invoice.id)) < (correction.issue_date, correction.id),
     )
     rows = list((await session.execute(earlier)).scalars())
-    return CorrectedInvoice(
+    net, gross = _printed(original)
+    corrected = sum((r.gross for r in rows), Decimal(0))
+    before = CorrectedInvoice(
         number=original.number,
         issue_date=original.issue_date,
         ksef_number=original.ksef_number,
-        net=original.net + sum((r.net for r in rows), Decimal(0)),
+        net=net + sum((r.net for r in rows), Decimal(0)),
         vat=original.vat + sum((r.vat for r in rows), Decimal(0)),
-        gross=original.gross + sum((r.gross for r in rows), Decimal(0)),
+        gross=gross + corrected,
+    )
+    return before, original.gross + corrected
+
+
+async def _paid_by(session: AsyncSession, invoice: Invoice, day: date) -> Decimal:
+    """What had been settled against an invoice by the end of `day`."""
+    paid = await session.execute(
+        select(func.coalesce(func.sum(col(PaymentAllocation.amount)), 0)).where(
+            col(PaymentAllocation.invoice_id) == invoice.id,
+            col(PaymentAllocation.allocated_on) <= day,
+        )
+    )
+    return to_money(paid.scalar_one())
+
+
+def _line_text(row: Invoice, contract: Contract | None) -> str:
+    if row.description:
+        return row.description
+    if row.kind is InvoiceKind.INSTALMENT and contract and contract.kind is ContractKind.LOAN:
+        return _LOAN_INSTALMENT
+    return _KIND_LINES[row.kind]
+
+
+@dataclass(frozen=True, slots=True)
+class _Correction:
+    """A correction's part of the document: the corrected invoice before it, what had been
+    paid on that by the correction's issue date, and what it asks for with the correction."""
+
+    before: CorrectedInvoice | None = None
+    reason: str | None = None
+    paid_before: Decimal | None = None
+    due_after: Decimal | None = None
+
+
+async def _correction(session: AsyncSession, row: Invoice) -> _Correction:
+    corrected = await session.get(Invoice, row.corrects_id) if row.corrects_id else None
+    if corrected is None:
+        return _Correction()
+    before, due_before = await _before(session, corrected, row)
+    return _Correction(
+        before=before,
+        # "Korekta faktury FV/… – reason": the part after the dash is the reason.
+        reason=row.description.partition(" – ")[2] or row.description,
+        paid_before=await _paid_by(session, corrected, row.issue_date),
+        due_after=due_before + row.gross,
     )
 
 
@@ -139,8 +198,9 @@ async def invoice(
 ) -> InvoiceDocument:
     client = await session.get(Client, row.client_id)
     account = await _repayment_account(session, row.client_id, row.currency.value)
-    corrected = await session.get(Invoice, row.corrects_id) if row.corrects_id else None
-    description = row.description or _KIND_LINES[row.kind]
+    contract = await session.get(Contract, row.contract_id) if row.contract_id else None
+    net, gross = _printed(row)
+    correction = await _correction(session, row)
     return InvoiceDocument(
         number=row.number,
         issue_date=row.issue_date,
@@ -149,23 +209,42 @@ async def invoice(
         currency=row.currency.value,
         seller=lessor(settings),
         buyer=client_party(client),  # type: ignore[arg-type]
-        lines=(InvoiceLine(description, row.net, row.vat_rate, row.vat, row.gross),),
-        vat_breakdown=(VatLine(row.vat_rate, row.net, row.vat, row.gross),),
-        net=row.net,
+        lines=(InvoiceLine(_line_text(row, contract), net, row.vat_category, row.vat, gross),),
+        vat_breakdown=(VatLine(row.vat_category, net, row.vat, gross),),
+        net=net,
         vat=row.vat,
-        gross=row.gross,
+        gross=gross,
         ksef_number=row.ksef_number,
         bank_account=account.iban if account else None,
         bank_name=account.bank_name if account else None,
         split_payment=row.split_payment,
-        contract_number=await _contract_number(session, row.contract_id),
-        corrected=None if corrected is None else await _before(session, corrected, row),
-        # "Korekta faktury FV/… – reason": the part after the dash is the reason.
-        correction_reason=row.description.partition(" – ")[2] or row.description
-        if corrected
-        else None,
+        contract_number=contract.number if contract else None,
         duplicate_issue_date=duplicate_of,
+        vat_basis=row.vat_basis.text if row.vat_basis else None,
+        payable_now=None if row.tax_base is None else row.gross,
+        corrected=correction.before,
+        correction_reason=correction.reason,
+        paid_before=correction.paid_before,
+        due_after=correction.due_after,
     )
+
+
+async def _interest_segments(session: AsyncSession, note: Document) -> tuple[InterestSegment, ...]:
+    """A note at the statutory rates (no `annual_rate`) prints each half-year at its rate from
+    the table; one at a rate staff set (or from before the table) prints one line."""
+    assert note.period_start and note.period_end  # an interest note's period
+    if note.annual_rate is not None:
+        segment = InterestSegment(
+            note.period_start, note.period_end, note.annual_rate, to_money(note.amount)
+        )
+        return (segment,)
+    interest = statutory_interest(
+        to_money(note.basis_amount),
+        first_day=note.period_start,
+        last_day=note.period_end,
+        table=await rate_table(session),
+    )
+    return interest.segments
 
 
 async def document(session: AsyncSession, settings: Settings, row: Document) -> Printable:
@@ -186,12 +265,17 @@ async def document(session: AsyncSession, settings: Settings, row: Document) -> 
             period_start=row.period_start,
             period_end=row.period_end,
             days=delay_days(row.period_start, row.period_end),
-            annual_rate=row.annual_rate or Decimal(0),
+            annual_rate=row.annual_rate,
             interest=to_money(amount),
             currency=row.currency.value,
             due_date=row.issue_date + timedelta(days=NOTE_PAYMENT_DAYS),
             bank_account=account.iban if account else None,
             contract_number=contract_number,
+            segments=await _interest_segments(session, row),
+            statutory=row.annual_rate is None,
+            invoice_due_date=charged.due_date if charged else None,
+            legal_deadline=legal_deadline(charged.due_date) if charged else None,
+            rate_reason=row.rate_reason,
         )
     if row.kind is DocumentKind.BALANCE_CONFIRMATION and row.period_end:
         return BalanceConfirmationDocument(

@@ -12,6 +12,7 @@ from models.document import DocumentKind
 from models.identity import StaffRole
 from models.identity import User as UserRow
 from models.invoice import InvoiceKind
+from models.vat import VatCategory
 from resolvers import document_issue, invoice_issue, staff
 from resolvers.client import search_clients
 from resolvers.identity import login_account_key
@@ -108,8 +109,26 @@ class InvoiceIssueInput:
     issue_date: date
     due_date: date
     net: Decimal
-    vat_rate: int = 23
+    vat_rate: int = strawberry.field(
+        default=23,
+        description="A percentage, 23, 8, 5 or 0: 23 (the default) leaves the rate to the law "
+        "like an omitted vatCategory, another one is chosen.",
+        deprecation_reason="Use vatCategory, which also offers exempt (zw) and not subject (np).",
+    )
     description: str = ""
+    vat_category: VatCategory | None = strawberry.field(
+        default=None,
+        description="Left out: what the VAT Act gives for the kind of contract and invoice (23 "
+        "under an operating lease, zw under a loan and for re-invoiced insurance, the financial "
+        "lease's delivery taxed on the whole contract, its instalments np); a correction keeps "
+        "the corrected invoice's.",
+    )
+    corrects_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="CORRECTION only, and required there: the invoice it corrects, of the same "
+        "client and not itself a correction; the correction takes its contract, currency, VAT "
+        "and split payment.",
+    )
 
 
 @strawberry.type
@@ -125,17 +144,19 @@ class InvoiceAdminMutation:
         "(and welcomed to the portal with its first invoice)."
     )
     async def invoice_issue(self, info: Info, input: InvoiceIssueInput) -> InvoiceIssuePayload:
-        invoice, errors = await invoice_issue.issue_invoice(
-            info.context,
+        order = invoice_issue.InvoiceOrder(
             client_global_id=input.client_id,
             contract_global_id=input.contract_id,
             kind=input.kind,
             issue_date=input.issue_date,
             due_date=input.due_date,
             net=input.net,
-            vat_rate=input.vat_rate,
             description=input.description,
+            corrects_global_id=input.corrects_id,
+            vat_category=input.vat_category,
+            vat_rate=input.vat_rate,
         )
+        invoice, errors = await invoice_issue.issue_invoice(info.context, order)
         return InvoiceIssuePayload(invoice=invoice, errors=user_errors(errors))  # type: ignore[arg-type]
 
 
@@ -147,10 +168,13 @@ class DocumentIssueInput:
     title: str
     issue_date: date
     amount: Decimal | None = strawberry.field(
-        default=None, description="Interest notes: computed from the period when left out."
+        default=None,
+        description="Interest notes: computed from the period when left out (given, it must "
+        "match); payment reminders: the amount still due when left out.",
     )
     invoice_id: strawberry.ID | None = strawberry.field(
-        default=None, description="Interest notes: the invoice paid late."
+        default=None,
+        description="Interest notes: the invoice paid late; payment reminders: the overdue one.",
     )
     basis_amount: Decimal | None = strawberry.field(
         default=None, description="Interest notes: the late amount."
@@ -163,7 +187,14 @@ class DocumentIssueInput:
         description="Interest notes: the day paid; balance confirmations: the balance date.",
     )
     annual_rate: Decimal | None = strawberry.field(
-        default=None, description="Interest notes: yearly rate as a fraction, e.g. 0.14."
+        default=None,
+        description="Interest notes: left out, the statutory rates for commercial transactions "
+        "(NBP reference rate + 10 pp, half-year by half-year); another yearly rate as a "
+        "fraction, e.g. 0.14, only with `rateReason`.",
+    )
+    rate_reason: str | None = strawberry.field(
+        default=None,
+        description="Interest notes: why `annualRate` differs from the statutory rate (stored).",
     )
 
 
@@ -193,6 +224,7 @@ class DocumentAdminMutation:
                 period_start=input.period_start,
                 period_end=input.period_end,
                 annual_rate=input.annual_rate,
+                rate_reason=input.rate_reason,
             ),
         )
         return DocumentIssuePayload(document=document, errors=user_errors(errors))  # type: ignore[arg-type]

@@ -25,6 +25,7 @@ from loaders.invoice import (
     InvoicesByContractIdLoader,
 )
 from models.base import to_money
+from models.calendar import legal_deadline
 from models.contract import Contract as ContractRow
 from models.contract import (
     ContractKind,
@@ -37,6 +38,7 @@ from models.contract import Instalment as InstalmentRow
 from models.contract import InsurancePolicy as PolicyRow
 from models.contract import LeasedItem as LeasedItemRow
 from models.settlement import InstalmentState
+from models.vat import VatCategory
 from resolvers.links import link
 from resolvers.node import in_client
 from schema.base import (
@@ -49,7 +51,7 @@ from schema.base import (
     node_type,
     scoped,
 )
-from schema.invoice import invoice_list, invoice_standing
+from schema.invoice import PAYMENT_DEADLINE, VAT_RATE_DEPRECATED, invoice_list, invoice_standing
 from schema.refs import ClientRef, InvoiceRef
 
 
@@ -90,9 +92,13 @@ class Contract(Node):
 
     @strawberry.field(
         extensions=scoped(Scope.SCHEDULES_READ),
-        description="Capital left after the instalments due so far.",
+        description="Capital left after the instalments due so far; 0 once terminated.",
     )
     async def remaining_capital(self, root: ContractRow, info: Info) -> Money | None:
+        if root.status is ContractStatus.TERMINATED:
+            # Termination settles the contract: the capital still unpaid fell due then (or the
+            # asset went back), so none is left to repay under the schedule.
+            return Money(amount=to_money(0), currency=root.currency)
         remaining = await info.context.loaders[RemainingCapitalByContractIdLoader].load(
             (root.id, info.context.today)
         )
@@ -165,7 +171,13 @@ class Instalment(Node):
     capital: Money = money("capital", "Capital part.")
     interest: Money = money("interest", "Interest part.")
     net: Money = money("net", "Net instalment (capital + interest).")
-    vat_rate: int
+    vat_rate: int = strawberry.field(
+        description="The VAT percentage (0 for zw and np).", deprecation_reason=VAT_RATE_DEPRECATED
+    )
+    vat_category: VatCategory = strawberry.field(
+        description="The instalments' VAT: 23 under an operating lease, zw under a loan, np "
+        "under a financial lease (taxed in full on its delivery invoice)."
+    )
     vat: Money = money("vat", "VAT on the instalment.")
     gross: Money = money("gross", "Gross instalment.")
     remaining_capital: Money = money("remaining_capital", "Capital left after this instalment.")
@@ -173,6 +185,10 @@ class Instalment(Node):
     @strawberry.field(extensions=scoped(Scope.CONTRACTS_READ))
     async def contract(self, root: InstalmentRow, info: Info) -> Contract | None:
         return await info.context.loaders[ContractByIdLoader].load(root.contract_id)
+
+    @strawberry.field(description=PAYMENT_DEADLINE)
+    def payment_deadline(self, root: InstalmentRow) -> date:
+        return legal_deadline(root.due_date)
 
     @strawberry.field(description="Whether the instalment is invoiced and how far it is settled.")
     async def settlement_state(self, root: InstalmentRow, info: Info) -> InstalmentState:

@@ -14,6 +14,7 @@ from models.message import ThreadStatus
 from models.request import RequestStage, RequestType
 from models.settlement import InstalmentState, InvoiceStatus
 from models.tyre import RelocationStatus, TyreSeason
+from models.vat import VatCategory
 
 for enum_cls, description in (
     (Scope, "A permission a user holds in one client company."),
@@ -35,5 +36,10 @@ for enum_cls, description in (
     (InvoiceStatus, "Derived from booked payments and correcting invoices."),
     (RelocationStatus, None),
     (TyreSeason, None),
+    (
+        VatCategory,
+        'The VAT rate an invoice prints, or "zw" (EXEMPT) and "np" (NOT_SUBJECT) where no VAT '
+        "is charged.",
+    ),
 ):
     strawberry.enum(enum_cls, description=description)

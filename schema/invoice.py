@@ -23,6 +23,7 @@ from loaders.invoice import (
 )
 from loaders.paging import ChildPageLoader
 from models.base import to_money
+from models.calendar import legal_deadline
 from models.contract import Currency
 from models.invoice import Invoice as InvoiceRow
 from models.invoice import InvoiceDuplicate as DuplicateRow
@@ -30,6 +31,7 @@ from models.invoice import InvoiceKind, PaymentSource
 from models.invoice import Payment as PaymentRow
 from models.invoice import PaymentAllocation as AllocationRow
 from models.settlement import InvoiceStatus, Standing, archive_cutoff, standing
+from models.vat import VatCategory
 from resolvers.ids import to_global_id
 from resolvers.invoice import invoice_filter
 from resolvers.invoice_duplicate import generate_duplicate
@@ -48,6 +50,13 @@ from schema.base import (
 )
 from schema.identity import UserError
 from schema.refs import ContractRef
+
+VAT_RATE_DEPRECATED = "Use vatCategory, which tells exempt (zw) and not subject (np) from 0 %."
+
+PAYMENT_DEADLINE = (
+    "The last day to pay on time: the due date, or the next working day when it falls on a "
+    "Saturday or a public holiday (art. 115 of the Polish Civil Code). Overdue from the day after."
+)
 
 
 @strawberry.input(description="Invoice list filters; all given conditions must hold.")
@@ -90,12 +99,37 @@ class Invoice(Node):
     sale_date: date
     due_date: date
     currency: Currency
-    vat_rate: int
+    vat_rate: int = strawberry.field(
+        description="The VAT percentage (0 for zw and np).", deprecation_reason=VAT_RATE_DEPRECATED
+    )
+    vat_category: VatCategory = strawberry.field(
+        description="What the invoice prints as its VAT rate (by kind of contract and invoice)."
+    )
     net: Money = money("net", "Net amount.")
     vat: Money = money("vat", "VAT amount.")
     gross: Money = money("gross", "Gross amount as issued.")
     split_payment: bool = strawberry.field(description="Split payment (MPP) applies.")
     description: str
+
+    @strawberry.field(description=PAYMENT_DEADLINE)
+    def payment_deadline(self, root: InvoiceRow) -> date:
+        return legal_deadline(root.due_date)
+
+    @strawberry.field(
+        description="Why the invoice charges no VAT, as it prints it (the provision of the VAT "
+        "Act); null when VAT is charged."
+    )
+    def vat_basis(self, root: InvoiceRow) -> str | None:
+        return root.vat_basis.text if root.vat_basis else None
+
+    @strawberry.field(
+        description="The net the VAT is computed on: the net, except on a financial lease's "
+        "delivery invoice, which taxes everything owed under the contract while the gross asks "
+        "now for the initial fee and the VAT (the rest is paid with the instalments)."
+    )
+    def tax_base(self, root: InvoiceRow) -> Money:
+        base = root.net if root.tax_base is None else root.tax_base
+        return Money(amount=base, currency=root.currency)
 
     @strawberry.field
     async def status(self, root: InvoiceRow, info: Info) -> InvoiceStatus:

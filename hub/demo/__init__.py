@@ -3,9 +3,10 @@
 Every client is drawn from its own `random.Random(f"{seed}:{index}")`, so the batch size never
 changes a row; primary keys run across clients in generation order. Invoice, contract, request
 and document numbers run in date order within each series (FV/2026/11/000001 …): a counting pass
-over the whole spec comes first (`SeriesNumbers`), at about half the cost of loading. Primary keys are assigned here rather than by the database, so one
-client batch is a few bulk INSERTs (COPY on PostgreSQL) in one transaction instead of a round
-trip per row, and memory stays bounded by the batch.
+over the whole spec comes first (`SeriesNumbers`), adding about 60 % to the time to load.
+Primary keys are assigned here rather than by the database, so one client batch is a few bulk
+INSERTs (COPY on PostgreSQL) in one transaction instead of a round trip per row, and memory
+stays bounded by the batch.
 
 Most clients have one to four contracts; one in every twenty (`DemoSpec.fleets`, drawn from the
 seed, never a demo login's) is a fleet with 20 to 60, mostly cars and vans, so that big answers

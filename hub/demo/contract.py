@@ -17,13 +17,20 @@ from hub.demo.draft import (
     Terms,
     VehicleModel,
 )
-from hub.demo.invoice import VAT_RATE, issue_invoice
+from hub.demo.invoice import issue_invoice
 from hub.demo.rows import Row, add_years, day_between, pick, split_amount, stamps
 from hub.demo.texts import City
 from models import Contract, Instalment, InsurancePolicy, LeasedItem
 from models.base import to_money
 from models.contract import ContractKind, ContractStatus, Currency, ItemCategory, PolicyKind
-from models.finance import add_months, repayment_schedule, round_money
+from models.finance import (
+    ScheduleRow,
+    add_months,
+    delivery_tax_base,
+    repayment_schedule,
+    round_money,
+    vat_for,
+)
 from models.invoice import InvoiceKind
 
 TERMINATION_RATE = 0.02
@@ -192,6 +199,27 @@ def add_contract(draft: ClientDraft, terms: Terms) -> None:
     contract = ContractDraft(contract_id, number, terms, status, end)
     draft.contracts.append(contract)
     _items(draft, contract)
+    schedule = _schedule_rows(terms, first_due)
+    _initial_invoice(draft, contract, schedule)
+    _schedule(draft, contract, schedule)
+    _policies(draft, contract)
+
+
+def _initial_invoice(
+    draft: ClientDraft, contract: ContractDraft, schedule: list[ScheduleRow]
+) -> None:
+    """The initial fee's invoice; under a financial lease it is the invoice of the delivery,
+    taxed on everything the contract makes the lessee pay (models.finance.vat_for), of which
+    the initial fee and the VAT are due now and the rest with the instalments."""
+    terms = contract.terms
+    treatment = vat_for(contract_kind=terms.kind, invoice_kind=InvoiceKind.INITIAL_FEE)
+    tax_base, what = None, "Opłata wstępna"
+    if treatment.whole_contract:
+        nets = (row.net for row in schedule)
+        tax_base = delivery_tax_base(
+            initial_fee=terms.initial_fee, instalment_nets=nets, residual=terms.residual
+        )
+        what = "Dostawa przedmiotu leasingu finansowego (opłata wstępna, raty i wykup)"
     issue_invoice(
         draft,
         contract,
@@ -199,10 +227,9 @@ def add_contract(draft: ClientDraft, terms: Terms) -> None:
         issue=terms.start,
         due=terms.start + timedelta(days=7),
         net=terms.initial_fee,
-        description=f"Opłata wstępna – umowa {number}",
+        description=f"{what} – umowa {contract.number}",
+        tax_base=tax_base,
     )
-    _schedule(draft, contract, first_due)
-    _policies(draft, contract)
 
 
 def _status(draft: ClientDraft, terms: Terms, last_due: date) -> tuple[ContractStatus, date]:
@@ -271,11 +298,9 @@ def _equipment_item(draft: ClientDraft, category: ItemCategory) -> Row:
     }
 
 
-def _schedule(draft: ClientDraft, contract: ContractDraft, first_due: date) -> None:
-    """The whole schedule; instalments due within 14 days (or before a termination) are
-    invoiced, each invoice issued 14 days before its due date."""
-    terms = contract.terms
-    invoiced_until = min(draft.today + timedelta(days=14), contract.end)
+def _schedule_rows(terms: Terms, first_due: date) -> list[ScheduleRow]:
+    """The whole schedule, its VAT as the VAT Act taxes the contract's instalments."""
+    treatment = vat_for(contract_kind=terms.kind, invoice_kind=InvoiceKind.INSTALMENT)
     schedule = repayment_schedule(
         capital=terms.net_value - terms.initial_fee,
         annual_rate=terms.rate,
@@ -283,8 +308,17 @@ def _schedule(draft: ClientDraft, contract: ContractDraft, first_due: date) -> N
         residual=terms.residual,
         first_due=first_due,
         payment_day=terms.payment_day,
-        vat_rate=VAT_RATE,
+        vat=treatment.category,
     )
+    return list(schedule)
+
+
+def _schedule(draft: ClientDraft, contract: ContractDraft, schedule: list[ScheduleRow]) -> None:
+    """The schedule's rows; instalments due within 14 days (or before a termination) are
+    invoiced, each invoice issued 14 days before its due date."""
+    terms = contract.terms
+    category = vat_for(contract_kind=terms.kind, invoice_kind=InvoiceKind.INSTALMENT).category
+    invoiced_until = min(draft.today + timedelta(days=14), contract.end)
     for row in schedule:
         invoice = None
         if row.due_date <= invoiced_until:
@@ -307,7 +341,8 @@ def _schedule(draft: ClientDraft, contract: ContractDraft, first_due: date) -> N
                 "capital": row.capital,
                 "interest": row.interest,
                 "net": row.net,
-                "vat_rate": VAT_RATE,
+                "vat_rate": category.percent,
+                "vat_category": category,
                 "vat": row.vat,
                 "gross": row.gross,
                 "remaining_capital": row.remaining_capital,

@@ -1,8 +1,9 @@
-"""Invoices and their settlement: initial fees, instalments and insurance re-invoiced under
-KSeF numbers, corrections issued before the due date, and how each invoice was paid — early,
-on time, late (with an interest note), in part or not at all — by transfer or through the
-payment gateway, with the payments' allocations and the odd overpayment. A fleet pays what falls
-due on one day with one transfer, allocated to each invoice it covers."""
+"""Invoices and their settlement: initial fees, instalments and insurance re-invoiced, taxed
+as the VAT Act taxes what each invoices (`models.finance.vat_for`) and numbered by KSeF from the
+day it applies to the lessor, corrections issued before the due date, and how each invoice was
+paid — early, on time, late (with an interest note), in part or not at all — by transfer or
+through the payment gateway, with the payments' allocations and the odd overpayment. A fleet
+pays what falls due on one day with one transfer, allocated to each invoice it covers."""
 
 from __future__ import annotations
 
@@ -11,18 +12,21 @@ from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
 
-from hub.demo.document import interest_note
+from hub.demo.document import interest_note, payment_reminder
 from hub.demo.draft import ClientDraft, ContractDraft, InvoiceDraft
 from hub.demo.rows import Row, day_between, stamps
 from hub.demo.spec import LESSOR_NIP
+from hub.settings import Settings
 from models import GatewayTransaction, Invoice, Payment, PaymentAllocation
 from models.base import to_money
 from models.contract import ContractStatus, Currency
-from models.finance import SPLIT_PAYMENT_FROM, round_money
-from models.identifiers import make_ksef_number
+from models.finance import VatTreatment, round_money, split_payment_applies, vat_amount, vat_for
+from models.identifiers import carries_ksef_number, make_ksef_number
 from models.invoice import GatewayStatus, InvoiceKind, PaymentSource
 
-VAT_RATE = 23
+# The first issue date with a KSeF number: the setting's default, as the seller is the
+# default lessor (LESSOR_NIP).
+KSEF_FROM: date = Settings.model_fields["ksef_from"].default
 CORRECTION_RATE = 0.03
 # How invoices are settled. Not yet due: some paid early, a few in part. Past due: paid within
 # days of the due date, some weeks late (and charged interest); three clients in ten are in
@@ -60,12 +64,21 @@ def issue_invoice(
     net: Decimal,
     description: str,
     corrects: InvoiceDraft | None = None,
+    split_payment: bool | None = None,
+    tax_base: Decimal | None = None,
 ) -> InvoiceDraft:
-    """An invoice (FV/2026/11/000123, with its KSeF number); an invoice that is not itself a
-    correction may be corrected at once, so that its amount due is known when it is settled."""
-    vat = round_money(net * VAT_RATE / 100)
+    """An invoice (FV/2026/11/000123, with its KSeF number from KSEF_FROM); an invoice that is
+    not itself a correction may be corrected at once, so that its amount due is known when it
+    is settled. A correction is taxed like the invoice it corrects and carries its
+    `split_payment`; `tax_base`: a financial lease's delivery, VAT on all the contract owes."""
+    treatment = _treatment(contract, corrects.kind if corrects else kind)
+    vat = vat_amount(net if tax_base is None else tax_base, treatment.category)
     gross = net + vat
+    if split_payment is None:  # on the total the invoice prints, the tax base's gross
+        printed_gross = (net if tax_base is None else tax_base) + vat
+        split_payment = split_payment_applies(printed_gross, treatment.category)
     number = draft.world.numbers.number(f"FV/{issue:%Y/%m}/", issue)
+    ksef_number = make_ksef_number(draft.rng, LESSOR_NIP, issue)  # drawn alike before and after
     invoice_id = draft.rows.add(
         Invoice,
         {
@@ -73,16 +86,19 @@ def issue_invoice(
             "contract_id": contract.id,
             "number": number,
             "kind": kind,
-            "ksef_number": make_ksef_number(draft.rng, LESSOR_NIP, issue),
+            "ksef_number": ksef_number if carries_ksef_number(issue, ksef_from=KSEF_FROM) else None,
             "issue_date": issue,
             "sale_date": issue,
             "due_date": due,
             "currency": Currency.PLN,
-            "vat_rate": VAT_RATE,
+            "vat_rate": treatment.category.percent,
+            "vat_category": treatment.category,
+            "vat_basis": treatment.basis,
             "net": net,
             "vat": vat,
             "gross": gross,
-            "split_payment": abs(gross) >= SPLIT_PAYMENT_FROM,
+            "tax_base": tax_base,
+            "split_payment": split_payment,
             "corrects_id": corrects.id if corrects else None,
             "description": description,
             **stamps(issue),
@@ -92,13 +108,22 @@ def issue_invoice(
     draft.issued.append((issue, gross))
     if corrects is None:
         draft.invoices.append(invoice)
-        _maybe_correct(draft, invoice, net)
+        _maybe_correct(draft, invoice, net, split_payment=split_payment)
     return invoice
 
 
-def _maybe_correct(draft: ClientDraft, invoice: InvoiceDraft, net: Decimal) -> None:
+def _treatment(contract: ContractDraft, kind: InvoiceKind) -> VatTreatment:
+    """The VAT of an invoice of this kind under this contract (a correction: pass the kind of
+    the invoice it corrects)."""
+    return vat_for(contract_kind=contract.terms.kind, invoice_kind=kind)
+
+
+def _maybe_correct(
+    draft: ClientDraft, invoice: InvoiceDraft, net: Decimal, *, split_payment: bool
+) -> None:
     """Some invoices get a correction before they are due, so the client pays the
-    corrected amount."""
+    corrected amount; a correction of a split-payment invoice carries the note too (art. 106e
+    ust. 1 pkt 18a asks it of every invoice documenting such a supply)."""
     latest = min(invoice.due - timedelta(days=2), draft.today)
     if draft.rng.random() >= CORRECTION_RATE or latest <= invoice.issue:
         return
@@ -114,6 +139,7 @@ def _maybe_correct(draft: ClientDraft, invoice: InvoiceDraft, net: Decimal) -> N
         net=cut,
         description=f"Korekta faktury {invoice.number} – {reason}",
         corrects=invoice,
+        split_payment=split_payment,
     )
     invoice.due_amount += correction.gross
 
@@ -179,13 +205,13 @@ def _outcome(draft: ClientDraft, invoice: InvoiceDraft, *, in_arrears: bool) -> 
 
 def _apply(draft: ClientDraft, invoice: InvoiceDraft, outcome: _Outcome) -> None:
     if outcome is _Outcome.UNPAID:
-        if (draft.today - invoice.due).days > 30:
-            interest_note(draft, invoice, invoice.due_amount, draft.today - timedelta(days=2))
+        # Unpaid and overdue: a payment reminder; interest is charged once it is paid.
+        payment_reminder(draft, invoice)
         return
     booked = _booking_day(draft, invoice, outcome)
     share = draft.rng.randint(50, 90) if outcome is _Outcome.PARTIAL else 100
     payment = _pay(draft, [(invoice, round_money(invoice.due_amount * share / 100))], booked)
-    if outcome is _Outcome.LATE:
+    if outcome is _Outcome.LATE:  # the note runs from the first day of delay to `booked`
         interest_note(draft, invoice, payment["amount"], booked)
     elif outcome is not _Outcome.PARTIAL:
         draft.paid_in_full.append((payment, invoice))

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from auth.clock import warsaw_today
 from exports.links import sign
-from exports.pdf import format_date, format_money
+from exports.pdf import format_date, format_money, format_percent
 from hub.demo import DEMO_MAIN_EMAIL, DEMO_SUB_EMAIL
 from models.base import utcnow
 from models.client import Client
@@ -22,7 +22,9 @@ from models.invoice import Invoice, InvoiceDuplicate, InvoiceKind
 from resolvers.ids import from_global_id, to_global_id
 from tests.auth.helpers import TOKEN_CREATE, first_company, staff_token, token_of
 from tests.conftest import Hub
+from tests.models.test_interest import PUBLISHED
 from tests.schema.helpers import client_ids, error_codes
+from tests.schema.test_interest_notes import invoice_paid
 
 NODE_LINK = """query($id: ID!) { node(id: $id) {
   ... on Invoice { number downloadUrl }
@@ -65,7 +67,9 @@ async def _invoice(hub: Hub, *conditions: object) -> Invoice:
 
 
 async def test_invoice_pdf_shows_its_parties_amounts_ksef_and_account(hub: Hub) -> None:
-    invoice = await _invoice(hub, Invoice.kind == InvoiceKind.INSTALMENT)
+    # One issued since KSeF applied: older invoices have no KSeF number (issue 11).
+    numbered = Invoice.ksef_number.is_not(None)  # type: ignore[union-attr]
+    invoice = await _invoice(hub, Invoice.kind == InvoiceKind.INSTALMENT, numbered)
     async with hub.db.read() as session:
         client = await session.get(Client, invoice.client_id)
     assert client is not None and hub.settings is not None
@@ -185,7 +189,11 @@ async def test_interest_note_pdf_shows_the_invoice_days_rate_and_interest(hub: H
     assert charged is not None and note.period_start and note.period_end and note.amount
     _, text = await _download(hub, to_global_id("Document", note.id), who="staff")
     assert "Nota odsetkowa" in text and note.number in text and charged.number in text
-    assert "14,00%" in text and format_money(note.amount) in text
+    # Each half-year of the period at its published statutory rate (issue 11).
+    for day in (note.period_start, note.period_end):
+        half_year = date(day.year, 1 if day.month <= 6 else 7, 1)
+        assert format_percent(PUBLISHED[half_year]) in text
+    assert format_money(note.amount) in text
     assert format_date(note.period_start) in text and format_date(note.period_end) in text
     days = (note.period_end - note.period_start).days + 1
     assert str(days) in text
@@ -354,15 +362,26 @@ async def test_auditors_cannot_generate_duplicates(flows: Hub) -> None:
 INTEREST_NOTE = """mutation($c: ID!, $i: ID, $rate: Decimal) {
   documentIssue(input: {clientId: $c, kind: INTEREST_NOTE, title: "Nota odsetkowa",
       issueDate: "2026-11-20", invoiceId: $i, basisAmount: "10000.00",
-      periodStart: "2026-10-01", periodEnd: "2026-10-31", annualRate: $rate}) {
+      periodStart: "2022-03-01", periodEnd: "2022-03-31", annualRate: $rate}) {
     document { id amount { amount } downloadUrl } errors { field code } } }"""
 
 
 async def test_staff_issue_an_interest_note_with_its_interest_computed(flows: Hub) -> None:
     company = await first_company(flows)
-    invoice = await _first_of(flows, Invoice, company)
+    # Due Monday 28.02.2022 and paid late on 31.03.2022: interest from 1 March (issue 11).
+    _, paid_late = await invoice_paid(
+        flows,
+        due=date(2022, 2, 28),
+        gross="10000.00",
+        paid=((date(2022, 3, 31), "10000.00"),),
+        company=company,
+    )
+    async with flows.db.read() as session:
+        invoice = await session.get(Invoice, from_global_id(paid_late)[1])
+    assert invoice is not None
     staff = await staff_token(flows, StaffRole.OPERATOR)
-    variables = {"c": company, "i": to_global_id("Invoice", invoice.id), "rate": "0.1175"}
+    # 11.75 % is the statutory rate of 2022 H1 (reference rate 1.75 % + 10 pp).
+    variables = {"c": company, "i": paid_late, "rate": "0.1175"}
     issued = (await flows.gql(INTEREST_NOTE, variables, token=staff))["data"]["documentIssue"]
     assert issued["errors"] == []
     # 10,000.00 × 11.75 % × 31 days / 365 = 99.79
@@ -371,7 +390,7 @@ async def test_staff_issue_an_interest_note_with_its_interest_computed(flows: Hu
     link = await flows.gql(NODE_LINK, {"id": issued["document"]["id"]}, token=anna)
     text = pdf_text((await flows.client.get(link["data"]["node"]["downloadUrl"])).content)
     assert invoice.number in text and "11,75%" in text and "99,79" in text
-    assert "01.10.2026" in text and "31.10.2026" in text
+    assert "01.03.2022" in text and "31.03.2022" in text
 
 
 async def test_interest_note_needs_its_details_and_an_invoice_of_the_client(flows: Hub) -> None:
@@ -379,7 +398,7 @@ async def test_interest_note_needs_its_details_and_an_invoice_of_the_client(flow
     staff = await staff_token(flows, StaffRole.OPERATOR)
     missing = await flows.gql(INTEREST_NOTE, {"c": company, "i": None}, token=staff)
     errors = {(e["field"], e["code"]) for e in missing["data"]["documentIssue"]["errors"]}
-    assert errors == {("invoiceId", "REQUIRED"), ("annualRate", "REQUIRED")}
+    assert errors == {("invoiceId", "REQUIRED")}  # the rate: the statutory one when left out
     async with flows.db.read() as session:
         foreign = (
             await session.execute(

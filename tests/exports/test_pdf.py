@@ -143,6 +143,7 @@ CORRECTION = replace(
         gross=D("12300.00"),
     ),
     correction_reason="Rabat posprzedażowy – błędna wartość przedmiotu leasingu",
+    paid_before=D("12300.00"),  # paid in full before the correction: the cut goes back
 )
 
 DUPLICATE = replace(
@@ -363,10 +364,12 @@ def test_correcting_invoice_shows_before_difference_and_after(correction: Render
     assert "Numer KSeF:" not in text  # this correction has not been sent to KSeF yet
 
 
-def test_correction_lowering_the_amount_is_printed_as_a_refund(correction: Rendered) -> None:
+def test_correction_of_a_paid_invoice_prints_the_overpayment_as_a_refund(
+    correction: Rendered,
+) -> None:
     assert "Do zwrotu: 1 230,00 PLN" in correction.text
     assert "Słownie: tysiąc dwieście trzydzieści złotych, zero groszy" in correction.text
-    assert "Do zapłaty" not in correction.text
+    assert "do zapłaty" not in correction.text.lower()
 
 
 def test_duplicate_is_marked_and_keeps_the_original_issue_date(duplicate: Rendered) -> None:

@@ -34,7 +34,6 @@ from hub.demo import (
     load_demo,
 )
 from models.base import to_money
-from models.finance import round_money
 from models.identifiers import is_valid_iban, is_valid_ksef_number, is_valid_nip, is_valid_regon
 from models.identity import StaffRole
 
@@ -108,9 +107,10 @@ async def test_identifiers_pass_their_checksums(demo: AsyncEngine) -> None:
     assert all(is_valid_nip(c["nip"]) and is_valid_regon(c["regon"]) for c in clients)
     assert len({c["nip"] for c in clients}) == len(clients)
     assert all(is_valid_iban(a["iban"]) for a in await rows(demo, models.BankAccount))
-    invoices = await rows(demo, models.Invoice)
-    assert all(is_valid_ksef_number(i["ksef_number"]) for i in invoices)
-    assert all(i["ksef_number"].startswith(LESSOR_NIP) for i in invoices)
+    # Which invoices have one at all: tests/hub/test_demo_vat.py (KSeF only from its date).
+    numbered = [i for i in await rows(demo, models.Invoice) if i["ksef_number"]]
+    assert numbered and all(is_valid_ksef_number(i["ksef_number"]) for i in numbered)
+    assert all(i["ksef_number"].startswith(LESSOR_NIP) for i in numbered)
 
 
 async def test_clients_look_polish(demo: AsyncEngine) -> None:
@@ -171,8 +171,7 @@ async def test_invoice_amounts_and_numbers(demo: AsyncEngine) -> None:
     for invoice in invoices:
         assert re.fullmatch(r"FV/\d{4}/\d\d/\d{6}", invoice["number"])
         net, vat, gross = (money(invoice[k]) for k in ("net", "vat", "gross"))
-        assert vat == round_money(net * Decimal("0.23")) and gross == net + vat
-        assert invoice["split_payment"] == (abs(gross) >= Decimal(15000))
+        assert gross == net + vat  # the VAT itself, by kind: tests/hub/test_demo_vat.py
     corrections = [i for i in invoices if i["kind"] == "CORRECTION"]
     assert corrections and all(money(c["gross"]) < 0 and c["corrects_id"] for c in corrections)
 
