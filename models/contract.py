@@ -77,6 +77,10 @@ class LeasedItem(Timestamped, table=True):
     registration_number: str | None = Field(default=None, max_length=10)
     production_year: int
     net_value: Decimal = money_field()
+    # Goods of annex 15 of the VAT Act (computers, PKWiU 26.20.1; phones; processors …): their
+    # delivery under a financial lease is invoiced with the split-payment note above 15,000 PLN
+    # (art. 108a ust. 1a). Set by whoever registers the item; vehicles and machines are not.
+    split_payment_goods: bool = Field(default=False)
 
 
 class Instalment(Timestamped, table=True):

@@ -24,13 +24,22 @@ def round_money(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def split_payment_applies(gross: Decimal, category: VatCategory) -> bool:
+def split_payment_applies(gross: Decimal, category: VatCategory, *, annex_15_supply: bool) -> bool:
     """Whether an invoice carries "mechanizm podzielonej płatności" (art. 106e ust. 1 pkt 18a):
-    a gross above the threshold, on an invoice that charges VAT. The mechanism pays the VAT
-    part into the supplier's VAT account (art. 108a ust. 2), so an invoice without VAT (zw,
-    np, 0 %) has nothing to split; none of the supplies of annex 15 is exempt. A correcting
-    invoice carries the note when the invoice it corrects does."""
-    return category.percent > 0 and gross > SPLIT_PAYMENT_ABOVE
+    art. 108a ust. 1a asks for it on an invoice whose total exceeds the threshold *and* that
+    documents goods or services of annex 15 (`annex_15_supply`: see `supplies_annex_15`). The
+    mechanism pays the VAT part into the supplier's VAT account (art. 108a ust. 2), so an
+    invoice without VAT (zw, np, 0 %) has nothing to split. A correcting invoice carries the
+    note when the invoice it corrects does."""
+    return annex_15_supply and category.percent > 0 and gross > SPLIT_PAYMENT_ABOVE
+
+
+def supplies_annex_15(treatment: VatTreatment, *, split_payment_goods: bool) -> bool:
+    """Whether an invoice documents a supply listed in annex 15 of the VAT Act. Leasing and
+    lending are services the annex does not list (nor insurance), so only a financial lease's
+    delivery (art. 7 ust. 9) of goods the annex lists does: computers (PKWiU 26.20.1), phones,
+    processors and the like (`LeasedItem.split_payment_goods`)."""
+    return treatment.whole_contract and split_payment_goods
 
 
 @dataclass(frozen=True, slots=True)

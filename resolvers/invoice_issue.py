@@ -21,7 +21,7 @@ from sqlmodel import col
 from auth.errors import NotFoundError
 from models.base import stored_id, to_money
 from models.client import Client
-from models.contract import Contract, Currency, Instalment
+from models.contract import Contract, Currency, Instalment, LeasedItem
 from models.document import Document
 from models.finance import (
     VAT_RATES,
@@ -29,6 +29,7 @@ from models.finance import (
     delivery_tax_base,
     round_money,
     split_payment_applies,
+    supplies_annex_15,
     treatment_of,
     vat_amount,
     vat_for,
@@ -324,6 +325,21 @@ async def _tax_base(
     )
 
 
+async def _split_payment_goods(
+    session: AsyncSession, contract: Contract | None, treatment: VatTreatment
+) -> bool:
+    """Whether the invoice delivers goods of annex 15 of the VAT Act: a financial lease's
+    delivery invoice of a contract with such an item (models.finance.supplies_annex_15)."""
+    if contract is None or not treatment.whole_contract:
+        return False
+    listed = await session.execute(
+        select(func.count()).where(
+            col(LeasedItem.contract_id) == contract.id, col(LeasedItem.split_payment_goods)
+        )
+    )
+    return supplies_annex_15(treatment, split_payment_goods=listed.scalar_one() > 0)
+
+
 async def _invoice(
     session: AsyncSession, order: InvoiceOrder, client: Client, contract_id: int | None
 ) -> Invoice:
@@ -342,7 +358,8 @@ async def _invoice(
     if corrected is not None:  # the note on corrections too (art. 106e ust. 1 pkt 18a)
         split = corrected.split_payment
     else:
-        split = split_payment_applies(taxed + vat, treatment.category)
+        goods = await _split_payment_goods(session, contract, treatment)
+        split = split_payment_applies(taxed + vat, treatment.category, annex_15_supply=goods)
     return Invoice(
         client_id=stored_id(client),
         contract_id=contract_id,

@@ -160,6 +160,10 @@ class LeasedItem(Node):
     registration_number: str | None
     production_year: int
     net_value: Money = money("net_value", "Net value of the item.")
+    split_payment_goods: bool = strawberry.field(
+        description="Goods of annex 15 of the VAT Act (computers, phones …): their delivery "
+        "under a financial lease is invoiced with the split-payment note above 15,000 PLN."
+    )
 
 
 @strawberry.type(description="One row of a repayment schedule.")

@@ -89,6 +89,10 @@ _VEHICLE_MODELS = (
 _CARS = tuple(m for m in _VEHICLE_MODELS if m.label == "Samochód osobowy")
 _VANS = tuple(m for m in _VEHICLE_MODELS if m.label == "Samochód dostawczy")
 _VIN_CHARACTERS = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"  # a VIN never uses I, O or Q
+# Goods of annex 15 of the VAT Act among them (split payment on their delivery): computers and
+# other automatic data-processing machines, PKWiU 26.20.1. Disk arrays (only hard disks of
+# 26.20.2 are listed), switches and presses are not.
+_ANNEX_15_EQUIPMENT = frozenset({"Serwer", "Zestaw laptopów (25 szt.)", "Stacje robocze (10 szt.)"})
 # (name, manufacturer, model, serial-number prefix)
 _EQUIPMENT: dict[ItemCategory, tuple[tuple[str, str, str, str], ...]] = {
     ItemCategory.MACHINE: (
@@ -257,6 +261,7 @@ def _items(draft: ClientDraft, contract: ContractDraft) -> None:
             if terms.category is ItemCategory.VEHICLE
             else _equipment_item(draft, terms.category)
         )
+        contract.split_payment_goods |= described["split_payment_goods"]
         draft.rows.add(
             LeasedItem,
             {
@@ -282,6 +287,7 @@ def _vehicle_item(draft: ClientDraft, contract: ContractDraft) -> Row:
         "serial_number": None,
         "vin": vehicle.vin,
         "registration_number": vehicle.registration,
+        "split_payment_goods": False,
     }
 
 
@@ -295,6 +301,7 @@ def _equipment_item(draft: ClientDraft, category: ItemCategory) -> Row:
         "serial_number": serial,
         "vin": None,
         "registration_number": None,
+        "split_payment_goods": name in _ANNEX_15_EQUIPMENT,
     }
 
 

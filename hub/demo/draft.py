@@ -97,6 +97,7 @@ class ContractDraft:
     end: date
     vehicles: list[LeasedVehicle] = field(default_factory=list)
     policies: list[str] = field(default_factory=list)
+    split_payment_goods: bool = False  # an item is goods of annex 15 of the VAT Act
 
     @property
     def active(self) -> bool:

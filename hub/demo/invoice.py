@@ -19,9 +19,18 @@ from hub.demo.spec import LESSOR_NIP
 from hub.settings import Settings
 from models import GatewayTransaction, Invoice, Payment, PaymentAllocation
 from models.base import to_money
+from models.calendar import is_overdue, late_from
 from models.contract import ContractStatus, Currency
-from models.finance import VatTreatment, round_money, split_payment_applies, vat_amount, vat_for
+from models.finance import (
+    VatTreatment,
+    round_money,
+    split_payment_applies,
+    supplies_annex_15,
+    vat_amount,
+    vat_for,
+)
 from models.identifiers import carries_ksef_number, make_ksef_number
+from models.interest import shipped_table
 from models.invoice import GatewayStatus, InvoiceKind, PaymentSource
 
 # The first issue date with a KSeF number: the setting's default, as the seller is the
@@ -34,6 +43,7 @@ CORRECTION_RATE = 0.03
 EARLY_RATE = 0.12
 EARLY_PART_RATE = 0.02
 LATE_RATE = 0.04
+LATEST_PAYMENT = timedelta(days=45)  # a late payment is booked 8 to 45 days after the due date
 ARREARS_CLIENT_RATE = 0.3
 ARREARS_WINDOW = timedelta(days=365)
 ARREARS_UNPAID_RATE = 0.5
@@ -76,7 +86,10 @@ def issue_invoice(
     gross = net + vat
     if split_payment is None:  # on the total the invoice prints, the tax base's gross
         printed_gross = (net if tax_base is None else tax_base) + vat
-        split_payment = split_payment_applies(printed_gross, treatment.category)
+        annex_15 = supplies_annex_15(treatment, split_payment_goods=contract.split_payment_goods)
+        split_payment = split_payment_applies(
+            printed_gross, treatment.category, annex_15_supply=annex_15
+        )
     number = draft.world.numbers.number(f"FV/{issue:%Y/%m}/", issue)
     ksef_number = make_ksef_number(draft.rng, LESSOR_NIP, issue)  # drawn alike before and after
     invoice_id = draft.rows.add(
@@ -169,15 +182,22 @@ def settle(draft: ClientDraft) -> None:
 def _showcase_outcomes(draft: ClientDraft) -> dict[int, _Outcome]:
     """A demo client shows arrears, a late payment, and a partial one not yet due."""
     past = sorted(
-        (i for i in draft.invoices if i.kind is InvoiceKind.INSTALMENT and i.due < draft.today),
+        (
+            i
+            for i in draft.invoices
+            if i.kind is InvoiceKind.INSTALMENT and is_overdue(i.due, draft.today)
+        ),
         key=lambda i: i.due,
         reverse=True,
     )
     # The latest overdue instalment is unpaid, the one before paid in part.
     forced = dict(zip((i.id for i in past), (_Outcome.UNPAID, _Outcome.PARTIAL), strict=False))
     long_ago = [i for i in past[2:] if (draft.today - i.due).days > 60]
+    # Paid late, with its interest note: a delay the shipped rate table covers when one is.
+    table = shipped_table()
+    noted = [i for i in long_ago if table.covers(late_from(i.due), i.due + LATEST_PAYMENT)]
     if long_ago:
-        forced[long_ago[0].id] = _Outcome.LATE
+        forced[(noted or long_ago)[0].id] = _Outcome.LATE
     upcoming = [i for i in draft.invoices if i.due >= draft.today]
     if upcoming:
         forced[upcoming[0].id] = _Outcome.PARTIAL
@@ -220,7 +240,7 @@ def _apply(draft: ClientDraft, invoice: InvoiceDraft, outcome: _Outcome) -> None
 def _booking_day(draft: ClientDraft, invoice: InvoiceDraft, outcome: _Outcome) -> date:
     rng = draft.rng
     if outcome is _Outcome.LATE:
-        day = invoice.due + timedelta(days=rng.randint(8, 45))
+        day = invoice.due + timedelta(days=rng.randint(8, LATEST_PAYMENT.days))
     elif invoice.due >= draft.today:  # paid before it is due
         day = day_between(rng, invoice.issue, draft.today)
     else:

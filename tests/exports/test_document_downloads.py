@@ -16,6 +16,7 @@ from exports.pdf import format_date, format_money, format_percent
 from hub.demo import DEMO_MAIN_EMAIL, DEMO_SUB_EMAIL
 from models.base import utcnow
 from models.client import Client
+from models.contract import Contract
 from models.document import Document, DocumentKind
 from models.identity import StaffRole, User
 from models.invoice import Invoice, InvoiceDuplicate, InvoiceKind
@@ -84,10 +85,25 @@ async def test_invoice_pdf_shows_its_parties_amounts_ksef_and_account(hub: Hub) 
 
 
 async def test_split_payment_invoice_prints_the_mandatory_note(hub: Hub) -> None:
-    async with hub.db.read() as session:
-        invoice = (
-            await session.execute(select(Invoice).where(Invoice.split_payment.is_(True)).limit(1))
+    # A delivery of annex-15 goods above 15,000 PLN: rare in a small demo, so stored here.
+    async with hub.db.write() as session:
+        contract = (
+            await session.execute(select(Contract).order_by(Contract.id).limit(1))
         ).scalar_one()
+        invoice = Invoice(
+            client_id=contract.client_id,
+            contract_id=contract.id,
+            number="FV/TEST/MPP/1",
+            kind=InvoiceKind.INITIAL_FEE,
+            issue_date=contract.start_date,
+            sale_date=contract.start_date,
+            due_date=contract.start_date,
+            net=Decimal("20000.00"),
+            vat=Decimal("4600.00"),
+            gross=Decimal("24600.00"),
+            split_payment=True,
+        )
+        session.add(invoice)
     # Staff read every client: the note is a property of the invoice, not of who prints it.
     _, text = await _download(hub, to_global_id("Invoice", invoice.id), who="staff")
     assert "mechanizm podzielonej płatności" in text

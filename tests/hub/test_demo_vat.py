@@ -108,23 +108,39 @@ async def test_every_instalment_row_is_taxed_as_its_contracts_kind(demo: AsyncEn
     assert kinds == {"OPERATING_LEASE", "FINANCIAL_LEASE", "LOAN"}
 
 
-async def test_split_payment_above_15000_with_vat_and_on_corrections_of_such(
+# Computers and other data-processing machines (PKWiU 26.20.1) are goods of annex 15 of the
+# VAT Act; the demo's vehicles, machines, disk arrays, switches and presses are not.
+ANNEX_15_NAMES = ("Serwer ", "Zestaw laptopów ", "Stacje robocze ")
+
+
+async def test_split_payment_only_on_deliveries_of_annex_15_goods_above_15000(
     demo: AsyncEngine,
 ) -> None:
-    _contracts, invoices, _instalments = await _data(demo)
+    contracts, invoices, _instalments = await _data(demo)
+    items = await rows(demo, models.LeasedItem)
+    for item in items:
+        assert item["split_payment_goods"] is item["name"].startswith(ANNEX_15_NAMES), item
+    with_goods = {i["contract_id"] for i in items if i["name"].startswith(ANNEX_15_NAMES)}
     flags = defaultdict(set)
     for invoice in invoices.values():
         if invoice["corrects_id"]:
             corrected = invoices[invoice["corrects_id"]]
             assert invoice["split_payment"] == corrected["split_payment"], invoice
-            flags["correction"].add(invoice["split_payment"])
             continue
-        taxed = money(invoice["tax_base"] or invoice["net"])
-        printed_gross = taxed + money(invoice["vat"])  # "kwota należności ogółem"
-        expected = PERCENT[invoice["vat_category"]] > 0 and printed_gross > Decimal("15000.00")
+        contract = contracts[invoice["contract_id"]]
+        # Art. 108a ust. 1a: the total ("kwota należności ogółem") above 15,000 PLN, on an
+        # invoice of annex-15 supplies: only a financial lease's delivery of such goods.
+        printed_gross = money(invoice["tax_base"] or invoice["net"]) + money(invoice["vat"])
+        delivery = (contract["kind"], invoice["kind"]) == ("FINANCIAL_LEASE", "INITIAL_FEE")
+        expected = delivery and contract["id"] in with_goods and printed_gross > Decimal("15000.00")
         assert invoice["split_payment"] == expected, invoice
-        flags["invoice"].add(expected)
-    assert flags == {"invoice": {True, False}, "correction": {True, False}}
+        flags[delivery].add(expected)
+    # Deliveries of both kinds of goods, and other invoices above 15,000 PLN without the note.
+    assert flags == {True: {True, False}, False: {False}}
+    assert any(
+        not invoice["split_payment"] and money(invoice["gross"]) > Decimal("15000.00")
+        for invoice in invoices.values()
+    )
 
 
 async def test_ksef_numbers_only_on_invoices_issued_since_ksef_applied(demo: AsyncEngine) -> None:

@@ -14,6 +14,7 @@ from models.finance import (
     delivery_tax_base,
     repayment_schedule,
     split_payment_applies,
+    supplies_annex_15,
     treatment_of,
     vat_amount,
     vat_for,
@@ -106,10 +107,31 @@ def test_each_category_has_its_percentage_and_printed_label(
         (D("20000.00"), VatCategory.RATE_0, False),
     ],
 )
-def test_split_payment_applies_above_15000_on_invoices_with_vat(
+def test_split_payment_applies_above_15000_on_annex_15_invoices_with_vat(
     gross: Decimal, category: VatCategory, applies: bool
 ) -> None:
-    assert split_payment_applies(gross, category) is applies
+    assert split_payment_applies(gross, category, annex_15_supply=True) is applies
+    # Art. 108a ust. 1a: only supplies listed in annex 15, whatever the amount.
+    assert split_payment_applies(gross, category, annex_15_supply=False) is False
+
+
+@pytest.mark.parametrize(
+    ("contract", "kind", "goods", "annex_15"),
+    [
+        (ContractKind.FINANCIAL_LEASE, InvoiceKind.INITIAL_FEE, True, True),  # the delivery
+        (ContractKind.FINANCIAL_LEASE, InvoiceKind.INITIAL_FEE, False, False),
+        (ContractKind.FINANCIAL_LEASE, InvoiceKind.INSTALMENT, True, False),  # np, no supply
+        (ContractKind.FINANCIAL_LEASE, InvoiceKind.FEE, True, False),  # a service
+        (ContractKind.OPERATING_LEASE, InvoiceKind.INSTALMENT, True, False),  # leasing service
+        (ContractKind.OPERATING_LEASE, InvoiceKind.INITIAL_FEE, True, False),
+        (ContractKind.LOAN, InvoiceKind.INITIAL_FEE, True, False),  # credit
+    ],
+)
+def test_only_a_financial_lease_delivery_of_annex_15_goods_is_an_annex_15_supply(
+    contract: ContractKind, kind: InvoiceKind, goods: bool, annex_15: bool
+) -> None:
+    treatment = vat_for(contract_kind=contract, invoice_kind=kind)
+    assert supplies_annex_15(treatment, split_payment_goods=goods) is annex_15
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,7 @@
 """Staff `invoiceIssue` (issue 11): VAT by what is invoiced, corrections that name the invoice
-they correct, split payment above 15,000.00, and every refusal with its code and nothing
-written. Expected amounts are worked by hand from the VAT Act's rules, not by the code."""
+they correct, split payment on deliveries of annex-15 goods above 15,000.00, and every refusal
+with its code and nothing written. Expected amounts are worked by hand from the VAT Act's
+rules, not by the code."""
 
 from __future__ import annotations
 
@@ -9,14 +10,14 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from auth.clock import warsaw_today
 from models.base import utcnow
-from models.contract import Contract, ContractKind, Currency, Instalment
+from models.contract import Contract, ContractKind, Currency, Instalment, LeasedItem
 from models.identity import StaffRole
 from models.invoice import Invoice, InvoiceKind
-from resolvers.ids import to_global_id
+from resolvers.ids import from_global_id, to_global_id
 from tests.auth.helpers import staff_token
 from tests.conftest import Hub
 from tests.schema.test_staff_inputs import refused
@@ -117,7 +118,16 @@ async def test_a_financial_lease_delivery_is_taxed_on_all_the_contract_asks(flow
     assert invoice["taxBase"]["amount"] == str(base)
     assert _amounts(invoice) == ("10000.00", str(vat), str(Decimal("10000.00") + vat))
     assert invoice["amountDue"]["amount"] == str(Decimal("10000.00") + vat)
-    assert invoice["splitPayment"] is True and invoice["vatCategory"] == "RATE_23"
+    assert invoice["vatCategory"] == "RATE_23"
+
+
+@pytest.mark.parametrize("goods", [True, False])
+async def test_split_payment_on_a_delivery_only_of_annex_15_goods(flows: Hub, goods: bool) -> None:
+    contract = await _split_payment_contract(flows, goods=goods)
+    variables = _variables(contract.client_id, contract=to_global_id("Contract", contract.id))
+    invoice = await _issue(flows, {**variables, "kind": "INITIAL_FEE", "net": "10000.00"})
+    assert Decimal(invoice["gross"]["amount"]) + Decimal(invoice["taxBase"]["amount"]) > 15000
+    assert invoice["splitPayment"] is goods
 
 
 @pytest.mark.parametrize(
@@ -142,31 +152,61 @@ async def test_vat_rate_23_leaves_a_loan_exempt(flows: Hub) -> None:
     assert invoice["vatCategory"] == "EXEMPT" and invoice["vat"]["amount"] == "0.00"
 
 
-# 12,195.12 × 23 % = 2,804.8776 → 2,804.88: gross 15,000.00, not above the threshold;
-# 12,195.13 × 23 % = 2,804.8799 → 2,804.88: gross 15,000.01, above it.
-@pytest.mark.parametrize(
-    ("net", "gross", "split"), [("12195.12", "15000.00", False), ("12195.13", "15000.01", True)]
-)
-async def test_split_payment_only_above_15000(
-    flows: Hub, net: str, gross: str, split: bool
+async def test_an_operating_lease_invoice_above_15000_has_no_split_payment_note(
+    flows: Hub,
 ) -> None:
-    invoice = await _issue_under(flows, OL, net=net)
-    assert invoice["gross"]["amount"] == gross and invoice["splitPayment"] is split
+    # 12,195.13 × 23 % = 2,804.8799 → 2,804.88: gross 15,000.01, above the threshold, but a
+    # leasing service is not in annex 15 (art. 108a ust. 1a); models/test_vat.py has the line.
+    invoice = await _issue_under(flows, OL, net="12195.13")
+    assert invoice["gross"]["amount"] == "15000.01" and invoice["splitPayment"] is False
 
 
-async def _split_instalment(hub: Hub) -> Invoice:
-    async with hub.db.read() as session:
-        query = select(Invoice).where(
-            Invoice.kind == InvoiceKind.INSTALMENT,
-            Invoice.split_payment.is_(True),  # type: ignore[attr-defined]
+async def _split_payment_contract(hub: Hub, *, goods: bool) -> Contract:
+    """A financial lease of a client with other contracts too, its items marked as goods of
+    annex 15 of the VAT Act or not."""
+    async with hub.db.write() as session:
+        contracts = (
+            (
+                await session.execute(
+                    select(Contract).where(Contract.kind == FL).order_by(Contract.id)
+                )
+            )
+            .scalars()
+            .all()
         )
-        return (await session.execute(query.order_by(Invoice.id).limit(1))).scalar_one()
+        counts = dict(
+            (
+                await session.execute(
+                    select(Contract.client_id, func.count()).group_by(Contract.client_id)
+                )
+            ).all()
+        )
+        contract = next(c for c in contracts if counts[c.client_id] > 1)
+        await session.execute(
+            update(LeasedItem)
+            .where(LeasedItem.contract_id == contract.id)  # type: ignore[arg-type]
+            .values(split_payment_goods=goods)
+        )
+    return contract
+
+
+async def _split_invoice(hub: Hub) -> Invoice:
+    """An invoice with the split-payment note: the delivery of annex-15 goods under a financial
+    lease, issued for the test."""
+    contract = await _split_payment_contract(hub, goods=True)
+    variables = _variables(contract.client_id, contract=to_global_id("Contract", contract.id))
+    issued = await _issue(hub, {**variables, "kind": "INITIAL_FEE", "net": "10000.00"})
+    assert issued["splitPayment"] is True
+    async with hub.db.read() as session:
+        invoice = await session.get(Invoice, from_global_id(issued["id"])[1])
+    assert invoice is not None
+    return invoice
 
 
 async def test_a_correction_keeps_the_corrected_invoices_vat_contract_and_split_note(
     flows: Hub,
 ) -> None:
-    corrected = await _split_instalment(flows)
+    corrected = await _split_invoice(flows)
     invoice = await _issue(
         flows,
         _variables(
@@ -222,7 +262,7 @@ async def _refusal(hub: Hub, variables: dict[str, Any]) -> list[tuple[str, str]]
 
 
 async def test_a_correction_without_the_corrected_invoice_is_refused(flows: Hub) -> None:
-    corrected = await _split_instalment(flows)
+    corrected = await _split_invoice(flows)
     variables = _variables(corrected.client_id, kind="CORRECTION", net="-100.00")
     assert await _refusal(flows, variables) == [("correctsId", "CORRECTED_INVOICE_REQUIRED")]
 
@@ -230,13 +270,13 @@ async def test_a_correction_without_the_corrected_invoice_is_refused(flows: Hub)
 async def test_a_corrected_invoice_on_an_invoice_that_is_no_correction_is_refused(
     flows: Hub,
 ) -> None:
-    corrected = await _split_instalment(flows)
+    corrected = await _split_invoice(flows)
     variables = _variables(corrected.client_id, corrects=to_global_id("Invoice", corrected.id))
     assert await _refusal(flows, variables) == [("correctsId", "NOT_A_CORRECTION")]
 
 
 async def _correcting(hub: Hub, **changes: Any) -> list[tuple[str, str]]:
-    corrected = await _split_instalment(hub)
+    corrected = await _split_invoice(hub)
     variables = _variables(
         corrected.client_id,
         kind="CORRECTION",
@@ -247,7 +287,7 @@ async def _correcting(hub: Hub, **changes: Any) -> list[tuple[str, str]]:
 
 
 async def test_a_correction_of_another_clients_invoice_is_refused(flows: Hub) -> None:
-    corrected = await _split_instalment(flows)
+    corrected = await _split_invoice(flows)
     async with flows.db.read() as session:
         query = select(Invoice.id).where(Invoice.client_id != corrected.client_id).limit(1)
         foreign = (await session.execute(query)).scalar_one()
@@ -269,21 +309,20 @@ async def test_a_correction_of_a_correction_is_refused(flows: Hub) -> None:
 
 
 async def test_a_correction_dated_before_the_corrected_invoice_is_refused(flows: Hub) -> None:
-    corrected = await _split_instalment(flows)
+    corrected = await _split_invoice(flows)
     before = str(corrected.issue_date - timedelta(days=1))
     errors = await _correcting(flows, issue=before, due=str(corrected.due_date))
     assert errors == [("issueDate", "BEFORE_CORRECTED_ISSUE_DATE")]
 
 
 async def test_a_correction_under_another_contract_is_refused(flows: Hub) -> None:
-    corrected = await _split_instalment(flows)
+    corrected = await _split_invoice(flows)
     async with flows.db.read() as session:
         query = select(Contract.id).where(
             Contract.client_id == corrected.client_id, Contract.id != corrected.contract_id
         )
         other = (await session.execute(query.limit(1))).scalar_one_or_none()
-    if other is None:
-        pytest.skip("the client has one contract")
+    assert other is not None  # _split_payment_contract picks a client with several
     errors = await _correcting(flows, contract=to_global_id("Contract", other))
     assert errors == [("contractId", "NOT_THE_CORRECTED_CONTRACT")]
 
@@ -320,5 +359,5 @@ async def test_a_correction_that_changes_the_rate_or_nothing_is_refused(
 async def test_an_invoice_with_a_future_date_or_sub_grosz_amount_is_refused(
     flows: Hub, changes: dict[str, Any], expected: list[tuple[str, str]]
 ) -> None:
-    corrected = await _split_instalment(flows)
+    corrected = await _split_invoice(flows)
     assert await _refusal(flows, _variables(corrected.client_id, **changes)) == expected
