@@ -11,8 +11,8 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import event, exc, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
@@ -20,8 +20,12 @@ from sqlalchemy.pool import NullPool
 from sqlalchemy.util import await_only
 
 from auth.errors import ServiceUnavailableError
+from hub.raw_reads import RawReads, StatementListener, has_unavailable_state
 from hub.settings import Settings
 from models.search import register_sqlite_fold
+
+if TYPE_CHECKING:
+    from loaders.base import RowReader
 
 T = TypeVar("T")
 C = TypeVar("C")
@@ -92,10 +96,14 @@ def make_engine(
     # Prepared statements: SQLAlchemy's asyncpg driver prepares every statement and keeps
     # `PREPARED_STATEMENTS` of them per connection, so a statement seen before skips the parse
     # round trip. Loaders send their keys as one array (loaders/statements.py): one text per
-    # statement, whatever the batch size.
+    # statement, whatever the batch size. Loader statements skip SQLAlchemy on PostgreSQL
+    # (hub/raw_reads.py) and are prepared by asyncpg's own statement cache: as roomy, and
+    # without its default 300 s lifetime, after which every entry would be prepared again.
     connect_args = {
         "server_settings": {"jit": "off"},
         "prepared_statement_cache_size": PREPARED_STATEMENTS,
+        "statement_cache_size": PREPARED_STATEMENTS,
+        "max_cached_statement_lifetime": 0,
     }
     engine = create_async_engine(
         url,
@@ -148,11 +156,6 @@ def _health_engine(url: str) -> AsyncEngine:
     return create_async_engine(url, poolclass=NullPool, connect_args={"timeout": 2})
 
 
-# PostgreSQL SQLSTATE classes of a lost or refused connection: 08 connection exception,
-# 57P admin shutdown / crash shutdown / cannot connect now.
-_UNAVAILABLE_STATES = ("08", "57P")
-
-
 def is_unavailable(error: BaseException) -> bool:
     """A database fault a retry may cure: pool exhausted, connection refused or lost."""
     if isinstance(error, exc.TimeoutError | OSError):  # OSError: asyncpg's refused connect
@@ -164,18 +167,17 @@ def is_unavailable(error: BaseException) -> bool:
         if "database is locked" in str(error.orig):
             return True  # SQLite's busy timeout ran out behind a long queue of writers
         cause = error.orig
-    # asyncpg raises "the database system is starting up" on connect unwrapped.
-    state = getattr(cause, "sqlstate", None)
-    return isinstance(state, str) and state.startswith(_UNAVAILABLE_STATES)
+    # asyncpg raises "the database system is starting up" on connect unwrapped, and the raw
+    # read path (hub/raw_reads.py) checks its connections out of the pool unwrapped.
+    return has_unavailable_state(cause)
 
 
 def is_lost_connection(error: BaseException | None) -> bool:
     """The connection died under a statement (not a full pool, not a refused connect)."""
     if isinstance(error, exc.DBAPIError):
-        state = getattr(error.orig, "sqlstate", None)
-        shutdown = isinstance(state, str) and state.startswith(_UNAVAILABLE_STATES)
-        return error.connection_invalidated or shutdown
-    return False
+        return error.connection_invalidated or has_unavailable_state(error.orig)
+    # A driver's own error (the raw read path): a shutdown or connection SQLSTATE.
+    return has_unavailable_state(error)
 
 
 @contextmanager
@@ -211,6 +213,14 @@ class Database:
     engine: AsyncEngine
     read_engine: AsyncEngine
     health_engine: AsyncEngine | None = None
+    # Called with the SQL of each statement the raw read path sends (hub/raw_reads.py), which
+    # `before_cursor_execute` listeners of the engines never see. Empty, it costs nothing.
+    statement_listeners: list[StatementListener] = field(default_factory=list)
+    _raw: RawReads | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.read_engine.dialect.driver == "asyncpg":
+            self._raw = RawReads(self.read_engine, self.statement_listeners)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:
@@ -304,8 +314,22 @@ class Database:
         return await _twice(self._read_session, work)
 
     async def reading_rows(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
-        """`reading` on a bare connection: what loaders run their Core statements on."""
+        """`reading` on a bare connection, for Core statements."""
         return await _twice(self.read_connection, work)
+
+    async def reading_batch(self, work: Callable[[RowReader], Awaitable[T]]) -> T:
+        """`reading_rows` for a loader batch: on PostgreSQL its statements go straight to
+        asyncpg (hub/raw_reads.py), elsewhere through a bare SQLAlchemy connection."""
+        if self._raw is None:
+            return await _twice(self.read_connection, work)
+        return await _twice(self._raw_reader, work)
+
+    @asynccontextmanager
+    async def _raw_reader(self) -> AsyncIterator[RowReader]:
+        assert self._raw is not None
+        with unavailable_on_fault():
+            async with self._raw.open() as reader:
+                yield reader
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:

@@ -4,12 +4,16 @@ Every batch takes its own pooled read connection: two loaders never share one, a
 connections run in autocommit, so a batch is exactly one SELECT. Loaders answer light rows
 (loaders/rows.py) read by Core statements built once per loader class (loaders/statements.py),
 never ORM entities: a write loads what it changes in its own session.
+
+A batch reads through a `RowReader`: on PostgreSQL asyncpg itself (hub/raw_reads.py), which
+answers a list of rows; elsewhere a SQLAlchemy connection, which answers a result. Loaders only
+iterate those rows and unpack or index each one.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
@@ -29,6 +33,16 @@ M = TypeVar("M", bound=SQLModel)
 L = TypeVar("L", bound="BaseLoader[Any, Any]")
 
 
+class RowReader(Protocol):
+    """What a loader batch reads through: its statements' rows, to iterate once."""
+
+    async def execute(
+        self, statement: Select[Any], parameters: Mapping[str, Any], /
+    ) -> Iterable[Any]:
+        """The rows of `statement` with these bound values; each row unpacks as a tuple."""
+        ...
+
+
 class ReadSessions(Protocol):
     def read(self) -> AbstractAsyncContextManager[AsyncSession]: ...
 
@@ -40,6 +54,10 @@ class ReadSessions(Protocol):
         """`work` on a bare read connection, once more if the connection was cut under it."""
         ...
 
+    async def reading_batch(self, work: Callable[[RowReader], Awaitable[T]]) -> T:
+        """`work` on a loader batch's `RowReader`, once more if the connection was cut."""
+        ...
+
 
 class BaseLoader(DataLoader, Generic[K, V]):
     def __init__(self, db: ReadSessions) -> None:
@@ -47,11 +65,9 @@ class BaseLoader(DataLoader, Generic[K, V]):
         self.db = db
 
     async def batch_load_fn(self, keys: Sequence[K]) -> list[V]:
-        return await self.db.reading_rows(
-            lambda connection: self.load_batch(connection, list(keys))
-        )
+        return await self.db.reading_batch(lambda reader: self.load_batch(reader, list(keys)))
 
-    async def load_batch(self, connection: AsyncConnection, keys: list[K]) -> list[V]:
+    async def load_batch(self, connection: RowReader, keys: list[K]) -> list[V]:
         raise NotImplementedError
 
 
@@ -105,7 +121,7 @@ class ByIdLoader(BuiltOnce, BaseLoader[int, M | None]):
     def build(cls) -> Select[Any]:
         return select(*row_columns(cls.model)).where(KeysIn(table_column(cls.model, "id")))
 
-    async def load_batch(self, connection: AsyncConnection, keys: list[int]) -> list[M | None]:
+    async def load_batch(self, connection: RowReader, keys: list[int]) -> list[M | None]:
         rows: list[Any] = light_rows(
             self.model, await connection.execute(self.statement(), {KEYS: keys})
         )
@@ -128,7 +144,7 @@ class ManyByKeyLoader(BuiltOnce, BaseLoader[int, list[M]]):
         keys = KeysIn(table_column(cls.model, cls.key))
         return select(*row_columns(cls.model)).where(keys).order_by(*order)
 
-    async def load_batch(self, connection: AsyncConnection, keys: list[int]) -> list[list[M]]:
+    async def load_batch(self, connection: RowReader, keys: list[int]) -> list[list[M]]:
         result = await connection.execute(self.statement(), {KEYS: keys})
         return group_by(light_rows(self.model, result), self.key, keys)
 

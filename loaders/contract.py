@@ -8,10 +8,9 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Select, bindparam, func, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col
 
-from loaders.base import BaseLoader, BuiltOnce, ByIdLoader, ManyByKeyLoader, table_column
+from loaders.base import BaseLoader, BuiltOnce, ByIdLoader, ManyByKeyLoader, RowReader, table_column
 from loaders.paging import ChildPageLoader, Ordering
 from loaders.statements import KEYS, KeysIn
 from models.contract import (
@@ -104,7 +103,7 @@ class RemainingCapitalByContractIdLoader(BuiltOnce, BaseLoader[tuple[int, date],
         return select(contract_id, remaining).join(last, on)
 
     async def load_batch(
-        self, connection: AsyncConnection, keys: list[tuple[int, date]]
+        self, connection: RowReader, keys: list[tuple[int, date]]
     ) -> list[Decimal | None]:
         result: dict[tuple[int, date], Decimal] = {}
         for day in {day for _, day in keys}:

@@ -6,9 +6,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, bindparam, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from loaders.base import BaseLoader, BuiltOnce, ByIdLoader, ManyByKeyLoader, table_column
+from loaders.base import BaseLoader, BuiltOnce, ByIdLoader, ManyByKeyLoader, RowReader, table_column
 from loaders.statements import KEYS, KeysIn
 from models.identity import AuthEvent, AuthToken, Membership, TokenKind, User
 
@@ -61,9 +60,9 @@ class RecentEventsByKeyLoader(BuiltOnce, BaseLoader[tuple[str, datetime], int]):
         return select(key, created_at).where(KeysIn(key), created_at > since)
 
     async def load_batch(
-        self, connection: AsyncConnection, keys: list[tuple[str, datetime]]
+        self, connection: RowReader, keys: list[tuple[str, datetime]]
     ) -> list[int]:
         since = min(moment for _, moment in keys)
         values = {KEYS: sorted({key for key, _ in keys}), "since": since}
-        events = (await connection.execute(self.statement(), values)).all()
+        events = list(await connection.execute(self.statement(), values))
         return [sum(1 for k, at in events if k == key and at > moment) for key, moment in keys]

@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Select, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from loaders.base import BaseLoader, BuiltOnce, table_column
+from loaders.base import BaseLoader, BuiltOnce, RowReader, table_column
 from loaders.rows import light_rows, row_columns
 from loaders.statements import KEYS, KeysIn
 from models.identity import Invitation
@@ -19,9 +18,7 @@ class InvitationByMembershipIdLoader(BuiltOnce, BaseLoader[int, Invitation | Non
         membership_id = table_column(Invitation, "membership_id")
         return select(*row_columns(Invitation)).where(KeysIn(membership_id))
 
-    async def load_batch(
-        self, connection: AsyncConnection, keys: list[int]
-    ) -> list[Invitation | None]:
+    async def load_batch(self, connection: RowReader, keys: list[int]) -> list[Invitation | None]:
         result = await connection.execute(self.statement(), {KEYS: keys})
         by_membership = {row.membership_id: row for row in light_rows(Invitation, result)}
         return [by_membership.get(key) for key in keys]

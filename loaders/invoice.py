@@ -12,11 +12,10 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, bindparam, false, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
-from loaders.base import BaseLoader, BuiltOnce, ByIdLoader, ManyByKeyLoader, table_column
+from loaders.base import BaseLoader, BuiltOnce, ByIdLoader, ManyByKeyLoader, RowReader, table_column
 from loaders.paging import ChildPageLoader, Ordering
 from loaders.statements import KEYS, KeysIn
 from models.base import to_money
@@ -123,7 +122,7 @@ class SettlementByInvoiceIdLoader(BuiltOnce, BaseLoader[int, Settlement]):
         invoice_id = table_column(Invoice, "id")
         return select(invoice_id, PAID_AMOUNT, CORRECTED_AMOUNT).where(KeysIn(invoice_id))
 
-    async def load_batch(self, connection: AsyncConnection, keys: list[int]) -> list[Settlement]:
+    async def load_batch(self, connection: RowReader, keys: list[int]) -> list[Settlement]:
         found = {
             invoice_id: Settlement(paid=to_money(paid), corrected=to_money(corrected))
             for invoice_id, paid, corrected in await connection.execute(
@@ -203,7 +202,7 @@ class AllocatedByPaymentIdLoader(BuiltOnce, BaseLoader[int, Decimal]):
         amount = table_column(PaymentAllocation, "amount")
         return select(payment_id, func.sum(amount)).where(KeysIn(payment_id)).group_by(payment_id)
 
-    async def load_batch(self, connection: AsyncConnection, keys: list[int]) -> list[Decimal]:
+    async def load_batch(self, connection: RowReader, keys: list[int]) -> list[Decimal]:
         result = await connection.execute(self.statement(), {KEYS: keys})
         found = {payment_id: to_money(total) for payment_id, total in result}
         return [found.get(key, _ZERO) for key in keys]
@@ -250,7 +249,7 @@ class BalanceByClientIdLoader(BaseLoader[tuple[int, date], ClientBalance]):
     """The dashboard's settlement summary: two grouped statements for any number of clients."""
 
     async def load_batch(
-        self, connection: AsyncConnection, keys: list[tuple[int, date]]
+        self, connection: RowReader, keys: list[tuple[int, date]]
     ) -> list[ClientBalance]:
         balances: dict[tuple[int, date], ClientBalance] = {}
         for day in {day for _, day in keys}:

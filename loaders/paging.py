@@ -21,10 +21,10 @@ from functools import lru_cache
 from typing import Any, ClassVar, Generic, Protocol
 
 from sqlalchemy import Integer, Select, asc, bindparam, desc, func, select, tuple_
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
-from loaders.base import BaseLoader, M, column, table_column
+from loaders.base import BaseLoader, M, RowReader, column, table_column
 from loaders.rows import light_rows, model_of, row_columns, row_type
 from loaders.statements import KEYS, KeysIn
 
@@ -193,9 +193,7 @@ class ChildPageLoader(BaseLoader[tuple[int, PageQuery], Page[M]]):
         Any row shape passes through (`Select[Any]` types a one-column SELECT)."""
         return filters.apply(query) if filters is not None else query
 
-    async def _rows(
-        self, connection: AsyncConnection, parent_ids: list[int], page: PageQuery
-    ) -> list[M]:
+    async def _rows(self, connection: RowReader, parent_ids: list[int], page: PageQuery) -> list[M]:
         single = len(parent_ids) == 1  # one parent needs no row_number() over partitions
         shape = (self.model, self.parent, self.ordering)
         statement = page_statement(*shape, page.filters, page.after is not None, single)
@@ -206,7 +204,7 @@ class ChildPageLoader(BaseLoader[tuple[int, PageQuery], Page[M]]):
         return rows
 
     async def load_batch(
-        self, connection: AsyncConnection, keys: list[tuple[int, PageQuery]]
+        self, connection: RowReader, keys: list[tuple[int, PageQuery]]
     ) -> list[Page[M]]:
         by_query: dict[PageQuery, list[int]] = {}
         for parent_id, page in keys:
@@ -279,7 +277,7 @@ class ChildCountLoader(BaseLoader[tuple[int, ListFilter | None], int]):
         self.pages = pages
 
     async def load_batch(
-        self, connection: AsyncConnection, keys: list[tuple[int, ListFilter | None]]
+        self, connection: RowReader, keys: list[tuple[int, ListFilter | None]]
     ) -> list[int]:
         counts: dict[tuple[int, ListFilter | None], int] = {}
         by_filters: dict[ListFilter | None, list[int]] = {}

@@ -6,9 +6,9 @@ are one bound parameter, `:keys`.
 
 On PostgreSQL the keys go as one array, `column = ANY($1::INTEGER[])`: the SQL text is the same
 for any number of keys, so the prepared statement asyncpg keeps per connection
-(`prepared_statement_cache_size`, hub/db.py) serves every batch. An expanding `IN ($1, …, $n)`
-would be a new statement, prepared anew, for each batch size. SQLite has no arrays and gets the
-expanding `IN`.
+(`statement_cache_size`, hub/db.py; loaders send theirs straight to asyncpg, hub/raw_reads.py)
+serves every batch. An expanding `IN ($1, …, $n)` would be a new statement, prepared anew, for
+each batch size: the raw read path refuses one. SQLite has no arrays and gets the expanding `IN`.
 """
 
 from __future__ import annotations

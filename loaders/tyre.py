@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from loaders.base import BaseLoader, BuiltOnce, ByIdLoader, ManyByKeyLoader, table_column
+from loaders.base import BaseLoader, BuiltOnce, ByIdLoader, ManyByKeyLoader, RowReader, table_column
 from loaders.paging import ChildPageLoader, Ordering
 from loaders.statements import KEYS, KeysIn
 from models.tyre import TyreDeposit, TyreRelocation, TyreServiceCentre, Vehicle
@@ -66,7 +65,7 @@ class StoredTyresByCentreIdLoader(BuiltOnce, BaseLoader[int, int]):
             .group_by(centre_id)
         )
 
-    async def load_batch(self, connection: AsyncConnection, keys: list[int]) -> list[int]:
+    async def load_batch(self, connection: RowReader, keys: list[int]) -> list[int]:
         result = await connection.execute(self.statement(), {KEYS: keys})
         found = {centre_id: int(total) for centre_id, total in result}
         return [found.get(key, 0) for key in keys]

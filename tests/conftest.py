@@ -217,7 +217,8 @@ async def flows(databases: DatabaseFactory) -> AsyncIterator[Hub]:
 
 @contextmanager
 def count_statements(db: Database) -> Iterator[list[str]]:
-    """Every SQL statement sent to the database while the block runs."""
+    """Every SQL statement sent to the database while the block runs: through SQLAlchemy, and
+    those loaders send straight to asyncpg on PostgreSQL (hub/raw_reads.py)."""
     seen: list[str] = []
 
     def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
@@ -226,8 +227,10 @@ def count_statements(db: Database) -> Iterator[list[str]]:
     engines = (db.engine.sync_engine, db.read_engine.sync_engine)
     for engine in engines:
         event.listen(engine, "before_cursor_execute", record)
+    db.statement_listeners.append(seen.append)
     try:
         yield seen
     finally:
+        db.statement_listeners.remove(seen.append)
         for engine in engines:
             event.remove(engine, "before_cursor_execute", record)
