@@ -33,6 +33,8 @@ STEPS: list[tuple[str, str]] = [
     ("+ fields awaited together, leaf shortcut", "037b8d7"),
     ("+ cached authentication", "2b697a5"),
     ("+ fixed read pool, no pre-ping on batches", "2a4ebcc"),
+    ("+ sync source-only resolvers called directly", "f27f2d8"),
+    ("+ loader batches straight to asyncpg", "7e6b0f7"),
     ("now", "WORKTREE"),
 ]
 QUERY_NAMES = (
