@@ -1,8 +1,9 @@
 """What each speed step bought: CPU ms per request of the peer benchmark's queries, per commit.
 
 For every revision given (by default the steps of issue 10, see STEPS) the tree is exported with
-`git archive` and measured in a process of its own over the same PostgreSQL demo database,
-loaded once by the current tree (older trees ignore the columns they do not know): the app is
+`git archive` and measured in a process of its own over a PostgreSQL demo database of its own,
+migrated and loaded by that tree with the same spec (an older tree cannot read what a newer one
+stores: a document kind, a VAT category it does not know); the app is
 driven in-process through httpx's ASGI transport with the server's GC tuning, a warm-up, then
 `--requests` requests per query, and the CPU time of the process divided by the requests. The
 figure includes the in-process client's share (about 0.3 ms per request), the same for every
@@ -129,23 +130,59 @@ def export(revision: str, into: Path) -> Path:
     return tree
 
 
-def run_step(tree: Path, url: str, asked_file: Path, requests: int) -> dict[str, float]:
+def load(url: str, clients: int) -> None:
+    """In the child: migrate and fill this step's database with this tree's own code."""
+    from hub.db import make_engine
+    from hub.demo import DemoSpec, load_demo
+    from hub.migrate import upgrade
+
+    async def fill() -> None:
+        await asyncio.to_thread(upgrade, url)
+        engine = make_engine(url)
+        await load_demo(engine, DemoSpec(clients=clients, seed=2026))
+        await engine.dispose()
+
+    asyncio.run(fill())
+
+
+def run_child(tree: Path, *arguments: str) -> str:
+    """This file run inside `tree` (its modules first on the path); its standard output."""
     env = {**os.environ, "PYTHONPATH": str(tree)}
-    command = [
-        sys.executable,
-        str(Path(__file__).resolve()),
-        "--child",
-        url,
-        str(asked_file),
-        str(requests),
-    ]
-    done = subprocess.run(command, cwd=tree, env=env, check=True, capture_output=True, text=True)
-    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+    command = [sys.executable, str(Path(__file__).resolve()), *arguments]
+    done = subprocess.run(command, cwd=tree, env=env, check=False, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"{tree.name}: {' '.join(arguments[:1])} failed:\n{done.stderr[-3000:]}")
+    return done.stdout
+
+
+async def step_database(url: str, name: str) -> str:
+    """A fresh database `name` next to the one `url` names (dropped first if it exists)."""
+    from sqlalchemy import text
+
+    from hub.db import make_engine
+
+    engine = make_engine(url, autocommit=True)
+    async with engine.connect() as connection:
+        await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        await connection.execute(text(f'CREATE DATABASE "{name}"'))
+    await engine.dispose()
+    return url.rsplit("/", 1)[0] + "/" + name
+
+
+def run_step(
+    tree: Path, url: str, asked_file: Path, requests: int, clients: int
+) -> dict[str, float]:
+    run_child(tree, "--load", url, str(clients))
+    out = run_child(tree, "--child", url, str(asked_file), str(requests))
+    return json.loads(out.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
 def main() -> int:
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
         child(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+        return 0
+    if len(sys.argv) > 1 and sys.argv[1] == "--load":
+        load(sys.argv[2], int(sys.argv[3]))
         return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("revisions", nargs="*", help="revisions to measure (default: STEPS)")
@@ -153,17 +190,19 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=200, help="demo clients")
     args = parser.parse_args()
     steps = [(rev, rev) for rev in args.revisions] or STEPS
-    from bench.common import database, prepare
+    from bench.common import database
 
     asked = queries()
     with database() as url, tempfile.TemporaryDirectory(prefix="leasehub-steps-") as scratch:
-        asyncio.run(prepare(url, args.clients))
         asked_file = Path(scratch) / "queries.json"
         asked_file.write_text(json.dumps(asked), encoding="utf-8")
+        print(f"each step on its own demo database of {args.clients} clients", file=sys.stderr)
         print("| step | " + " | ".join(QUERY_NAMES) + " |")
         print("|---|" + "---:|" * len(QUERY_NAMES))
-        for label, revision in steps:
-            figures = run_step(export(revision, Path(scratch)), url, asked_file, args.requests)
+        for index, (label, revision) in enumerate(steps):
+            step_url = asyncio.run(step_database(url, f"leasehub_step_{index}"))
+            tree = export(revision, Path(scratch))
+            figures = run_step(tree, step_url, asked_file, args.requests, args.clients)
             cells = " | ".join(f"{figures[name]:.1f}" for name in QUERY_NAMES)
             print(f"| {label} (`{revision}`) | {cells} |", flush=True)
     return 0
