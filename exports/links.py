@@ -15,6 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 LIFETIME = timedelta(minutes=5)
+# What a link is for, part of its signing key: a download link never opens an upload and an
+# upload link never downloads (resolvers/attachments.py).
+DOWNLOAD = "download-link"
+UPLOAD = "upload-link"
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,8 +33,8 @@ class Grant:
         return dict(self.options).get(name, default)
 
 
-def _key(secret_key: str) -> bytes:
-    return hashlib.sha256(b"download-link:" + secret_key.encode()).digest()
+def _key(secret_key: str, purpose: str = DOWNLOAD) -> bytes:
+    return hashlib.sha256(f"{purpose}:".encode() + secret_key.encode()).digest()
 
 
 def sign(
@@ -41,6 +45,7 @@ def sign(
     user_id: int,
     now: datetime,
     options: dict[str, str] | None = None,
+    purpose: str = DOWNLOAD,
 ) -> str:
     claims = [
         kind,
@@ -51,15 +56,15 @@ def sign(
     ]
     raw = json.dumps(claims, separators=(",", ":")).encode()
     body = base64.urlsafe_b64encode(raw).decode().rstrip("=")
-    signature = hmac.new(_key(secret_key), body.encode(), hashlib.sha256).digest()
+    signature = hmac.new(_key(secret_key, purpose), body.encode(), hashlib.sha256).digest()
     return f"{body}.{base64.urlsafe_b64encode(signature).decode().rstrip('=')}"
 
 
-def verify(secret_key: str, token: str, *, now: datetime) -> Grant | None:
+def verify(secret_key: str, token: str, *, now: datetime, purpose: str = DOWNLOAD) -> Grant | None:
     """The grant of a well-signed, unexpired token; None for anything else."""
     body, _, signature = token.partition(".")
     try:
-        expected = hmac.new(_key(secret_key), body.encode(), hashlib.sha256).digest()
+        expected = hmac.new(_key(secret_key, purpose), body.encode(), hashlib.sha256).digest()
         given = base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4))
         if not hmac.compare_digest(expected, given):
             return None

@@ -37,6 +37,7 @@ from hub.logs import install_log_redaction
 from hub.outbox import deliver_continuously
 from hub.runtime import server_gc
 from hub.settings import Settings, get_settings
+from hub.uploads import upload_endpoint
 from loaders.base import Loaders
 from models.base import utcnow
 from models.i18n import negotiate, translate
@@ -161,6 +162,12 @@ def create_app(
                 download_endpoint(database, settings, heavy),
                 methods=["GET"],
                 name="download",
+            ),
+            Route(
+                "/upload/{token}",
+                upload_endpoint(database, settings),
+                methods=["PUT"],
+                name="upload",
             ),
         ],
         lifespan=lifespan,

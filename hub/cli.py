@@ -184,21 +184,24 @@ def cmd_export_schema(_settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_prune(settings: Settings, args: argparse.Namespace) -> int:
-    """Forget attempt counters, spent captchas and failed-login history older than --days."""
-    removed = asyncio.run(_prune(settings, days=args.days))
-    print(f"prune: {removed} rows removed", file=sys.stderr)
+    """Forget attempt counters, spent captchas and failed-login history older than --days, and
+    attachment uploads declared but never finished (with their files)."""
+    removed, uploads = asyncio.run(_prune(settings, days=args.days))
+    print(f"prune: {removed} rows removed, {uploads} unfinished uploads", file=sys.stderr)
     return 0
 
 
-async def _prune(settings: Settings, *, days: float) -> int:
+async def _prune(settings: Settings, *, days: float) -> tuple[int, int]:
     from auth import throttle
     from hub.db import Database
     from models.base import utcnow
+    from resolvers.attachments import prune_uploads
 
     db = Database.from_settings(settings)
     try:
         async with db.write() as session:
-            return await throttle.prune(session, older_than=utcnow() - timedelta(days=days))
+            removed = await throttle.prune(session, older_than=utcnow() - timedelta(days=days))
+        return removed, await prune_uploads(db, settings, now=utcnow())
     finally:
         await db.dispose()
 

@@ -25,11 +25,12 @@ from starlette.responses import FileResponse, JSONResponse, Response, StreamingR
 
 from auth.clock import warsaw_today
 from auth.errors import ServiceUnavailableError
-from exports.links import verify
+from exports.links import Grant, verify
 from hub.db import Database
 from hub.settings import Settings
 from models.base import utcnow
 from models.i18n import Language, _, negotiate, translate
+from resolvers.attachments import ATTACHMENT, open_attachment
 from resolvers.downloads import File, open_download
 from resolvers.tables import PullDatabase
 
@@ -177,6 +178,18 @@ def _headers(file: File) -> dict[str, str]:
     }
 
 
+async def _attachment(
+    db: Database, settings: Settings, grant: Grant, language: Language
+) -> Response:
+    """An uploaded file from storage (streamed), or one stored before in the database."""
+    file = await open_attachment(db, settings, grant, now=utcnow())
+    if file is None:
+        return _not_found(language)
+    if file.chunks is not None:
+        return StreamingResponse(file.chunks, media_type=file.media_type, headers=_headers(file))
+    return Response(file.content, media_type=file.media_type, headers=_headers(file))
+
+
 def download_endpoint(
     db: Database, settings: Settings, heavy: HeavyWork
 ) -> Callable[[Request], Awaitable[Response]]:
@@ -188,6 +201,8 @@ def download_endpoint(
         grant = verify(settings.secret_key, request.path_params["token"], now=now)
         if grant is None:
             return _not_found(language)
+        if grant.kind == ATTACHMENT:  # a stored file: nothing to render, so no worker
+            return await _attachment(db, settings, grant, language)
         # Admitted before any work: a refusal costs neither a worker nor a connection.
         ticket = heavy.admit(grant.user_id, language)
         if isinstance(ticket, Response):

@@ -252,6 +252,6 @@ def cors(settings: Settings) -> dict[str, Any]:
     """The CORSMiddleware options: the origins of the settings, what a browser client sends."""
     return {
         "allow_origins": settings.allowed_origins,
-        "allow_methods": ["GET", "POST", "OPTIONS"],
+        "allow_methods": ["GET", "POST", "PUT", "OPTIONS"],  # PUT: staged uploads
         "allow_headers": ["Authorization", "Content-Type"],
     }

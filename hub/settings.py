@@ -112,6 +112,28 @@ class Settings(BaseSettings):
     # whose 2024 sales with VAT exceeded 200 million PLN and from 1 April 2026 for the others.
     ksef_from: date = Field(default=date(2026, 2, 1), alias="LEASEHUB_KSEF_FROM")
 
+    # Attachments (staged uploads, exports/storage.py): the folder of the filesystem storage
+    # (created on first use), the largest file per kind, the bytes a company may keep stored.
+    attachment_dir: Path = Field(default=Path("var/attachments"), alias="LEASEHUB_ATTACHMENT_DIR")
+    attachment_max_bytes: int = Field(
+        default=10 * 1024 * 1024, alias="LEASEHUB_ATTACHMENT_MAX_BYTES", ge=1024
+    )
+    attachment_image_max_bytes: int = Field(
+        default=5 * 1024 * 1024, alias="LEASEHUB_ATTACHMENT_IMAGE_MAX_BYTES", ge=1024
+    )
+    attachment_zip_max_bytes: int = Field(
+        default=20 * 1024 * 1024, alias="LEASEHUB_ATTACHMENT_ZIP_MAX_BYTES", ge=1024
+    )
+    attachment_quota_bytes: int = Field(
+        default=500 * 1024 * 1024, alias="LEASEHUB_ATTACHMENT_QUOTA_BYTES", ge=1024
+    )
+    # A ZIP (or DOCX) is refused past these: a zip bomb unpacks to far more than it weighs.
+    zip_max_entries: int = Field(default=1000, alias="LEASEHUB_ZIP_MAX_ENTRIES", ge=1)
+    zip_max_unpacked_bytes: int = Field(
+        default=200 * 1024 * 1024, alias="LEASEHUB_ZIP_MAX_UNPACKED_BYTES", ge=1024
+    )
+    zip_max_ratio: int = Field(default=100, alias="LEASEHUB_ZIP_MAX_RATIO", ge=2)
+
     password_min_length: int = Field(default=8, alias="LEASEHUB_PASSWORD_MIN_LENGTH", ge=1)
     password_max_length: int = Field(default=24, alias="LEASEHUB_PASSWORD_MAX_LENGTH", ge=8)
     password_require_uppercase: bool = Field(default=True, alias="LEASEHUB_PASSWORD_UPPERCASE")

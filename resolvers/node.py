@@ -18,6 +18,7 @@ from loaders.base import ByIdLoader
 from loaders.rows import is_row_of
 from models.client import Client
 from models.identity import TokenKind
+from resolvers.attachments import read_scope
 from resolvers.context import Context
 from resolvers.ids import from_global_id
 
@@ -57,9 +58,9 @@ def in_client(scope: Scope | None) -> Access:
 
 
 def attachment_access(viewer: Viewer, row: Any) -> None:
-    """An attachment is read with the list it hangs on: a request's stage or a message."""
-    scope = Scope.REQUESTS_READ if row.request_stage_id is not None else Scope.MESSAGES_READ
-    require_scope(viewer, row.client_id, scope)
+    """An attachment is read with what it hangs on (a request's stage, a message), a file not
+    used yet with what it was uploaded for."""
+    require_scope(viewer, row.client_id, read_scope(row))
 
 
 def shared(viewer: Viewer, _row: Any) -> None:

@@ -53,6 +53,11 @@ from schema.base import (
 )
 from schema.invoice import PAYMENT_DEADLINE, VAT_RATE_DEPRECATED, invoice_list, invoice_standing
 from schema.refs import ClientRef, InvoiceRef
+from schema.simulation import (
+    ScheduleChangeSimulationInput,
+    ScheduleSimulationResult,
+    schedule_simulation,
+)
 
 
 async def _policies_in_force(root: ContractRow, info: Info) -> list[PolicyRow]:
@@ -104,6 +109,20 @@ class Contract(Node):
         )
         capital = root.net_value - root.initial_fee if remaining is None else remaining
         return Money(amount=to_money(capital), currency=root.currency)
+
+    @strawberry.field(
+        extensions=scoped(Scope.SCHEDULES_READ),
+        description="What-if: the schedule a payment-day change (paymentDay) or a schedule "
+        "change (scheduleChange) would give, with the differences; writes nothing.",
+    )
+    async def schedule_simulation(
+        self,
+        root: ContractRow,
+        info: Info,
+        payment_day: int | None = None,
+        schedule_change: ScheduleChangeSimulationInput | None = None,
+    ) -> ScheduleSimulationResult | None:
+        return await schedule_simulation(root, info, payment_day, schedule_change)
 
     @strawberry.field(
         extensions=scoped(Scope.SCHEDULES_READ),

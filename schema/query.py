@@ -11,12 +11,14 @@ from resolvers.request import REQUEST_TYPES
 from resolvers.tyre import list_centres
 from schema.account import AccountMutation, SecondFactorMutation
 from schema.admin import Admin, AdminMutation, DocumentAdminMutation, InvoiceAdminMutation
+from schema.attachment import AttachmentMutation
 from schema.base import Connection, Info, Node, connection
 from schema.client import Client
 from schema.identity import IdentityMutation, Viewer, resolve_viewer
 from schema.invoice import InvoiceMutation
 from schema.profile import ProfileMutation
 from schema.request import RequestTypeInfo
+from schema.request_catalogue import RequestCatalogue, request_catalogue
 from schema.subaccount import ScopeInfo, SubaccountMutation, scope_catalogue
 from schema.tyre import TyreServiceCentre
 
@@ -51,9 +53,21 @@ class Query:
         )
         return connection(page)
 
-    @strawberry.field(description="The kinds of request a client may file.")
+    @strawberry.field(
+        description="The kinds of request a client may file.",
+        deprecation_reason="Use requestCatalogue: the kinds grouped, with their forms.",
+    )
     def request_types(self, info: Info) -> list[RequestTypeInfo]:
         return [RequestTypeInfo.of(kind, info.context.language) for kind in REQUEST_TYPES]
+
+    @strawberry.field(
+        description="Every request a client may file, as forms: category → type → kind. With "
+        "contractId, the defaults and limits that depend on that contract are filled in."
+    )
+    async def request_catalogue(
+        self, info: Info, contract_id: strawberry.ID | None = None
+    ) -> RequestCatalogue:
+        return await request_catalogue(info.context, contract_id)
 
     @strawberry.field(description="Scopes a subaccount or API token can be given; filterable.")
     def scope_catalogue(self, info: Info, search: str | None = None) -> list[ScopeInfo]:
@@ -77,5 +91,6 @@ class Mutation(
     InvoiceAdminMutation,
     DocumentAdminMutation,
     InvoiceMutation,
+    AttachmentMutation,
 ):
     pass

@@ -1,0 +1,58 @@
+"""`leasehub prune`: the daily clean-up, attachment uploads never finished included."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from hub.cli import build_parser
+from hub.db import Database
+from models.attachment import Attachment, AttachmentPurpose, AttachmentStatus
+from models.base import utcnow
+from models.client import Client
+from tests.conftest import DatabaseFactory, settings_for
+
+
+async def test_prune_forgets_an_upload_declared_and_never_sent(
+    databases: DatabaseFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = await databases.create()
+    db = Database.from_url(url)
+    try:
+        async with db.write() as session:
+            client = Client(
+                number="900001",
+                name="Test sp. z o.o.",
+                nip="5260250274",
+                regon="012100784",
+                street="ul. Prosta 1",
+                postal_code="00-001",
+                city="Warszawa",
+                email="biuro@test.pl",
+                phone="221234567",
+                einvoice_email="faktury@test.pl",
+            )
+            session.add(client)
+            await session.flush()
+            session.add(
+                Attachment(
+                    client_id=client.id,  # type: ignore[arg-type]
+                    filename="umowa.pdf",
+                    content_type="application/pdf",
+                    size=10,
+                    sha256="",
+                    purpose=AttachmentPurpose.REQUEST,
+                    status=AttachmentStatus.PENDING,
+                    upload_expires_at=utcnow() - timedelta(minutes=1),
+                )
+            )
+        args = build_parser().parse_args(["prune"])
+        assert await asyncio.to_thread(args.handler, settings_for(url), args) == 0
+        assert "1 unfinished uploads" in capsys.readouterr().err
+        async with db.read() as session:
+            assert (await session.execute(select(func.count(Attachment.id)))).scalar_one() == 0
+    finally:
+        await db.dispose()
