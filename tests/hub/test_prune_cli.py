@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, select
@@ -12,7 +13,7 @@ from hub.cli import build_parser
 from hub.db import Database
 from models.attachment import Attachment, AttachmentPurpose, AttachmentStatus
 from models.base import utcnow
-from models.client import Client
+from tests.auth.test_welcome import new_client
 from tests.conftest import DatabaseFactory, settings_for
 
 
@@ -22,21 +23,8 @@ async def test_prune_forgets_an_upload_declared_and_never_sent(
     url = await databases.create()
     db = Database.from_url(url)
     try:
+        client = await new_client(SimpleNamespace(db=db))  # type: ignore[arg-type]
         async with db.write() as session:
-            client = Client(
-                number="900001",
-                name="Test sp. z o.o.",
-                nip="5260250274",
-                regon="012100784",
-                street="ul. Prosta 1",
-                postal_code="00-001",
-                city="Warszawa",
-                email="biuro@test.pl",
-                phone="221234567",
-                einvoice_email="faktury@test.pl",
-            )
-            session.add(client)
-            await session.flush()
             session.add(
                 Attachment(
                     client_id=client.id,  # type: ignore[arg-type]
