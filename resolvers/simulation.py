@@ -144,7 +144,11 @@ def _as_row(row: Instalment, due_date: date) -> ScheduleRow:
     )
 
 
-def _instalment_category(contract: Contract) -> VatCategory:
+def _instalment_category(contract: Contract, split: Split) -> VatCategory:
+    """As the schedule's future instalments are taxed: a schedule stored before VAT followed
+    the contract's kind keeps its rate, and a new schedule must compare with it."""
+    if split.future:
+        return split.future[0].vat_category
     return vat_for(contract_kind=contract.kind, invoice_kind=InvoiceKind.INSTALMENT).category
 
 
@@ -176,7 +180,7 @@ def simulate_payment_day(
         instalments=rows,
         before=before,
         after=before,
-        vat_category=_instalment_category(contract),
+        vat_category=_instalment_category(contract, split),
     )
 
 
@@ -187,7 +191,7 @@ def _residual_errors(
     if percent is None:
         return []
     low, high = PRODUCT_LIMITS[contract.kind].residual_percent
-    if percent != round_money(percent) or not low <= percent <= high:
+    if not percent.is_finite() or percent != round_money(percent) or not low <= percent <= high:
         message = _("The residual value must be {low}–{high} %.", low=low, high=high)
         return [_error("residualPercent", "RESIDUAL_OUT_OF_LIMITS", message)]
     if _residual(contract, change) >= split.capital:
@@ -225,7 +229,7 @@ def _amount_errors(change: ScheduleChange, numbers: range) -> list[UserErrorData
         if number not in numbers:
             message = _("Instalment {number} is not an unpaid future one.", number=number)
             errors.append(_error("amounts", "INSTALMENT_NOT_FUTURE", message))
-        elif net <= 0 or net != round_money(net):
+        elif not net.is_finite() or net <= 0 or net != round_money(net):
             message = _("Instalment {number}: give an amount above 0 in grosze.", number=number)
             errors.append(_error("amounts", "INVALID_AMOUNT", message))
     return errors
@@ -309,7 +313,7 @@ def _new_rows(
 ) -> list[ScheduleRow]:
     count, first_number = term - len(split.fixed), len(split.fixed) + 1
     first_due = split.future[0].due_date
-    category = _instalment_category(contract)
+    category = _instalment_category(contract, split)
     if change.option is InstalmentOption.AUTO:
         rows = repayment_schedule(
             capital=split.capital,
@@ -363,5 +367,5 @@ def simulate_schedule_change(
         instalments=rows,
         before=_totals(split.future, contract.residual_value),
         after=_totals(rows, residual),
-        vat_category=_instalment_category(contract),
+        vat_category=_instalment_category(contract, split),
     )

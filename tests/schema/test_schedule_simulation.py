@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.clock import warsaw_today
@@ -259,6 +260,7 @@ async def test_custom_schedule_change_sets_the_named_instalment(setup: Setup) ->
         ({"residualPercent": "31"}, [("residualPercent", "RESIDUAL_OUT_OF_LIMITS")]),
         ({"residualPercent": "0.5"}, [("residualPercent", "RESIDUAL_OUT_OF_LIMITS")]),
         ({"residualPercent": "10.001"}, [("residualPercent", "RESIDUAL_OUT_OF_LIMITS")]),
+        ({"residualPercent": "NaN"}, [("residualPercent", "RESIDUAL_OUT_OF_LIMITS")]),
         ({"months": 23}, [("months", "PERIOD_OUT_OF_LIMITS")]),
         ({"months": 85}, [("months", "PERIOD_OUT_OF_LIMITS")]),
         ({"instalments": "KEEP"}, [(None, "NOTHING_TO_CHANGE")]),
@@ -273,6 +275,10 @@ async def test_custom_schedule_change_sets_the_named_instalment(setup: Setup) ->
         ),
         (
             {"instalments": "CUSTOM", "amounts": [{"number": 23, "net": "0.00"}]},
+            [("amounts", "INVALID_AMOUNT")],
+        ),
+        (
+            {"instalments": "CUSTOM", "amounts": [{"number": 23, "net": "Infinity"}]},
             [("amounts", "INVALID_AMOUNT")],
         ),
         (
@@ -310,3 +316,27 @@ async def test_simulation_writes_nothing(setup: Setup) -> None:
     assert again["simulation"]["instalments"][0]["dueDate"] == (
         _months_later(setup.first_future_due, 0, 20).isoformat()
     )
+
+
+async def test_a_schedule_stored_at_23_percent_is_simulated_at_its_own_rate(
+    setup: Setup,
+) -> None:
+    """A financial lease whose instalments were stored with VAT before VAT followed the kind
+    (migration 0010 kept their rate): the what-if compares like with like, no VAT vanishes."""
+    contract_pk = from_global_id(setup.contract_id)[1]
+    db = setup.hub.db
+
+    async def kind(value: ContractKind) -> None:
+        async with db.write() as session:
+            await session.execute(
+                update(Contract).where(Contract.id == contract_pk).values(kind=value)  # type: ignore[arg-type]
+            )
+
+    await kind(ContractKind.FINANCIAL_LEASE)
+    try:
+        # As test_auto_schedule_change_recomputes_the_annuity_over_the_new_period: 23 % VAT.
+        result = await _simulate(setup, change={"months": 25, "instalments": "AUTO"})
+        assert [row[4] for row in _rows(result["simulation"])] == ["75.74"] * 4
+        assert _totals(result["simulation"], "difference") == ("-104.34", "16.30", "20.04")
+    finally:
+        await kind(ContractKind.OPERATING_LEASE)
