@@ -285,6 +285,7 @@ async def _interest_note(
     invoice = await session.get(Invoice, invoice_id, with_for_update=True, populate_existing=True)
     assert invoice is not None  # id_of_client found it
     await _check_paid_late(session, invoice, details)
+    await _refuse_basis_above_invoice(session, invoice, details)
     charge = _priced(details, await rate_table(session))
     _fits(charge.interest)
     if amount is not None and to_money(amount) != charge.interest:
@@ -294,19 +295,34 @@ async def _interest_note(
     return charge
 
 
+async def _corrected(session: AsyncSession, invoice: Invoice) -> Decimal:
+    """The gross change of the invoice's corrections (negative for a reduction)."""
+    corrected = select(func.coalesce(func.sum(col(Invoice.gross)), 0)).where(
+        col(Invoice.corrects_id) == invoice.id
+    )
+    return to_money((await session.execute(corrected)).scalar_one())
+
+
 async def _still_due(session: AsyncSession, invoice: Invoice) -> Decimal:
     paid = select(func.coalesce(func.sum(col(PaymentAllocation.amount)), 0)).where(
         col(PaymentAllocation.invoice_id) == invoice.id
-    )
-    corrected = select(func.coalesce(func.sum(col(Invoice.gross)), 0)).where(
-        col(Invoice.corrects_id) == invoice.id
     )
     return amount_due(
         kind=invoice.kind,
         gross=invoice.gross,
         paid=to_money((await session.execute(paid)).scalar_one()),
-        corrected=to_money((await session.execute(corrected)).scalar_one()),
+        corrected=await _corrected(session, invoice),
     )
+
+
+async def _refuse_basis_above_invoice(
+    session: AsyncSession, invoice: Invoice, details: Details
+) -> None:
+    """Interest runs on money the invoice asked for, never on more."""
+    asked = invoice.gross + await _corrected(session, invoice)
+    if details.basis_amount is not None and details.basis_amount > asked:
+        message = _("At most the invoice's amount after corrections: {amount}.", amount=asked)
+        raise Abort(UserErrorData(field="basisAmount", code="ABOVE_INVOICE", message=message))
 
 
 async def _reminder_amount(
@@ -321,7 +337,12 @@ async def _reminder_amount(
             "This invoice is not overdue and unpaid on {day}: nothing to remind of.", day=issue_date
         )
         raise Abort(UserErrorData(field="invoiceId", code="NOT_OVERDUE", message=message))
-    return due if amount is None else amount
+    if amount is None:
+        return due
+    if not 0 < amount <= due:
+        message = _("Remind of more than 0 and at most what is due: {due}.", due=due)
+        raise Abort(UserErrorData(field="amount", code="NOT_DUE_AMOUNT", message=message))
+    return amount
 
 
 async def _add_once(session: AsyncSession, document: Document) -> None:

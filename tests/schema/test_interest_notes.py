@@ -321,3 +321,18 @@ async def test_a_payment_reminder_is_for_an_unpaid_overdue_invoice(notes: Hub) -
     _, paid = await invoice_paid(notes, **JUNE)  # type: ignore[arg-type]
     assert await refused(notes, client, paid, **REMINDER) == [("invoiceId", "NOT_OVERDUE")]
     assert await refused(notes, client, None, **REMINDER) == [("invoiceId", "REQUIRED")]
+
+
+@pytest.mark.parametrize("amount", ["1230.01", "0.00", "-5.00"])
+async def test_a_reminder_for_more_than_is_due_or_nothing_is_refused(
+    notes: Hub, amount: str
+) -> None:
+    client, unpaid = await invoice_paid(notes, due=date(2025, 3, 14), gross="1230.00", paid=())
+    errors = await refused(notes, client, unpaid, **REMINDER, amount=amount)
+    assert errors == [("amount", "NOT_DUE_AMOUNT")]
+
+
+async def test_interest_on_more_than_the_invoice_asked_is_refused(notes: Hub) -> None:
+    client, invoice = await invoice_paid(notes, **JUNE)  # type: ignore[arg-type]
+    note = {"basis": "12300.01", "start": "2025-06-14", "end": "2025-07-15"}
+    assert await refused(notes, client, invoice, **note) == [("basisAmount", "ABOVE_INVOICE")]
