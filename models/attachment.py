@@ -28,6 +28,10 @@ class AttachmentKind(enum.StrEnum):
     PNG = "PNG"
 
 
+# What requests accept (the guide: PDF, Word, ZIP); messages take pictures too.
+DOCUMENT_KINDS = (AttachmentKind.PDF, AttachmentKind.DOC, AttachmentKind.DOCX, AttachmentKind.ZIP)
+
+
 class AttachmentPurpose(enum.StrEnum):
     """What the file is for: a request (filing or reply) or a message."""
 

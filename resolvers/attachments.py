@@ -31,7 +31,13 @@ from auth.viewer import ANONYMOUS, Viewer
 from exports.links import LIFETIME, UPLOAD, Grant, sign, verify
 from exports.sniff import Refused, ZipLimits, detect
 from exports.storage import Storage, file_storage
-from models.attachment import Attachment, AttachmentKind, AttachmentPurpose, AttachmentStatus
+from models.attachment import (
+    DOCUMENT_KINDS,
+    Attachment,
+    AttachmentKind,
+    AttachmentPurpose,
+    AttachmentStatus,
+)
 from models.client import Client
 from models.i18n import Msg, _
 from models.identity import TokenKind
@@ -66,12 +72,9 @@ MEDIA_TYPES = {
     AttachmentKind.JPEG: "image/jpeg",
     AttachmentKind.PNG: "image/png",
 }
-DOCUMENT_KINDS = frozenset(
-    {AttachmentKind.PDF, AttachmentKind.DOC, AttachmentKind.DOCX, AttachmentKind.ZIP}
-)
 # Pictures (a photo of damage, a screenshot) go with messages only, as in the guide.
 KINDS_FOR = {
-    AttachmentPurpose.REQUEST: DOCUMENT_KINDS,
+    AttachmentPurpose.REQUEST: frozenset(DOCUMENT_KINDS),
     AttachmentPurpose.MESSAGE: frozenset(AttachmentKind),
 }
 WRITE_SCOPE = {

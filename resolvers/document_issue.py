@@ -32,7 +32,7 @@ from models.calendar import is_overdue, late_from, legal_deadline
 from models.client import Client
 from models.document import DOCUMENT_PREFIXES, REASON_LIMIT, Document, DocumentKind
 from models.i18n import DEFAULT_LANGUAGE, _
-from models.interest import RateNotPublished, RateTable, interest_by_parts
+from models.interest import RATE_PLACES, RateNotPublished, RateTable, interest_by_parts
 from models.invoice import Invoice, Payment, PaymentAllocation
 from models.settlement import amount_due
 from resolvers import outbox
@@ -43,7 +43,6 @@ from resolvers.invoice_issue import client_and_contract, id_of_client, next_numb
 from resolvers.staff import require_acting_staff
 from resolvers.validation import date_error, found, number_error
 
-RATE_PLACES = 4  # annual_rate is a Numeric(6, 4)
 TITLE_LIMIT = 200
 NOTE_KEY_NAMES = ("uq_documents_invoice_period", "documents.period_start")
 

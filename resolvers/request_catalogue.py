@@ -12,7 +12,7 @@ import enum
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from models.attachment import AttachmentKind
+from models.attachment import DOCUMENT_KINDS, AttachmentKind
 from models.contract import Contract, ContractKind, Currency
 from models.finance import round_money
 from models.i18n import Msg, _
@@ -57,7 +57,6 @@ PAYMENT_DAYS = (15, 20, 25)
 PRICE_CURRENCIES = (Currency.PLN, Currency.EUR, Currency.CHF)
 # One size limit for every file of a form: the attachment part enforces it while reading.
 ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
-DOCUMENT_KINDS = (AttachmentKind.PDF, AttachmentKind.DOC, AttachmentKind.DOCX, AttachmentKind.ZIP)
 
 
 @dataclass(frozen=True, slots=True)
