@@ -26,9 +26,7 @@ from sqlmodel import col
 
 from auth.access import require_scope
 from auth.scopes import Scope
-from auth.sessions import viewer_of_user
-from auth.viewer import ANONYMOUS, Viewer
-from exports.links import LIFETIME, UPLOAD, Grant, sign, verify
+from exports.links import LIFETIME, UPLOAD, Grant, verify
 from exports.sniff import Refused, ZipLimits, detect
 from exports.storage import Storage, file_storage
 from models.attachment import (
@@ -38,13 +36,14 @@ from models.attachment import (
     AttachmentPurpose,
     AttachmentStatus,
 )
+from models.base import stored_id
 from models.client import Client
 from models.i18n import Msg, _
-from models.identity import TokenKind
 from resolvers.context import Context
-from resolvers.downloads import File
+from resolvers.downloads import File, holder
 from resolvers.errors import Abort, UserErrorData
 from resolvers.ids import pk_of
+from resolvers.links import link
 
 if TYPE_CHECKING:
     from hub.db import Database
@@ -228,33 +227,8 @@ async def declare(
             await session.flush()
     except Abort as abort:
         return None, None, abort.errors
-    return row, _upload_link(ctx, row), []
-
-
-def _upload_link(ctx: Context, row: Attachment) -> str:
-    options = {}
-    if ctx.viewer.token_kind is TokenKind.API and ctx.viewer.token_id is not None:
-        options["via"] = str(ctx.viewer.token_id)
-    token = sign(
-        ctx.settings.secret_key,
-        kind=UPLOAD_KIND,
-        object_id=row.id,  # type: ignore[arg-type]
-        user_id=ctx.viewer.user_id,  # type: ignore[arg-type]
-        now=ctx.now,
-        options=options,
-        purpose=UPLOAD,
-    )
-    return str(ctx.request.url_for("upload", token=token))
-
-
-async def _holder(session: AsyncSession, grant: Grant, now: datetime) -> Viewer:
-    """The rights of whoever a link was made for, as they are now."""
-    via = grant.option("via")
-    if via and not via.isdigit():
-        return ANONYMOUS
-    return await viewer_of_user(
-        session, user_id=grant.user_id, api_token_id=int(via) if via else None, now=now
-    )
+    url = link(ctx, kind=UPLOAD_KIND, object_id=stored_id(row), purpose=UPLOAD, route="upload")
+    return row, url, []
 
 
 # ---- the upload ------------------------------------------------------------------------
@@ -321,8 +295,8 @@ async def _win_link(db: Database, grant: Grant, now: datetime, key: str) -> Atta
         row = await session.get(Attachment, grant.object_id)
         if row is None:
             raise UploadRefused(*NOT_FOUND)
-        holder = await _holder(session, grant, now)
-        if holder.read_only or not holder.has_scope(row.client_id, WRITE_SCOPE[row.purpose]):
+        viewer = await holder(session, grant, now)
+        if viewer.read_only or not viewer.has_scope(row.client_id, WRITE_SCOPE[row.purpose]):
             raise UploadRefused(*NOT_FOUND)
         won = await session.execute(
             update(Attachment)
@@ -528,7 +502,7 @@ async def open_attachment(
         row = await session.get(Attachment, grant.object_id)
         if row is None or row.status is not AttachmentStatus.READY:
             return None
-        if not (await _holder(session, grant, now)).has_scope(row.client_id, read_scope(row)):
+        if not (await holder(session, grant, now)).has_scope(row.client_id, read_scope(row)):
             return None
     media_type = MEDIA_TYPES[row.kind] if row.kind else "application/octet-stream"
     if row.storage_key is not None:

@@ -84,6 +84,17 @@ class File:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+async def holder(session: AsyncSession, grant: Grant, now: datetime) -> Viewer:
+    """The rights of whoever a link was made for, as they are now (an API token's, when the
+    link was made with one)."""
+    via = grant.option("via")
+    if via and not via.isdigit():
+        return ANONYMOUS
+    return await viewer_of_user(
+        session, user_id=grant.user_id, api_token_id=int(via) if via else None, now=now
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class _Use:
     """A verified grant being served: the database, the settings and the moment."""
@@ -96,15 +107,7 @@ class _Use:
     heavy: Heavy
 
     async def viewer(self, session: AsyncSession) -> Viewer:
-        via = self.grant.option("via")
-        if via and not via.isdigit():
-            return ANONYMOUS
-        return await viewer_of_user(
-            session,
-            user_id=self.grant.user_id,
-            api_token_id=int(via) if via else None,
-            now=self.now,
-        )
+        return await holder(session, self.grant, self.now)
 
     async def owned(self, session: AsyncSession, model: type[M], pk: int, scope: Scope) -> M | None:
         """The row, if it exists and the holder still has `scope` in its client."""

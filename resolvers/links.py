@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from exports.links import sign
+from exports.links import DOWNLOAD, sign
 from models.identity import TokenKind
 from resolvers.context import Context
 
 
-def link(ctx: Context, *, kind: str, object_id: int, **options: str) -> str:
-    """A 5-minute link for the viewer. One made with an API token keeps that token's scopes."""
+def link(
+    ctx: Context,
+    *,
+    kind: str,
+    object_id: int,
+    purpose: str = DOWNLOAD,
+    route: str = "download",
+    **options: str,
+) -> str:
+    """A 5-minute link for the viewer. One made with an API token keeps that token's scopes.
+    `purpose` and `route`: an upload link is signed for uploads only (exports/links.py)."""
     viewer = ctx.viewer
     if viewer.token_kind is TokenKind.API and viewer.token_id is not None:
         options["via"] = str(viewer.token_id)
@@ -19,5 +28,6 @@ def link(ctx: Context, *, kind: str, object_id: int, **options: str) -> str:
         user_id=viewer.user_id,  # type: ignore[arg-type]
         now=ctx.now,
         options=options,
+        purpose=purpose,
     )
-    return str(ctx.request.url_for("download", token=token))
+    return str(ctx.request.url_for(route, token=token))
