@@ -26,6 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from models.contract import Contract, ContractStatus, Instalment
 from models.finance import (
@@ -368,4 +369,52 @@ def simulate_schedule_change(
         before=_totals(split.future, contract.residual_value),
         after=_totals(rows, residual),
         vat_category=_instalment_category(contract, split),
+    )
+
+
+# ---- stored with a filed request ---------------------------------------------------------
+
+_ROW_MONEY = ("capital", "interest", "net", "vat", "gross", "remaining_capital")
+_TOTALS = ("instalment", "total_interest", "total_to_pay")
+
+
+def simulation_to_json(simulation: Simulation) -> dict[str, Any]:
+    """The simulation as a filed request stores it (`requests.simulation`): amounts as decimal
+    strings, so that accepting the request applies it to the grosz."""
+    return {
+        "paymentDay": simulation.payment_day,
+        "termMonths": simulation.term_months,
+        "residualValue": str(simulation.residual_value),
+        "vatCategory": simulation.vat_category.value,
+        "instalments": [
+            {
+                "number": row.number,
+                "dueDate": row.due_date.isoformat(),
+                **{name: str(getattr(row, name)) for name in _ROW_MONEY},
+            }
+            for row in simulation.instalments
+        ],
+        "before": {name: str(getattr(simulation.before, name)) for name in _TOTALS},
+        "after": {name: str(getattr(simulation.after, name)) for name in _TOTALS},
+    }
+
+
+def simulation_from_json(data: dict[str, Any]) -> Simulation:
+    """What `simulation_to_json` stored."""
+    rows = [
+        ScheduleRow(
+            number=int(item["number"]),
+            due_date=date.fromisoformat(item["dueDate"]),
+            **{name: Decimal(item[name]) for name in _ROW_MONEY},
+        )
+        for item in data["instalments"]
+    ]
+    return Simulation(
+        payment_day=int(data["paymentDay"]),
+        term_months=int(data["termMonths"]),
+        residual_value=Decimal(data["residualValue"]),
+        instalments=rows,
+        before=Totals(**{name: Decimal(data["before"][name]) for name in _TOTALS}),
+        after=Totals(**{name: Decimal(data["after"][name]) for name in _TOTALS}),
+        vat_category=VatCategory(data["vatCategory"]),
     )
