@@ -15,6 +15,7 @@ from auth.revocation import ACCESS_HANDLED, access_changed
 from auth.scopes import Scope
 from auth.tokens import SESSION_PREFIX, hash_secret, new_secret
 from auth.viewer import ANONYMOUS, Viewer
+from loaders.base import RowReader
 from models.client import Client
 from models.identity import AuthToken, Membership, StaffRole, TokenKind, User
 
@@ -99,6 +100,27 @@ async def authenticate(
                 await _stamp_if_due(session, entry, now)
             return entry.viewer
     return await _load(session, key, now, cache)
+
+
+async def still_valid(
+    reader: RowReader, *, key: str, entry: CachedViewer, now: datetime, cache: ViewerCache
+) -> Viewer | None:
+    """`authenticate`'s cached case on a loader's bare reader (straight to asyncpg on
+    PostgreSQL, without a session to set up and close): the viewer when `_STILL_LIVE` shows
+    it unchanged, anonymous when the token is dead; None when `authenticate` must run (the
+    version moved, or an API token's last use is due to be written)."""
+    rows = list(await reader.execute(_STILL_LIVE, {"token_id": entry.token_id, "now": now}))
+    if not rows:
+        cache.discard(key)
+        return ANONYMOUS
+    version, last_used_at = rows[0]
+    if version != entry.version:
+        return None
+    if entry.viewer.token_kind is TokenKind.API:
+        entry.last_used_at = _latest(entry.last_used_at, last_used_at)
+        if _stamp_due(entry, now):
+            return None
+    return entry.viewer
 
 
 async def _load(session: Reader, key: str, now: datetime, cache: ViewerCache | None) -> Viewer:
@@ -197,13 +219,17 @@ def _latest(first: datetime | None, second: datetime | None) -> datetime | None:
     return max(first, second) if first is not None and second is not None else first or second
 
 
+def _stamp_due(entry: CachedViewer, now: datetime) -> bool:
+    return entry.last_used_at is None or now - entry.last_used_at >= LAST_USED_RESOLUTION
+
+
 async def _stamp_if_due(session: Reader, entry: CachedViewer, now: datetime) -> None:
     """An API token's last use, at most once per LAST_USED_RESOLUTION.
 
     Marked on the entry before the write, so parallel requests of this process stamp once;
     the UPDATE is conditional, so other processes' stamps within the minute change nothing.
     """
-    if entry.last_used_at is not None and now - entry.last_used_at < LAST_USED_RESOLUTION:
+    if not _stamp_due(entry, now):
         return
     entry.last_used_at = now
     await session.execute(
