@@ -55,8 +55,6 @@ class InstalmentOption(enum.StrEnum):
 PAYMENT_DAYS = (15, 20, 25)
 # The guide: "Dostępne wartości: PLN/ EUR/ CHF".
 PRICE_CURRENCIES = (Currency.PLN, Currency.EUR, Currency.CHF)
-# One size limit for every file of a form: the attachment part enforces it while reading.
-ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,8 +105,7 @@ class Statement:
 @dataclass(frozen=True, slots=True)
 class AttachmentRule:
     required: bool
-    kinds: tuple[AttachmentKind, ...] = DOCUMENT_KINDS
-    max_bytes: int = ATTACHMENT_MAX_BYTES
+    kinds: tuple[AttachmentKind, ...] = DOCUMENT_KINDS  # sizes: resolvers.attachments.max_bytes
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from models.attachment import AttachmentKind
 from models.contract import Contract as ContractRow
 from models.i18n import Language, translate
 from models.request import RequestType
+from resolvers import attachments
 from resolvers.context import Context
 from resolvers.ids import pk_of
 from resolvers.request import REQUEST_TYPES
@@ -29,6 +30,7 @@ from resolvers.request_catalogue import (
     TypeEntry,
     catalogue_for,
 )
+from schema.base import Info
 
 
 @strawberry.type(description="One allowed value of a field: the value to send and its label.")
@@ -78,15 +80,34 @@ class FormStatement:
         return cls(id=statement.id, text=translate(statement.text, language))
 
 
+@strawberry.type(description="The largest file of one kind.")
+class AttachmentKindLimit:
+    kind: AttachmentKind
+    max_bytes: int
+
+
 @strawberry.type(description="Which files a request takes.")
 class AttachmentRuleInfo:
     required: bool = strawberry.field(description="At least one file must be attached.")
     kinds: list[AttachmentKind] = strawberry.field(description="Kinds, decided by content.")
-    max_bytes: int = strawberry.field(description="The largest file, in bytes.")
+
+    @strawberry.field(description="The largest file of any of these kinds, in bytes.")
+    def max_bytes(self, info: Info) -> int:
+        return max(limit.max_bytes for limit in self.limits(info))
+
+    @strawberry.field(
+        description="Each kind's own limit, as the upload enforces it (a ZIP may be larger)."
+    )
+    def limits(self, info: Info) -> list[AttachmentKindLimit]:
+        settings = info.context.settings
+        return [
+            AttachmentKindLimit(kind=kind, max_bytes=attachments.max_bytes(settings, kind))
+            for kind in self.kinds
+        ]
 
     @classmethod
     def of(cls, rule: AttachmentRule) -> AttachmentRuleInfo:
-        return cls(required=rule.required, kinds=list(rule.kinds), max_bytes=rule.max_bytes)
+        return cls(required=rule.required, kinds=list(rule.kinds))
 
 
 @strawberry.type(description="What a portal needs to render and check a request's form.")

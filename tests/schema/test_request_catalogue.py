@@ -23,7 +23,7 @@ query($contractId: ID) {
         form {
           fields { name label kind required options { value label } default min max }
           statements { id text }
-          attachments { required kinds maxBytes }
+          attachments { required kinds maxBytes limits { kind maxBytes } }
         }
       }
     }
@@ -96,7 +96,13 @@ async def test_payment_day_form_in_the_guides_words(hub: Hub) -> None:
     assert kind["form"]["attachments"] == {
         "required": False,
         "kinds": ["PDF", "DOC", "DOCX", "ZIP"],
-        "maxBytes": 10 * 1024 * 1024,
+        "maxBytes": 20 * 1024 * 1024,  # a ZIP's; the upload enforces each kind's own
+        "limits": [
+            {"kind": "PDF", "maxBytes": 10 * 1024 * 1024},
+            {"kind": "DOC", "maxBytes": 10 * 1024 * 1024},
+            {"kind": "DOCX", "maxBytes": 10 * 1024 * 1024},
+            {"kind": "ZIP", "maxBytes": 20 * 1024 * 1024},
+        ],
     }
     texts = [s["text"] for s in kind["form"]["statements"]]
     assert "Oświadczam, że dane podane we wniosku są zgodne z prawdą." in texts
