@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,17 +67,19 @@ class RequestLimits:
 class Refusal(HTTPException):
     """One of our own 400s, with its text still to be put in the reader's language."""
 
-    def __init__(self, status_code: int, text: Msg) -> None:
+    def __init__(self, status_code: int, text: Msg, code: str | None = None) -> None:
         super().__init__(status_code, str(text))
-        self.text = text
+        self.text, self.code = text, code
 
 
 class BodyTooLarge(Exception):
     """Raised by the capped receive channel as soon as the body passes the limit."""
 
 
-def error_response(message: str, status: int, media_type: str = JSON) -> Response:
-    code = HTTP_CODES.get(status, "BAD_REQUEST")
+def error_response(
+    message: str, status: int, media_type: str = JSON, code: str | None = None
+) -> Response:
+    code = code or HTTP_CODES.get(status, "BAD_REQUEST")
     body = {"errors": [{"message": message, "extensions": {"code": code}}]}
     return Response(orjson.dumps(body), status_code=status, media_type=media_type)
 
@@ -118,6 +121,31 @@ def json_depth(value: object) -> int:
     return deepest
 
 
+# PostgreSQL's text cannot hold a NUL (an unpaired surrogate never gets this far: orjson
+# refuses it, and graphql-core refuses one written in the document).
+_UNSTORABLE = re.compile("\x00")
+# In the document: a NUL written as a GraphQL escape.
+_NUL_ESCAPE = re.compile(r"\\u0000|\\u\{0+\}")
+
+
+def unstorable_text(query: str, variables: dict[str, Any]) -> str | None:
+    """Where a text no column could store is: `query` or the variable's path, else None.
+    Refused for the whole request, so that no mutation reaches the database with it."""
+    if _UNSTORABLE.search(query) or _NUL_ESCAPE.search(query):
+        return "query"
+    stack: list[tuple[str, object]] = [(f"variables.{name}", v) for name, v in variables.items()]
+    while stack:
+        path, item = stack.pop()
+        if isinstance(item, str):
+            if _UNSTORABLE.search(item):
+                return path
+        elif isinstance(item, dict):
+            stack.extend((f"{path}.{key}", value) for key, value in item.items())
+        elif isinstance(item, list):
+            stack.extend((f"{path}.{index}", value) for index, value in enumerate(item))
+    return None
+
+
 def is_refused(result: ExecutionResult) -> bool:
     """A request error: refused before any field ran, so there is no data and no error path."""
     errors: list[GraphQLError] = result.errors or []
@@ -155,8 +183,9 @@ class HardenedGraphQL(GraphQL[Context, None]):
             response = await self.run(request)
         except HTTPException as error:
             # strawberry's own refusals stay English: they speak of the protocol, to developers
-            message = getattr(error, "text", error.reason)
-            return error_response(translate(message, language), error.status_code, media_type)
+            message, code = getattr(error, "text", error.reason), getattr(error, "code", None)
+            text = translate(message, language)
+            return error_response(text, error.status_code, media_type, code)
         except BodyTooLarge:
             return error_response(too_large, 413, media_type)
         response.status_code = getattr(request.state, "graphql_status", response.status_code)
@@ -209,6 +238,12 @@ class HardenedGraphQL(GraphQL[Context, None]):
         if max(map(json_depth, variables.values()), default=0) > self.limits.variable_depth:
             depth = self.limits.variable_depth
             raise Refusal(400, _("Variables may nest at most {depth} levels deep.", depth=depth))
+        if (where := unstorable_text(data.query or "", variables)) is not None:
+            message = _(
+                "The text in {where} contains a NUL character, which cannot be stored.",
+                where=where,
+            )
+            raise Refusal(400, message, "INVALID_CHARACTERS")
 
     async def process_result(
         self, request: Request, result: ExecutionResult

@@ -112,7 +112,7 @@ class RequestStageEntry(Timestamped, table=True):
     client_id: int = client_fk()
     request_id: int = Field(foreign_key="requests.id", index=True, ondelete="CASCADE")
     stage: RequestStage = Field(sa_type=enum_type(RequestStage))
-    comment: str = Field(default="", max_length=4000)
+    comment: str = Field(default="", max_length=8000)  # a final answer fits whole
     from_client: bool = Field(default=False)
     author_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
     # When the other side (staff for a client's entry, the client for staff's) read it.

@@ -151,8 +151,22 @@ CONTRACT_FIELD = FormField("contractId", _("Contract number"), FormFieldKind.CON
 CONTACT_FIELD = FormField("contact", _("Contact person"), FormFieldKind.CONTACT_PERSON)
 
 
-def _text(name: str, label: Msg, *, required: bool = True) -> FormField:
-    return FormField(name, label, FormFieldKind.TEXT, required=required)
+def _text(
+    name: str, label: Msg, *, required: bool = True, max_length: int | None = None
+) -> FormField:
+    """A text field; `max_length` where the text ends in a column of ours (a company's
+    address), else filing's general limit."""
+    limit = None if max_length is None else Decimal(max_length)
+    return FormField(name, label, FormFieldKind.TEXT, required=required, max=limit)
+
+
+def _address(*, required: bool) -> tuple[FormField, ...]:
+    """A company's address as `clients` stores it: accepting the request writes it there."""
+    return (
+        _text("street", _("Street and number"), required=required, max_length=200),
+        _text("postalCode", _("Postal code"), required=required, max_length=6),
+        _text("city", _("City"), required=required, max_length=100),
+    )
 
 
 def _attachments(rule: AttachmentRule) -> FormField:
@@ -340,22 +354,16 @@ CATALOGUE: tuple[CategoryEntry, ...] = (
             ),
             _single(
                 RequestType.REGISTERED_OFFICE_CHANGE,
-                (
-                    _text("street", _("Street and number")),
-                    _text("postalCode", _("Postal code")),
-                    _text("city", _("City")),
-                ),
+                _address(required=True),
                 # The lessor needs the register's entry of the new office (KRS / CEIDG).
                 attachments=AttachmentRule(required=True),
             ),
             _single(
                 RequestType.CLIENT_DATA_CHANGE,
                 (
-                    _text("email", _("Company e-mail"), required=False),
-                    _text("phone", _("Company phone"), required=False),
-                    _text("street", _("Street and number"), required=False),
-                    _text("postalCode", _("Postal code"), required=False),
-                    _text("city", _("City"), required=False),
+                    _text("email", _("Company e-mail"), required=False, max_length=254),
+                    _text("phone", _("Company phone"), required=False, max_length=20),
+                    *_address(required=False),
                 ),
             ),
         ),

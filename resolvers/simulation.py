@@ -48,6 +48,7 @@ from resolvers.request_catalogue import (
     InstalmentOption,
     residual_percent,
 )
+from resolvers.validation import MONEY_LIMIT
 
 ZERO = Decimal("0.00")
 
@@ -163,16 +164,23 @@ def payment_day_errors(contract: Contract, day: int) -> list[UserErrorData]:
     return []
 
 
+def _moved_due(due: date, day: int, today: date) -> date:
+    moved = add_months(due, 0, day)
+    return moved if moved >= today else due
+
+
 def simulate_payment_day(
     contract: Contract, instalments: Sequence[Instalment], *, today: date, day: int
 ) -> Simulation | list[UserErrorData]:
     """The future instalments move to `day` of the month they fall due in; their amounts stay
-    (the lessor's monthly annuity does not count days, so the interest does not change)."""
+    (the lessor's monthly annuity does not count days, so the interest does not change). One
+    whose new day of its month has passed already keeps its date: a change never makes an
+    instalment overdue."""
     split = split_schedule(contract, instalments, today)
     errors = _changeable(contract, split) or payment_day_errors(contract, day)
     if errors:
         return errors
-    rows = [_as_row(row, add_months(row.due_date, 0, day)) for row in split.future]
+    rows = [_as_row(row, _moved_due(row.due_date, day, today)) for row in split.future]
     before = _totals(split.future, contract.residual_value)
     return Simulation(
         payment_day=day,
@@ -192,7 +200,8 @@ def _residual_errors(
     if percent is None:
         return []
     low, high = PRODUCT_LIMITS[contract.kind].residual_percent
-    if not percent.is_finite() or percent != round_money(percent) or not low <= percent <= high:
+    # The range first: a huge value (1e9999) cannot be rounded to the grosz.
+    if not percent.is_finite() or not low <= percent <= high or percent != round_money(percent):
         message = _("The residual value must be {low}–{high} %.", low=low, high=high)
         return [_error("residualPercent", "RESIDUAL_OUT_OF_LIMITS", message)]
     if _residual(contract, change) >= split.capital:
@@ -230,7 +239,7 @@ def _amount_errors(change: ScheduleChange, numbers: range) -> list[UserErrorData
         if number not in numbers:
             message = _("Instalment {number} is not an unpaid future one.", number=number)
             errors.append(_error("amounts", "INSTALMENT_NOT_FUTURE", message))
-        elif not net.is_finite() or net <= 0 or net != round_money(net):
+        elif not net.is_finite() or not 0 < net < MONEY_LIMIT or net != round_money(net):
             message = _("Instalment {number}: give an amount above 0 in grosze.", number=number)
             errors.append(_error("amounts", "INVALID_AMOUNT", message))
     return errors

@@ -1,4 +1,4 @@
-"""Checks of the numbers and dates staff type in: each problem is an answer with a stable code.
+"""Checks of what people type in (numbers, dates, texts): each problem has a stable code.
 
 GraphQL's Decimal scalar lets NaN, Infinity and 1e30 through, and Date takes any calendar day,
 so without these a typo ends as "Unexpected error." (a NaN cannot even be compared) or as a
@@ -68,6 +68,19 @@ def date_error(value: date | None, *, field: str, today: date) -> UserErrorData 
             "Give a date from {earliest} to {latest}.", earliest=EARLIEST_DATE, latest=latest
         ),
     )
+
+
+def text_error(
+    value: str, *, field: str, limit: int, required: bool = True
+) -> UserErrorData | None:
+    """A text typed by a person: present where required, at most `limit` characters trimmed."""
+    if required and not value.strip():
+        message = _("{field} is required.", field=field)
+        return UserErrorData(field=field, code="REQUIRED", message=message)
+    if len(value.strip()) > limit:
+        message = _("At most {limit} characters.", limit=limit)
+        return UserErrorData(field=field, code="TOO_LONG", message=message)
+    return None
 
 
 def found(*errors: UserErrorData | None) -> list[UserErrorData]:

@@ -13,13 +13,15 @@ from models.identity import StaffRole
 from models.identity import User as UserRow
 from models.invoice import InvoiceKind
 from models.vat import VatCategory
-from resolvers import document_issue, invoice_issue, staff
+from resolvers import document_issue, invoice_issue, messages, request_processing, staff
 from resolvers.client import search_clients
 from resolvers.identity import login_account_key
 from resolvers.node import staff_only
 from schema.base import Connection, Info, Node, connection, node_id, node_type
 from schema.identity import UserError, user_errors
-from schema.refs import ClientRef, DocumentRef, InvoiceRef
+from schema.message import MessageThread, MessageThreadFilterInput
+from schema.refs import ClientRef, DocumentRef, InvoiceRef, RequestRef
+from schema.request_admin import AdminRequestFilter
 
 
 @strawberry.type(description="A user account as staff see it.")
@@ -98,6 +100,35 @@ class Admin:
         after: str | None = None,
     ) -> Connection[ClientRef]:
         page = await search_clients(info.context, search=search, first=first, after=after)
+        return connection(page)
+
+    @strawberry.field(description="Every company's message threads, the latest activity first.")
+    async def message_threads(
+        self,
+        info: Info,
+        filter: MessageThreadFilterInput | None = None,
+        first: int | None = 20,
+        after: str | None = None,
+    ) -> Connection[MessageThread]:
+        filters = filter.inbox_filter() if filter else messages.InboxFilter()
+        page = await messages.inbox(info.context, filters=filters, first=first, after=after)
+        return connection(page)
+
+    @strawberry.field(
+        description="Customer service's queue: every company's requests, the nearest deadline "
+        "first."
+    )
+    async def requests(
+        self,
+        info: Info,
+        filter: AdminRequestFilter | None = None,
+        first: int | None = 20,
+        after: str | None = None,
+    ) -> Connection[RequestRef]:
+        wanted = filter.wanted() if filter else request_processing.QueueFilter()
+        page = await request_processing.request_queue(
+            info.context, wanted=wanted, first=first, after=after
+        )
         return connection(page)
 
 

@@ -14,8 +14,8 @@ from loaders.invoice import (
     InvoicesByClientIdLoader,
     PaymentsByClientIdLoader,
 )
-from loaders.message import ThreadsByClientIdLoader
-from loaders.request import RequestFilter, RequestsByClientIdLoader
+from loaders.message import ThreadsByClientIdLoader, UnreadByClientIdLoader
+from loaders.request import RequestFilter, RequestsByClientIdLoader, UnreadRequestsByClientIdLoader
 from loaders.tyre import VehiclesByClientIdLoader
 from models.base import stored_id
 from models.client import BankAccount as BankAccountRow
@@ -184,6 +184,15 @@ class Client(Node):
             filters=filters,
         )
 
+    @strawberry.field(
+        extensions=scoped(Scope.REQUESTS_READ),
+        description="Requests with history entries the viewer has not read: staff's for the "
+        "client, the client's for staff.",
+    )
+    async def unread_request_count(self, root: ClientRow, info: Info) -> int | None:
+        key = (stored_id(root), info.context.viewer.is_staff)
+        return await info.context.loaders[UnreadRequestsByClientIdLoader].load(key)
+
     @strawberry.field(extensions=scoped(Scope.MESSAGES_READ))
     async def message_threads(
         self, root: ClientRow, info: Info, first: int | None = 20, after: str | None = None
@@ -191,6 +200,15 @@ class Client(Node):
         return await child_connection(
             info, ThreadsByClientIdLoader, stored_id(root), first=first, after=after
         )
+
+    @strawberry.field(
+        extensions=scoped(Scope.MESSAGES_READ),
+        description="Messages of every thread the viewer has not read: staff's for the client, "
+        "the client's for staff.",
+    )
+    async def unread_message_count(self, root: ClientRow, info: Info) -> int | None:
+        unread = await info.context.loaders[UnreadByClientIdLoader].load(stored_id(root))
+        return unread.for_viewer(staff=info.context.viewer.is_staff)
 
     @strawberry.field(extensions=scoped(Scope.TYRES_READ))
     async def vehicles(

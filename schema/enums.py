@@ -11,7 +11,7 @@ from models.document import DocumentKind
 from models.identity import StaffRole
 from models.invoice import GatewayStatus, InvoiceKind, PaymentSource
 from models.message import ThreadStatus
-from models.request import RequestStage, RequestType
+from models.request import RequestDecision, RequestStage, RequestType
 from models.settlement import InstalmentState, InvoiceStatus
 from models.tyre import RelocationStatus, TyreSeason
 from models.vat import VatCategory
@@ -30,7 +30,12 @@ for enum_cls, description in (
     (InvoiceKind, None),
     (PaymentSource, None),
     (ThreadStatus, None),
-    (RequestStage, None),
+    (
+        RequestStage,
+        "Where a request stands: SUBMITTED, IN_REVIEW, WAITING_FOR_CLIENT (the lessor waits for "
+        "the client's answer), decided (COMPLETED when accepted, REJECTED), CLOSED.",
+    ),
+    (RequestDecision, "Customer service's decision on a request."),
     (RequestType, None),
     (InstalmentState, "Settlement state of a schedule row."),
     (InvoiceStatus, "Derived from booked payments and correcting invoices."),

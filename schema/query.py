@@ -16,9 +16,12 @@ from schema.base import Connection, Info, Node, connection
 from schema.client import Client
 from schema.identity import IdentityMutation, Viewer, resolve_viewer
 from schema.invoice import InvoiceMutation
+from schema.message import MessageMutation, MessageTopicInfo, message_topics
 from schema.profile import ProfileMutation
 from schema.request import RequestTypeInfo
+from schema.request_admin import RequestAdminMutation
 from schema.request_catalogue import RequestCatalogue, request_catalogue
+from schema.request_file import RequestFileMutation
 from schema.subaccount import ScopeInfo, SubaccountMutation, scope_catalogue
 from schema.tyre import TyreServiceCentre
 
@@ -69,6 +72,10 @@ class Query:
     ) -> RequestCatalogue:
         return await request_catalogue(info.context, contract_id)
 
+    @strawberry.field(description="The topics of the new-message form, in its order.")
+    def message_topics(self, info: Info) -> list[MessageTopicInfo]:
+        return message_topics(info)
+
     @strawberry.field(description="Scopes a subaccount or API token can be given; filterable.")
     def scope_catalogue(self, info: Info, search: str | None = None) -> list[ScopeInfo]:
         require_authenticated(info.context.viewer)
@@ -92,5 +99,8 @@ class Mutation(
     DocumentAdminMutation,
     InvoiceMutation,
     AttachmentMutation,
+    RequestFileMutation,
+    RequestAdminMutation,
+    MessageMutation,
 ):
     pass

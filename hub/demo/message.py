@@ -1,6 +1,8 @@
 """Message threads with customer service: a question about an invoice, a payment, a contract or
 tyres, the answer, and a follow-up whose reply attaches a CSV statement of the client's payments;
-open, answered or closed by how old the last answer is."""
+open, answered or closed by how old the last answer is. The other side has read every message but
+a question still open (customer service's inbox shows it unread) and, for a demo client, the
+latest reply of an answered thread (the portal shows it unread)."""
 
 from __future__ import annotations
 
@@ -12,12 +14,12 @@ from hub.demo.draft import ClientDraft
 from hub.demo.identity import UserRef
 from hub.demo.rows import stamps
 from models import Message, MessageThread
-from models.message import ThreadStatus
+from models.message import MessageTopic, ThreadStatus
 
 
 @dataclass(frozen=True, slots=True)
 class _Topic:
-    category: str
+    category: str  # the Polish name of `TOPIC_CODES`' topic
     subject: str
     question: str  # may name {contract}; then the thread is about one contract
     answer: str
@@ -53,6 +55,14 @@ _THREAD_TOPICS = (
            "Dzień dobry, zmianę prosimy zgłosić wnioskiem „Zmiana danych klienta” w zakładce "
            "Wnioski."),
 )  # fmt: skip
+TOPIC_CODES = {
+    "Faktury": MessageTopic.INVOICES,
+    "Płatności": MessageTopic.PAYMENTS,
+    "Umowa": MessageTopic.CONTRACT,
+    "Ubezpieczenie": MessageTopic.INSURANCE,
+    "Opony": MessageTopic.TYRES,
+    "Inne": MessageTopic.OTHER,
+}
 _FOLLOW_UP = "Dziękuję. Czy mogę prosić jeszcze o zestawienie naszych wpłat z ostatnich miesięcy?"
 _CLOSING = "Zestawienie wpłat przesyłamy w załączniku. W razie pytań pozostajemy do dyspozycji."
 
@@ -102,32 +112,44 @@ def _thread(draft: ClientDraft, length: int, age: int) -> None:
             "contract_id": contract.id if contract else None,
             "subject": topic.subject,
             "category": topic.category,
+            "topic": TOPIC_CODES[topic.category],
             "status": status,
-            "final_answer": texts[-1] if answered else None,
+            # The final answer closes a thread; a reply before it leaves the thread ANSWERED.
+            "final_answer": texts[-1] if status is ThreadStatus.CLOSED else None,
             "created_by_id": author.id,
             **stamps(days[0], days[-1]),
         },
     )
+    # Unread: the open question (by staff) and a demo client's unread reply (by the client).
+    unread_last = status is ThreadStatus.OPEN or (draft.rich and status is ThreadStatus.ANSWERED)
     for position, (text, day) in enumerate(zip(texts, days, strict=True)):
-        _message(draft, thread_id, text, day, author if position % 2 == 0 else None)
+        read = not (unread_last and position == len(texts) - 1)
+        _message(draft, thread_id, text, day, author if position % 2 == 0 else None, read=read)
 
 
 def _message(
-    draft: ClientDraft, thread_id: int, body: str, day: date, author: UserRef | None
+    draft: ClientDraft,
+    thread_id: int,
+    body: str,
+    day: date,
+    author: UserRef | None,
+    *,
+    read: bool,
 ) -> None:
     """A message from `author`, or from customer service when there is none."""
     staff = draft.world.demo.staff
-    message_id = draft.rows.add(
-        Message,
-        {
-            "client_id": draft.client_id,
-            "thread_id": thread_id,
-            "from_staff": author is None,
-            "author_id": (author or staff).id,
-            "body": body,
-            **stamps(day),
-        },
-    )
+    row = {
+        "client_id": draft.client_id,
+        "thread_id": thread_id,
+        "from_staff": author is None,
+        "author_id": (author or staff).id,
+        "body": body,
+        **stamps(day),
+        "read_at": None,
+    }
+    message_id = draft.rows.add(Message, row)
+    if read:  # when it came, as migration 0013 stamps older rows (never after the demo's now)
+        row["read_at"] = row["created_at"]
     if body == _CLOSING:  # it promises the statement of payments
         attach(
             draft,

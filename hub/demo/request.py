@@ -14,7 +14,7 @@ from hub.demo.rows import Row, at, pick
 from hub.demo.texts import BANKS, landline, person, pick_city, postal_code, street
 from models import Request, RequestStageEntry
 from models.finance import round_money
-from models.request import RequestStage, RequestType
+from models.request import RequestDecision, RequestStage, RequestType, response_due_on
 
 _CLIENT_LEVEL_REQUESTS = (
     RequestType.COOPERATION_OPINION,
@@ -28,6 +28,11 @@ _REQUEST_STAGE_WEIGHTS = (
     (RequestStage.COMPLETED, 40),
     (RequestStage.REJECTED, 15),
 )
+# A decided request's decision follows its last history entry, whose comment is the answer.
+_DECISIONS = {
+    RequestStage.COMPLETED: RequestDecision.ACCEPTED,
+    RequestStage.REJECTED: RequestDecision.REJECTED,
+}
 _SHOWCASE_REQUESTS = (
     (RequestType.PAYMENT_DAY_CHANGE, RequestStage.WAITING_FOR_CLIENT),
     (RequestType.DRIVING_ABROAD_AUTHORISATION, RequestStage.COMPLETED),
@@ -162,7 +167,7 @@ def _request(
     details = _details(draft, request_type, contract)
     steps = _stage_history(draft, stage)
     author = rng.choice(draft.authors)
-    first_day = steps[0].day
+    first_day, last = steps[0].day, steps[-1]
     request_id = draft.rows.add(
         Request,
         {
@@ -170,18 +175,30 @@ def _request(
             "contract_id": contract.id if contract else None,
             "number": draft.world.numbers.number(f"WN/{first_day.year}/", first_day),
             "type": request_type,
-            "stage": steps[-1].kind.stage,
+            "stage": last.kind.stage,
             "details": details,
             "contact_name": author.person.full,
             "contact_email": author.email,
             "contact_phone": author.phone,
             "created_by_id": author.id,
             "created_at": at(first_day, 8),
-            "updated_at": at(steps[-1].day, 8 + len(steps)),
+            "updated_at": at(last.day, 8 + len(steps)),
+            "due_on": response_due_on(request_type, first_day),
+            **_decision(last, hour=8 + len(steps)),
         },
     )
     for position, step in enumerate(steps):
-        _stage_entry(draft, request_id, step, author, hour=8 + position + 1)
+        # The client has not read staff's question yet: unread counts show in the portal.
+        unread = step is last and last.kind is _ASK
+        _stage_entry(draft, request_id, step, author, hour=8 + position + 1, unread=unread)
+
+
+def _decision(last: _Step, hour: int) -> dict[str, object]:
+    """Every row names the same columns (the demo inserts a table's rows in one form)."""
+    decision = _DECISIONS.get(last.kind.stage)
+    if decision is None:
+        return {"decision": None, "decided_at": None, "answer": None}
+    return {"decision": decision, "decided_at": at(last.day, hour), "answer": last.comment}
 
 
 def _stage_history(draft: ClientDraft, stage: RequestStage) -> list[_Step]:
@@ -198,9 +215,11 @@ def _stage_history(draft: ClientDraft, stage: RequestStage) -> list[_Step]:
 
 
 def _stage_entry(
-    draft: ClientDraft, request_id: int, step: _Step, author: UserRef, hour: int
+    draft: ClientDraft, request_id: int, step: _Step, author: UserRef, hour: int, *, unread: bool
 ) -> None:
     from_client = step.kind.from_client
+    # Read by the other side an hour after it was written, but for the one left unread.
+    read_at = None if unread else at(step.day, hour + 1)
     entry_id = draft.rows.add(
         RequestStageEntry,
         {
@@ -212,6 +231,7 @@ def _stage_entry(
             "author_id": author.id if from_client else draft.world.demo.staff.id,
             "created_at": at(step.day, hour),
             "updated_at": at(step.day, hour),
+            "read_at": read_at,
         },
     )
     if step.kind is _REPLY:
@@ -226,9 +246,10 @@ def _details(draft: ClientDraft, request_type: RequestType, contract: ContractDr
         case RequestType.PAYMENT_DAY_CHANGE, ContractDraft(terms=terms):
             days = [d for d in (15, 20, 25) if d != terms.payment_day]
             return {
-                "paymentDay": rng.choice(days),
+                "day": rng.choice(days),
                 "currentPaymentDay": terms.payment_day,
-                "reason": rng.choice(_PAYMENT_DAY_REASONS),
+                "reason": "OTHER",
+                "reasonText": rng.choice(_PAYMENT_DAY_REASONS),
             }
         case RequestType.CONTRACT_VALUE_CHANGE, ContractDraft(terms=terms):
             value = round_money(terms.net_value * rng.randint(105, 125) / 100)
@@ -274,7 +295,7 @@ def _details(draft: ClientDraft, request_type: RequestType, contract: ContractDr
                 "city": city.name,
             }
         case RequestType.CLIENT_DATA_CHANGE, _:
-            return {"field": "phone", "newValue": landline(rng, draft.city)}
+            return {"phone": landline(rng, draft.city)}
     raise ValueError(f"{request_type} needs a contract that fits it")
 
 

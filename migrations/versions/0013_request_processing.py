@@ -3,7 +3,8 @@
 Requests and message threads get an idempotency key unique per company, an assignee on the
 lessor's side and (requests) the working-day deadline fixed at filing, the decision with its
 final answer, and the what-if schedule a schedule change was filed with. History entries and
-messages record when the other side read them; threads get a topic code. Rows stored before:
+messages record when the other side read them (a history entry holds up to 8,000 characters, a
+whole final answer); threads get a topic code. Rows stored before:
 their deadline is counted from the day they were filed, everything in them counts as read, and
 a thread's topic follows its Polish category.
 
@@ -89,6 +90,12 @@ def upgrade() -> None:
         batch.create_index("ix_requests_due_on", ["due_on"])
     with op.batch_alter_table("request_stages") as batch:
         batch.add_column(_stamp())
+        batch.alter_column(  # the decision's history entry carries the whole final answer
+            "comment",
+            existing_type=sqlmodel.sql.sqltypes.AutoString(length=4000),
+            type_=sqlmodel.sql.sqltypes.AutoString(length=8000),
+            existing_nullable=False,
+        )
     with op.batch_alter_table("message_threads") as batch:
         batch.add_column(
             sa.Column(
@@ -152,6 +159,12 @@ def downgrade() -> None:
             batch.drop_column(column)
     with op.batch_alter_table("request_stages") as batch:
         batch.drop_column("read_at")
+        batch.alter_column(
+            "comment",
+            existing_type=sqlmodel.sql.sqltypes.AutoString(length=8000),
+            type_=sqlmodel.sql.sqltypes.AutoString(length=4000),
+            existing_nullable=False,
+        )
     with op.batch_alter_table("requests") as batch:
         batch.drop_index("ix_requests_due_on")
         batch.drop_constraint("uq_requests_idempotency", type_="unique")

@@ -79,6 +79,39 @@ async def test_variables_nested_past_the_limit_are_a_coded_400(client: httpx.Asy
     assert_coded(await post(client, body), 400, "BAD_REQUEST")
 
 
+UNSTORABLE = [
+    # a NUL in a variable, deep in an input (PostgreSQL's text cannot hold it)
+    (b'{"query": "mutation($i: X) { f }", "variables": {"i": {"c": {"name": "A\\u0000"}}}}',
+     "variables.i.c.name"),
+    (b'{"query": "{ __typename }", "variables": {"v": ["ok", "\\u0000"]}}', "variables.v.1"),
+    # a NUL written as an escape inside the document's string literal
+    (b'{"query": "{ node(id: \\"x\\\\u0000\\") { id } }"}', "query"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("body", "where"), UNSTORABLE)
+async def test_text_no_column_can_store_is_a_coded_400_naming_where_it_is(
+    client: httpx.AsyncClient, body: bytes, where: str
+) -> None:
+    answer = await post(client, body)
+    assert_coded(answer, 400, "INVALID_CHARACTERS")
+    assert where in answer.json()["errors"][0]["message"]
+
+
+async def test_an_unpaired_surrogate_is_refused_by_the_json_parser(
+    client: httpx.AsyncClient,
+) -> None:
+    body = b'{"query": "{ __typename }", "variables": {"v": "\\ud800"}}'
+    assert_coded(await post(client, body), 400, "BAD_REQUEST")
+
+
+async def test_paired_surrogates_and_a_written_backslash_u_pass(client: httpx.AsyncClient) -> None:
+    body = '{"query": "{ __typename }", "variables": {"v": "\\ud83d\\ude00 \\\\u0000"}}'
+    assert orjson.loads(body)["variables"]["v"] == "\U0001f600 \\u0000"
+    answer = await post(client, body.encode())
+    assert answer.status_code == 200, answer.text
+
+
 async def test_too_many_variables_are_a_coded_400(client: httpx.AsyncClient) -> None:
     variables = {f"v{i}": i for i in range(101)}
     body = orjson.dumps({"query": "{ __typename }", "variables": variables})

@@ -264,7 +264,9 @@ async def test_file_stored_in_the_database_before_staged_uploads_still_downloads
     ("name", "size", "purpose", "field", "code"),
     [
         ("x.pdf.exe", 100, "REQUEST", "fileName", "UNSUPPORTED_FILE_TYPE"),
-        ("umowa\x00.pdf", 100, "REQUEST", "fileName", "INVALID_FILE_NAME"),
+        # (a NUL never gets this far: tests/hub/test_http.py, INVALID_CHARACTERS)
+        ("umowa\x1b.pdf", 100, "REQUEST", "fileName", "INVALID_FILE_NAME"),
+        ("umowa\u202egpj.pdf", 100, "REQUEST", "fileName", "INVALID_FILE_NAME"),
         ("../../etc/passwd.pdf", 100, "REQUEST", "fileName", "INVALID_FILE_NAME"),
         ("zdjęcie.png", 100, "REQUEST", "fileName", "UNSUPPORTED_FILE_TYPE"),  # messages only
         ("duży.pdf", 3 * MiB + 1, "REQUEST", "size", "FILE_TOO_LARGE"),

@@ -27,7 +27,11 @@ from loaders.document import DocumentFilter
 from loaders.identity import RecentEventsByKeyLoader
 from loaders.invoice import BalanceByClientIdLoader, InvoiceFilter, PaymentFilter
 from loaders.paging import ChildCountLoader, ChildPageLoader, PageQuery
-from loaders.request import RequestFilter
+from loaders.request import (
+    RequestFilter,
+    UnreadByRequestIdLoader,
+    UnreadRequestsByClientIdLoader,
+)
 from loaders.statements import KEYS, KeysIn
 from models.client import Client
 from models.contract import Contract, ContractStatus, Instalment
@@ -250,6 +254,9 @@ async def _loader_batches(
     if cls is RecentEventsByKeyLoader:
         keys = await _values(db, table_column(AuthEvent, "key"))
         return [(new, [(key, moment) for key in keys for moment in (SINCE, datetime.now(UTC))])]
+    if cls in (UnreadByRequestIdLoader, UnreadRequestsByClientIdLoader):  # (id, side) keys
+        ids = await _values(db, _keys_column(cls.statement()))
+        return [(new, [(key, side) for key in ids for side in (False, True)])]
     if issubclass(cls, BuiltOnce):  # a batch of ids for one statement
         return [(new, await _values(db, _keys_column(cls.statement())))]
     raise AssertionError(f"no keys for {cls.__name__}: add a batch of them here")
@@ -257,7 +264,7 @@ async def _loader_batches(
 
 def _concrete(cls: type[Any]) -> bool:
     """A loader class a request uses (`ChildCountLoader` is reached through its pages)."""
-    if cls in (BaseLoader, ChildCountLoader):
+    if cls in (BaseLoader, ChildCountLoader) or cls.__name__.startswith("_"):  # bases
         return False
     if issubclass(cls, ChildPageLoader):
         return hasattr(cls, "model") and hasattr(cls, "parent")

@@ -26,6 +26,7 @@ from models.contract import Contract, ContractKind, ContractStatus, Currency, In
 from models.finance import repayment_schedule
 from models.vat import VatCategory
 from resolvers.ids import from_global_id, to_global_id
+from resolvers.simulation import simulate_payment_day
 from tests.conftest import LOGIN, DatabaseFactory, Hub, count_statements, open_hub
 
 SIMULATION = """
@@ -261,6 +262,7 @@ async def test_custom_schedule_change_sets_the_named_instalment(setup: Setup) ->
         ({"residualPercent": "0.5"}, [("residualPercent", "RESIDUAL_OUT_OF_LIMITS")]),
         ({"residualPercent": "10.001"}, [("residualPercent", "RESIDUAL_OUT_OF_LIMITS")]),
         ({"residualPercent": "NaN"}, [("residualPercent", "RESIDUAL_OUT_OF_LIMITS")]),
+        ({"residualPercent": "1e9999"}, [("residualPercent", "RESIDUAL_OUT_OF_LIMITS")]),
         ({"months": 23}, [("months", "PERIOD_OUT_OF_LIMITS")]),
         ({"months": 85}, [("months", "PERIOD_OUT_OF_LIMITS")]),
         ({"instalments": "KEEP"}, [(None, "NOTHING_TO_CHANGE")]),
@@ -279,6 +281,10 @@ async def test_custom_schedule_change_sets_the_named_instalment(setup: Setup) ->
         ),
         (
             {"instalments": "CUSTOM", "amounts": [{"number": 23, "net": "Infinity"}]},
+            [("amounts", "INVALID_AMOUNT")],
+        ),
+        (
+            {"instalments": "CUSTOM", "amounts": [{"number": 23, "net": "1e9999"}]},
             [("amounts", "INVALID_AMOUNT")],
         ),
         (
@@ -340,3 +346,49 @@ async def test_a_schedule_stored_at_23_percent_is_simulated_at_its_own_rate(
         assert _totals(result["simulation"], "difference") == ("-104.34", "16.30", "20.04")
     finally:
         await kind(ContractKind.OPERATING_LEASE)
+
+
+def test_an_instalment_whose_new_day_has_passed_keeps_its_date() -> None:
+    """Today the 20th, the instalment due on the 25th is not invoiced yet: moving the day to
+    the 15th must not make it overdue; the later ones move."""
+    today = date(2026, 11, 20)
+    contract = Contract(
+        id=1,
+        client_id=1,
+        number="UL/TEST/DAY/1",
+        kind=ContractKind.OPERATING_LEASE,
+        status=ContractStatus.ACTIVE,
+        currency=Currency.PLN,
+        start_date=date(2026, 9, 25),
+        end_date=date(2027, 1, 25),
+        net_value=Decimal("4000.00"),
+        initial_fee=Decimal("0.00"),
+        residual_value=Decimal("0.00"),
+        annual_rate=Decimal("0.1200"),
+        term_months=4,
+        payment_day=25,
+    )
+    dues = [date(2026, 10, 25), date(2026, 11, 25), date(2026, 12, 25), date(2027, 1, 25)]
+    instalments = [
+        Instalment(
+            client_id=1,
+            contract_id=1,
+            number=number,
+            due_date=due,
+            capital=Decimal("1000.00"),
+            interest=Decimal("0.00"),
+            net=Decimal("1000.00"),
+            vat=Decimal("230.00"),
+            gross=Decimal("1230.00"),
+            remaining_capital=Decimal(4000 - 1000 * number),
+            invoice_id=1 if number == 1 else None,
+        )
+        for number, due in enumerate(dues, start=1)
+    ]
+    result = simulate_payment_day(contract, instalments, today=today, day=15)
+    assert not isinstance(result, list), result
+    assert [(row.number, row.due_date) for row in result.instalments] == [
+        (2, date(2026, 11, 25)),
+        (3, date(2026, 12, 15)),
+        (4, date(2027, 1, 15)),
+    ]
