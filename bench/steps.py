@@ -36,6 +36,7 @@ STEPS: list[tuple[str, str]] = [
     ("+ fixed read pool, no pre-ping on batches", "2a4ebcc"),
     ("+ sync source-only resolvers called directly", "f27f2d8"),
     ("+ loader batches straight to asyncpg", "7e6b0f7"),
+    ("+ cached token checked on a bare reader", "1aa9856"),
     ("now", "WORKTREE"),
 ]
 QUERY_NAMES = (
