@@ -21,7 +21,7 @@ from schema.base import Connection, Info, Node, connection, node_id, node_type
 from schema.identity import UserError, user_errors
 from schema.message import MessageThread, MessageThreadFilterInput
 from schema.refs import ClientRef, DocumentRef, InvoiceRef, RequestRef
-from schema.request_admin import AdminRequestFilter
+from schema.request_admin import AdminRequestFilterInput
 
 
 @strawberry.type(description="A user account as staff see it.")
@@ -121,7 +121,7 @@ class Admin:
     async def requests(
         self,
         info: Info,
-        filter: AdminRequestFilter | None = None,
+        filter: AdminRequestFilterInput | None = None,
         first: int | None = 20,
         after: str | None = None,
     ) -> Connection[RequestRef]:

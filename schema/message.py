@@ -164,7 +164,7 @@ class MessageThreadAnswerInput:
 
 
 @strawberry.input
-class MessageThreadInput:
+class MessageThreadMarkReadInput:
     thread_id: strawberry.ID
 
 
@@ -244,7 +244,7 @@ class MessageMutation:
         description="The viewer has read the other side's messages of the thread (idempotent)."
     )
     async def message_thread_mark_read(
-        self, info: Info, input: MessageThreadInput
+        self, info: Info, input: MessageThreadMarkReadInput
     ) -> MessageThreadPayload:
         thread = await messages.mark_read(info.context, thread_global_id=input.thread_id)
         return MessageThreadPayload(thread=thread, errors=[])

@@ -13,7 +13,7 @@ from schema.refs import RequestRef
 
 
 @strawberry.input(description="Narrows the staff queue of requests; every condition must hold.")
-class AdminRequestFilter:
+class AdminRequestFilterInput:
     stages: list[RequestStage] | None = None
     kinds: list[RequestType] | None = None
     client_id: strawberry.ID | None = None

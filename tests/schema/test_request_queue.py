@@ -23,11 +23,11 @@ from tests.conftest import LOGIN, DatabaseFactory, Hub, count_statements, open_h
 from tests.schema.helpers import error_codes
 from tests.schema.test_request_processing import add_contract, add_request, today, user_pk
 
-QUEUE = """query($f: AdminRequestFilter, $first: Int, $after: String) {
+QUEUE = """query($f: AdminRequestFilterInput, $first: Int, $after: String) {
   admin { requests(filter: $f, first: $first, after: $after) {
     nodes { id number stage type dueOn overdue }
     pageInfo { hasNextPage endCursor } } } }"""
-WIDE = """query($f: AdminRequestFilter) { admin { requests(filter: $f, first: 50) { nodes {
+WIDE = """query($f: AdminRequestFilterInput) { admin { requests(filter: $f, first: 50) { nodes {
   number stage dueOn overdue assignee { email } contract { number client { name } }
   history { stage } } } } }"""
 
