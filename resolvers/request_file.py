@@ -447,6 +447,10 @@ async def _key_taken(session: AsyncSession, client_id: int, key: str) -> bool:
     return found.first() is not None
 
 
+# How the two databases name a clash on `requests.number` (its unnamed unique constraint).
+NUMBER_NAMES = ("requests_number_key", "requests.number")
+
+
 async def _insert(session: AsyncSession, ctx: Context, make: Callable[[str], Request]) -> Request:
     """The request under the series' next number, in a savepoint: a unique violation rolls
     back only the attempt (PostgreSQL aborts the whole transaction otherwise). The key taken
@@ -459,9 +463,11 @@ async def _insert(session: AsyncSession, ctx: Context, make: Callable[[str], Req
                 session.add(request)
                 await session.flush()
             return request
-        except IntegrityError:
+        except IntegrityError as error:
             if await _key_taken(session, request.client_id, request.idempotency_key or ""):
                 raise _KeyTaken from None
+            if not any(name in str(error.orig) for name in NUMBER_NAMES):
+                raise  # not a clash of numbers (a contract gone meanwhile): no retry helps
     raise RuntimeError("no free request number after many attempts")
 
 
