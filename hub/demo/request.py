@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from hub.demo.attachment import attach, pdf
-from hub.demo.draft import ClientDraft, ContractDraft, LeasedVehicle
+from hub.demo.draft import ClientDraft, ContractDraft
 from hub.demo.identity import UserRef
 from hub.demo.rows import Row, at, pick
 from hub.demo.texts import BANKS, landline, person, pick_city, postal_code, street
@@ -110,15 +110,16 @@ _PAYMENT_DAY_REASONS = (
     "Ujednolicenie terminów płatności wszystkich umów",
     "Inne: zmiana terminu wypłat wynagrodzeń w firmie",
 )
-_EQUIPMENT_ADDITIONS = (
-    "Doposażenie pojazdu w zabudowę chłodniczą",
-    "Dodatkowy osprzęt: łyżka skarpowa i młot hydrauliczny",
-    "Zmiana ceny zakupu po negocjacjach z dostawcą",
+# What changes (the form's `change`) with the client's words; attachments carry the rest.
+_VALUE_CHANGES = (
+    ("ADDITIONAL_EQUIPMENT", "Doposażenie pojazdu w zabudowę chłodniczą"),
+    ("ADDITIONAL_EQUIPMENT", "Dodatkowy osprzęt: łyżka skarpowa i młot hydrauliczny"),
+    ("NEW_PURCHASE_PRICE", "Zmiana ceny zakupu po negocjacjach z dostawcą"),
 )
 _OPINION_PURPOSES = ("Wniosek o kredyt obrotowy", "Przetarg publiczny", "Nowy kontrahent")
 _TERMINATION_REASONS = ("Sprzedaż przedmiotu leasingu", "Wcześniejszy wykup", "Likwidacja szkody")
 _SCHEDULE_OFFER_REASONS = ("Sezonowość przychodów", "Obniżenie wysokości raty")
-_COUNTRIES = ("DE", "CZ", "SK", "AT", "LT", "FR", "NL", "IT")
+_COUNTRIES = ("Niemcy", "Czechy", "Słowacja", "Austria", "Litwa", "Francja", "Holandia", "Włochy")
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,48 +241,42 @@ def _stage_entry(
 
 
 def _details(draft: ClientDraft, request_type: RequestType, contract: ContractDraft | None) -> Row:
-    """The type's own fields (REQ-2 … REQ-5), as the portal form would file them."""
+    """The kind's own fields as `requestFile` stores them: the names of its catalogue form
+    (resolvers/request_catalogue.py), decimals as strings. The random draws are the same for
+    every kind as before the forms existed, so the rest of the demo stays as it was."""
     rng, today = draft.rng, draft.today
     match request_type, contract:
         case RequestType.PAYMENT_DAY_CHANGE, ContractDraft(terms=terms):
             days = [d for d in (15, 20, 25) if d != terms.payment_day]
             return {
                 "day": rng.choice(days),
-                "currentPaymentDay": terms.payment_day,
                 "reason": "OTHER",
                 "reasonText": rng.choice(_PAYMENT_DAY_REASONS),
             }
         case RequestType.CONTRACT_VALUE_CHANGE, ContractDraft(terms=terms):
             value = round_money(terms.net_value * rng.randint(105, 125) / 100)
-            return {
-                "newNetValue": str(value),
-                "currency": "PLN",
-                "description": rng.choice(_EQUIPMENT_ADDITIONS),
-            }
+            change, _words = rng.choice(_VALUE_CHANGES)
+            return {"change": change, "netAmount": str(value), "currency": "PLN"}
         case RequestType.SCHEDULE_CHANGE, ContractDraft(terms=terms):
             return {
-                "residualValuePercent": rng.randint(1, 30),
-                "periodMonths": terms.months + rng.choice((6, 12)),
-                "instalmentOption": rng.choice(("KEEP", "ADJUST_AUTOMATICALLY")),
+                "residualPercent": str(rng.randint(1, 30)),
+                "months": terms.months + rng.choice((6, 12)),
+                "instalments": rng.choice(("KEEP", "AUTO")),
             }
         case RequestType.SCHEDULE_CHANGE_OFFER, ContractDraft(terms=terms):
-            return {
-                "reason": rng.choice(_SCHEDULE_OFFER_REASONS),
-                "preferredNetInstalment": str(round_money(terms.net_value / terms.months)),
-            }
+            reason = rng.choice(_SCHEDULE_OFFER_REASONS)
+            net = round_money(terms.net_value / terms.months)
+            return {"comment": f"{reason}; oczekiwana rata netto około {net} zł."}
         case RequestType.EARLY_TERMINATION_OFFER, _:
             planned = today + timedelta(days=rng.randint(14, 90))
-            return {
-                "plannedDate": planned.isoformat(),
-                "reason": rng.choice(_TERMINATION_REASONS),
-            }
+            reason = rng.choice(_TERMINATION_REASONS)
+            return {"comment": f"{reason}, planowany termin {planned:%d.%m.%Y}."}
         case RequestType.POLICY_DUPLICATE, ContractDraft(policies=policies):
-            return {
-                "policyNumber": policies[-1],
-                "deliveryMethod": rng.choice(("EMAIL", "POST")),
-            }
+            rng.choice(("EMAIL", "POST"))  # the delivery the form no longer asks for
+            return {"policyNumber": policies[-1]}
         case RequestType.DRIVING_ABROAD_AUTHORISATION, ContractDraft(vehicles=vehicles):
-            return _abroad_details(draft, rng.choice(vehicles))
+            rng.choice(vehicles)  # the car: the contract names it
+            return _abroad_details(draft)
         case RequestType.COOPERATION_OPINION, _:
             return {
                 "purpose": rng.choice(_OPINION_PURPOSES),
@@ -299,14 +294,14 @@ def _details(draft: ClientDraft, request_type: RequestType, contract: ContractDr
     raise ValueError(f"{request_type} needs a contract that fits it")
 
 
-def _abroad_details(draft: ClientDraft, vehicle: LeasedVehicle) -> Row:
-    leaves = draft.today + timedelta(days=draft.rng.randint(3, 30))
-    countries = sorted(draft.rng.sample(_COUNTRIES, draft.rng.randint(1, 3)))
+def _abroad_details(draft: ClientDraft) -> Row:
+    """A trip of 3–21 days within the month ahead: a one-month authorisation."""
+    rng = draft.rng
+    rng.randint(3, 30)  # when the trip starts: the form asks for the period only
+    countries = sorted(rng.sample(_COUNTRIES, rng.randint(1, 3)))
+    rng.randint(3, 21)  # how long it lasts
     return {
-        "registrationNumber": vehicle.registration,
-        "vin": vehicle.vin,
-        "countries": countries,
-        "dateFrom": leaves.isoformat(),
-        "dateTo": (leaves + timedelta(days=draft.rng.randint(3, 21))).isoformat(),
-        "driverName": person(draft.rng).full,
+        "driverName": person(rng).full,
+        "countries": ", ".join(countries),
+        "periodMonths": 1,
     }

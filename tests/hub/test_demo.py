@@ -36,6 +36,9 @@ from hub.demo import (
 from models.base import to_money
 from models.identifiers import is_valid_iban, is_valid_ksef_number, is_valid_nip, is_valid_regon
 from models.identity import StaffRole
+from models.request import RequestType
+from resolvers.request_catalogue import FORMS
+from resolvers.request_file import field_errors
 
 SPEC = DemoSpec(clients=12, seed=2026, today=date(2026, 3, 15))  # client 100003 is a fleet
 COMPARED = (
@@ -234,6 +237,27 @@ async def test_request_stage_is_its_last_history_entry(demo: AsyncEngine) -> Non
         entries = history[request["id"]]
         assert entries[0]["stage"] == "SUBMITTED" and entries[-1]["stage"] == request["stage"]
         assert re.fullmatch(r"WN/\d{4}/\d{6}", request["number"]) and request["details"]
+
+
+DECIMAL_FIELDS = frozenset({"netAmount", "residualPercent"})
+
+
+async def test_request_details_are_their_forms_fields_as_filing_checks_them(
+    demo: AsyncEngine,
+) -> None:
+    kinds = set()
+    for request in await rows(demo, models.Request):
+        form = FORMS[RequestType(request["type"])]
+        names = {field.name for field in form.fields}
+        assert set(request["details"]) <= names, (request["type"], request["details"])
+        # As the GraphQL input types them: decimals are stored as strings.
+        typed = {
+            name: Decimal(value) if isinstance(value, str) and name in DECIMAL_FIELDS else value
+            for name, value in request["details"].items()
+        }
+        assert field_errors(form, typed) == [], request["details"]
+        kinds.add(request["type"])
+    assert len(kinds) >= 8
 
 
 async def test_attachments_carry_their_size_and_digest(demo: AsyncEngine) -> None:
