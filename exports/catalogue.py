@@ -110,3 +110,11 @@ DOCUMENT_COLUMNS = (
     _CONTRACT,
     _UPDATED,
 )
+
+# A row that left one of the tables above: `Id` is its id there (what a BI tool upserted it by).
+DELETION_COLUMNS = (
+    Column("table", "Table", "Tabela"),
+    _ID,
+    _CLIENT,
+    Column("deleted_at", "Deleted at (UTC)", "Usunięto (UTC)", Kind.TIMESTAMP),
+)

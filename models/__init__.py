@@ -3,6 +3,7 @@
 from models.attachment import Attachment
 from models.client import BankAccount, Client
 from models.contract import Contract, Instalment, InsurancePolicy, LeasedItem
+from models.deletion import DeletedRow
 from models.document import Document
 from models.identity import (
     AuditEvent,
@@ -34,6 +35,7 @@ __all__ = [
     "BankAccount",
     "Client",
     "Contract",
+    "DeletedRow",
     "Document",
     "GatewayTransaction",
     "Instalment",

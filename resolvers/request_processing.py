@@ -17,7 +17,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, and_, delete, not_, select, update
+from sqlalchemy import Select, and_, delete, insert, not_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -25,6 +25,7 @@ from auth.access import require_staff
 from loaders.paging import Ordering, Page
 from models.client import Client
 from models.contract import Contract, ContractStatus, Instalment
+from models.deletion import DeletableTable, DeletedRow
 from models.finance import ScheduleRow
 from models.i18n import DEFAULT_LANGUAGE, Msg, _, translate
 from models.identity import User
@@ -458,14 +459,38 @@ async def _replace_schedule(session: AsyncSession, ctx: Context, request: Reques
                     **values,
                 )
             )
-    await session.execute(
-        delete(Instalment).where(
+    await _drop_past_term(session, ctx, contract, term_months=simulation.term_months)
+    await _write_contract_terms(session, ctx, contract, simulation)
+
+
+async def _drop_past_term(
+    session: AsyncSession, ctx: Context, contract: Contract, *, term_months: int
+) -> None:
+    """Unpaid instalments past the new term go, each leaving a `DeletedRow`: a BI pull by
+    `updatedSince` never sees a row that is gone. Two statements however many rows: the
+    DELETE answers the ids it removed (RETURNING: SQLite 3.35+, PostgreSQL), so exactly the
+    rows that went are recorded, in the decision's transaction: a decision that fails later
+    records nothing."""
+    gone = await session.execute(
+        delete(Instalment)
+        .where(
             col(Instalment.contract_id) == contract.id,
-            col(Instalment.number) > simulation.term_months,
+            col(Instalment.number) > term_months,
             col(Instalment.invoice_id).is_(None),
         )
+        .returning(col(Instalment.id))
     )
-    await _write_contract_terms(session, ctx, contract, simulation)
+    records = [
+        {
+            "client_id": contract.client_id,
+            "table_name": DeletableTable.INSTALMENTS,
+            "row_id": row_id,
+            "deleted_at": ctx.now,
+        }
+        for row_id in gone.scalars()
+    ]
+    if records:
+        await session.execute(insert(DeletedRow), records)
 
 
 async def _write_contract_terms(

@@ -28,6 +28,7 @@ from auth.errors import BadInputError
 from auth.scopes import Scope
 from exports.catalogue import (
     CONTRACT_COLUMNS,
+    DELETION_COLUMNS,
     DOCUMENT_COLUMNS,
     INSTALMENT_COLUMNS,
     INVOICE_COLUMNS,
@@ -48,6 +49,7 @@ from loaders.invoice import (
 from models.base import Timestamped
 from models.calendar import legal_deadline, overdue_before
 from models.contract import Contract, Instalment
+from models.deletion import DeletableTable, DeletedRow
 from models.document import Document
 from models.i18n import _
 from models.invoice import Invoice, Payment, PaymentAllocation
@@ -219,6 +221,38 @@ def _payment_changed(since: datetime, today: date) -> ColumnElement[bool]:
     return or_(col(Payment.updated_at) > since, allocated)
 
 
+# The type of each deletable table's global ids, as its own rows carry them.
+DELETED_TYPES: dict[DeletableTable, str] = {DeletableTable.INSTALMENTS: "Instalment"}
+
+
+@dataclass(frozen=True, slots=True)
+class DeletionFilter:
+    """The tables whose deletions a pull lists: those the viewer may pull (empty: none)."""
+
+    tables: frozenset[DeletableTable] = frozenset()
+
+    def apply(self, query: Select[Any]) -> Select[Any]:
+        return query.where(col(DeletedRow.table_name).in_(sorted(self.tables)))
+
+
+async def _deletion_filter(ctx: Context, client_id: int, given: Any) -> DeletionFilter:
+    """A deleted row needs the scope of the table it left, checked when the link is made (the
+    pull runs where there is no viewer); the link's own scope is checked again on download."""
+    readable = (t for t in DeletableTable if ctx.viewer.has_scope(client_id, TABLES[t].scope))
+    return DeletionFilter(tables=frozenset(readable))
+
+
+def _deletion_row(result: Row[Any], today: date) -> dict[str, Any]:
+    """`Id` is the deleted row's id in its own table: a BI tool deletes by what it upserts by."""
+    table = DeletableTable(result.table_name)
+    return {
+        "table": table.value,
+        "id": to_global_id(DELETED_TYPES[table], result.row_id),
+        "client_id": to_global_id("Client", result.client_id),
+        "deleted_at": result.deleted_at,
+    }
+
+
 TABLES: dict[str, Table] = {
     table.name: table
     for table in (
@@ -283,6 +317,21 @@ TABLES: dict[str, Table] = {
             query=lambda: _columns(Document),
             row=_plain("Document", contract_id="Contract"),
             changed_since=_own_change(Document),
+        ),
+        # Rows that left the tables above (today only instalments: the unpaid ones past a
+        # shortened term), for incremental pulls; `schedules:read` is the link's scope because
+        # instalments are the only rows that leave, and each table's rows need its own scope.
+        Table(
+            name="deletions",
+            polish_name="usuniete",
+            scope=Scope.SCHEDULES_READ,
+            model=DeletedRow,
+            columns=DELETION_COLUMNS,
+            filters=DeletionFilter,
+            build_filters=_deletion_filter,
+            query=lambda: _columns(DeletedRow),
+            row=_deletion_row,
+            changed_since=lambda since, today: col(DeletedRow.deleted_at) > since,
         ),
     )
 }

@@ -50,7 +50,7 @@ from schema.refs import (
     VehicleRef,
 )
 from schema.request import RequestTypeInfo
-from schema.tables import ContractFilterInput, InstalmentFilterInput, table_url
+from schema.tables import ContractFilterInput, InstalmentFilterInput, deletions_url, table_url
 
 
 @strawberry.type
@@ -223,6 +223,7 @@ class Client(Node):
     instalments_table_url: str | None = table_url("instalments", InstalmentFilterInput)
     payments_table_url: str | None = table_url("payments", PaymentFilterInput)
     documents_table_url: str | None = table_url("documents", DocumentFilterInput)
+    deletions_table_url: str | None = deletions_url()
 
     @strawberry.field(extensions=scoped(Scope.SUBACCOUNTS_MANAGE))
     async def subaccounts(self, root: ClientRow, info: Info) -> list[SubaccountRef] | None:

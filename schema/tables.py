@@ -28,6 +28,30 @@ class InstalmentFilterInput:
     due_to: date | None = None
 
 
+async def _link(
+    root: ClientRow,
+    info: Info,
+    name: str,
+    *,
+    format: TableFormat,
+    polish: bool,
+    updated_since: datetime | None,
+    given: Any,
+) -> str:
+    return await table_link(
+        info.context,
+        name=name,
+        client_id=root.id,  # type: ignore[arg-type]
+        given=given,
+        format=format,
+        polish=polish,
+        updated_since=updated_since,
+    )
+
+
+PULLED_AT = "The response's X-LeaseHub-Pulled-At header is the next pull's `updatedSince`."
+
+
 def table_url(name: str, filter_input: type) -> Any:
     """A `<name>TableUrl` field: a 5-minute link to the whole filtered list, streamed."""
 
@@ -39,14 +63,14 @@ def table_url(name: str, filter_input: type) -> Any:
         updated_since: datetime | None = None,
         filter: Any = None,
     ) -> str | None:
-        return await table_link(
-            info.context,
-            name=name,
-            client_id=root.id,  # type: ignore[arg-type]
-            given=filter,
+        return await _link(
+            root,
+            info,
+            name,
             format=format,
             polish=polish,
             updated_since=updated_since,
+            given=filter,
         )
 
     resolve.__annotations__["filter"] = filter_input | None
@@ -55,5 +79,37 @@ def table_url(name: str, filter_input: type) -> Any:
         extensions=scoped(TABLES[name].scope),
         description=f"A link, valid for 5 minutes, to all {name} passing `filter` as one "
         "table (CSV or XLSX), streamed; `updatedSince` keeps only rows changed after it. "
-        "The response's X-LeaseHub-Pulled-At header is the next pull's `updatedSince`.",
+        + PULLED_AT,
+    )
+
+
+def deletions_url() -> Any:
+    """`deletionsTableUrl`: the rows deleted from the other tables; it has no filters."""
+
+    async def resolve(
+        root: ClientRow,
+        info: Info,
+        format: TableFormat = TableFormat.CSV,
+        polish: bool = False,
+        updated_since: datetime | None = None,
+    ) -> str | None:
+        return await _link(
+            root,
+            info,
+            "deletions",
+            format=format,
+            polish=polish,
+            updated_since=updated_since,
+            given=None,
+        )
+
+    return strawberry.field(
+        resolver=resolve,
+        extensions=scoped(TABLES["deletions"].scope),
+        description="A link, valid for 5 minutes, to the rows deleted from the other tables, "
+        "one per row: its table, its `Id` there, its client and when it went. Today only "
+        "instalments leave (the unpaid ones past the new term when a schedule change is "
+        "accepted), so it needs the instalments' scope, schedules:read. `updatedSince` keeps "
+        "the deletions after it: an incremental pull reads the other tables and this one. "
+        + PULLED_AT,
     )
