@@ -111,6 +111,21 @@ DOCUMENT_COLUMNS = (
     _UPDATED,
 )
 
+# Which payment settled which invoice, how much and when: one row per allocation.
+ALLOCATION_COLUMNS = (
+    _ID,
+    _CLIENT,
+    Column("payment_id", "Payment id", "Id płatności"),
+    Column("invoice_id", "Invoice id", "Id faktury"),
+    Column("invoice_number", "Invoice number", "Numer faktury"),
+    Column("amount", "Amount", "Kwota", Kind.MONEY),
+    _CURRENCY,
+    Column("allocated_on", "Allocated on", "Data rozliczenia", Kind.DATE),
+    Column("payment_booked_on", "Payment booked on", "Data księgowania płatności", Kind.DATE),
+    Column("created_at", "Created at (UTC)", "Utworzono (UTC)", Kind.TIMESTAMP),
+    _UPDATED,
+)
+
 # A row that left one of the tables above: `Id` is its id there (what a BI tool upserted it by).
 DELETION_COLUMNS = (
     Column("table", "Table", "Tabela"),

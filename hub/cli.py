@@ -1,4 +1,5 @@
-"""The `leasehub` command: run, serve, migrate, demo, export-schema, interest-rate."""
+"""The `leasehub` command: run, serve, migrate, demo, export-schema, interest-rate,
+import-statement."""
 
 from __future__ import annotations
 
@@ -303,6 +304,58 @@ async def _list_interest_rates(settings: Settings) -> int:
     return 0
 
 
+def cmd_import_statement(settings: Settings, args: argparse.Namespace) -> int:
+    """Book an MT940 bank statement: the same booking as the staff mutation `statementImport`."""
+    from resolvers.booking import InvalidStatement, decode
+
+    try:
+        content = decode(args.file.read_bytes())
+        summary = asyncio.run(_import_statement(settings, content, args.file.name))
+    except (OSError, InvalidStatement) as error:
+        print(f"import-statement: {args.file}: {error}", file=sys.stderr)
+        return 1
+    print(
+        f"import-statement: {summary.lines} lines read, {summary.credits} credits, "
+        f"{summary.booked} booked ({summary.booked_amount} PLN), {summary.duplicates} "
+        f"duplicates skipped, {summary.unmatched} unmatched, {summary.debits} debits ignored, "
+        f"{summary.allocated_amount} PLN allocated, {summary.overpayments} PLN overpayments",
+        file=sys.stderr,
+    )
+    for line in summary.unmatched_lines:
+        print(f"  unmatched: {line.value_date} {line.amount} {line.title!r}", file=sys.stderr)
+    return 0
+
+
+async def _import_statement(settings: Settings, content: str, file_name: str) -> Any:
+    from auth.clock import warsaw_today
+    from hub.db import Database
+    from models.base import utcnow
+    from resolvers.booking import book_statement
+
+    db = Database.from_settings(settings)
+    _step("statement", 0, 2)
+    try:
+        async with db.write() as session:
+            summary = await book_statement(
+                session, content=content, file_name=file_name, today=warsaw_today(utcnow())
+            )
+            _step("statement", 1, 2)
+    finally:
+        await db.dispose()
+    _step("statement", 2, 2)
+    return summary
+
+
+def _step(what: str, done: int, total: int) -> None:
+    """`_progress` for other work: read, booked (one transaction, so two steps)."""
+    width = 30
+    filled = width * done // max(total, 1)
+    sys.stderr.write(f"\r  {what} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+    if done >= total:
+        sys.stderr.write("\n")
+    sys.stderr.flush()
+
+
 def _fraction(text: str) -> Decimal:
     try:
         return Decimal(text)
@@ -381,6 +434,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--source", required=True, help='where it was announced, e.g. "M.P. 2026 poz. 123"'
     )
     rates.set_defaults(handler=cmd_interest_rate)
+    statement = commands.add_parser(
+        "import-statement", help="book an MT940 bank statement (a re-import books nothing twice)"
+    )
+    statement.add_argument("file", type=Path, help="the statement file (.sta, .mt940)")
+    statement.set_defaults(handler=cmd_import_statement)
     export = commands.add_parser("export-schema", help="write schema.graphql")
     export.add_argument("--output", type=Path, default=SCHEMA_FILE)
     export.add_argument("--check", action="store_true", help="fail when the file is stale")

@@ -25,6 +25,7 @@ from models.invoice import (
 from models.message import Message, MessageThread
 from models.outbox import OutboxMessage
 from models.request import Request, RequestStageEntry
+from models.statement import StatementLine
 from models.tyre import TyreDeposit, TyreRelocation, TyreServiceCentre, Vehicle
 
 __all__ = [
@@ -53,6 +54,7 @@ __all__ = [
     "RecoveryCode",
     "Request",
     "RequestStageEntry",
+    "StatementLine",
     "StatutoryInterestRate",
     "TyreDeposit",
     "TyreRelocation",

@@ -204,7 +204,8 @@ async def _table(use: _Use) -> File | None:
         return None
     client_id = use.grant.object_id
     async with use.db.read() as session:
-        if not (await use.viewer(session)).has_scope(client_id, table.scope):
+        viewer = await use.viewer(session)
+        if not all(viewer.has_scope(client_id, s) for s in (table.scope, *table.also_needs)):
             return None
     since = use.grant.option("since")
     polish = use.grant.option("lang") == "pl"

@@ -37,7 +37,7 @@ from models.finance import (
 from models.i18n import DEFAULT_LANGUAGE, Msg, _
 from models.invoice import Invoice, InvoiceKind
 from models.vat import VatCategory
-from resolvers import outbox
+from resolvers import booking, outbox
 from resolvers.context import Context
 from resolvers.errors import Abort, UserErrorData
 from resolvers.ids import pk_of
@@ -399,6 +399,9 @@ async def issue_invoice(
             invoice = await _invoice(session, order, client, contract_id)
             session.add(invoice)
             await session.flush()
+            # Money the company paid over what it owed settles the new invoice at once (the
+            # PKO FAQ: an overpayment lowers the next invoice's amount due).
+            await booking.allocate(session, today=ctx.today, client_ids=[stored_id(client)])
             _notify(session, ctx, client, invoice, first=earlier.scalar_one() == 0)
     except Abort as abort:
         return None, abort.errors

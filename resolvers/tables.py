@@ -23,10 +23,12 @@ from sqlalchemy import ColumnElement, Row, Select, and_, exists, func, or_, sele
 from sqlalchemy.orm import aliased
 from sqlmodel import SQLModel, col
 
+from auth.access import missing_scope
 from auth.clock import warsaw_today
-from auth.errors import BadInputError
+from auth.errors import BadInputError, ForbiddenError, NotFoundError
 from auth.scopes import Scope
 from exports.catalogue import (
+    ALLOCATION_COLUMNS,
     CONTRACT_COLUMNS,
     DELETION_COLUMNS,
     DOCUMENT_COLUMNS,
@@ -43,6 +45,7 @@ from loaders.invoice import (
     ALLOCATED_AMOUNT,
     CORRECTED_AMOUNT,
     PAID_AMOUNT,
+    InvoiceByIdLoader,
     InvoiceFilter,
     PaymentFilter,
 )
@@ -55,9 +58,10 @@ from models.i18n import _
 from models.invoice import Invoice, Payment, PaymentAllocation
 from models.settlement import standing
 from resolvers.context import Context
-from resolvers.ids import to_global_id
+from resolvers.ids import pk_of, to_global_id
 from resolvers.invoice import (
     contract_filter,
+    contract_of_client,
     document_filter,
     instalment_filter,
     invoice_filter,
@@ -114,6 +118,9 @@ class Table:
     # with `updatedSince`, a row that leaves one would never be sent again, so the two are
     # refused together.
     derived_filters: tuple[tuple[str, str], ...] = ()
+    # Scopes the link needs besides `scope`, for rows that show another list's data; checked
+    # when the link is made (the download checks `scope` again).
+    also_needs: tuple[Scope, ...] = ()
 
 
 def _own_change(model: type[Timestamped]) -> Callable[[datetime, date], ColumnElement[bool]]:
@@ -221,6 +228,73 @@ def _payment_changed(since: datetime, today: date) -> ColumnElement[bool]:
     return or_(col(Payment.updated_at) > since, allocated)
 
 
+def _allocation_query() -> Select[Any]:
+    """An allocation with what a BI tool reports it by without a join of its own: the invoice's
+    number and the payment's booking day and currency (an allocation is a part of it)."""
+    return (
+        _columns(
+            PaymentAllocation,
+            col(Invoice.number).label("invoice_number"),
+            col(Payment.currency).label("currency"),
+            col(Payment.booked_on).label("payment_booked_on"),
+        )
+        .select_from(PaymentAllocation)
+        .join(Invoice, col(Invoice.id) == col(PaymentAllocation.invoice_id))
+        .join(Payment, col(Payment.id) == col(PaymentAllocation.payment_id))
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AllocationFilter:
+    """The allocations of one invoice or of one contract's invoices, allocated in a range."""
+
+    invoice_id: int | None = None
+    contract_id: int | None = None
+    allocated_from: date | None = None
+    allocated_to: date | None = None
+
+    def apply(self, query: Select[Any]) -> Select[Any]:
+        if self.invoice_id is not None:
+            query = query.where(col(PaymentAllocation.invoice_id) == self.invoice_id)
+        if self.contract_id is not None:
+            query = query.where(col(Invoice.contract_id) == self.contract_id)  # joined
+        if self.allocated_from:
+            query = query.where(col(PaymentAllocation.allocated_on) >= self.allocated_from)
+        if self.allocated_to:
+            query = query.where(col(PaymentAllocation.allocated_on) <= self.allocated_to)
+        return query
+
+
+async def _invoice_of_client(
+    ctx: Context, *, client_id: int, global_id: str | None, field: str
+) -> int | None:
+    """An invoice id from a filter: another company's answers as a missing one."""
+    if global_id is None:
+        return None
+    invoice = await ctx.loaders[InvoiceByIdLoader].load(pk_of(global_id, "Invoice", field=field))
+    if invoice is None or invoice.client_id != client_id:
+        raise NotFoundError(field=field)
+    return invoice.id
+
+
+async def _allocation_filter(ctx: Context, client_id: int, given: Any) -> AllocationFilter:
+    if given is None:
+        return AllocationFilter()
+    if given.allocated_from and given.allocated_to and given.allocated_from > given.allocated_to:
+        message = _("allocatedFrom must not be later than allocatedTo.")
+        raise BadInputError(message, field="filter.allocatedFrom")
+    return AllocationFilter(
+        invoice_id=await _invoice_of_client(
+            ctx, client_id=client_id, global_id=given.invoice_id, field="filter.invoiceId"
+        ),
+        contract_id=await contract_of_client(
+            ctx, client_id=client_id, global_id=given.contract_id, field="filter.contractId"
+        ),
+        allocated_from=given.allocated_from,
+        allocated_to=given.allocated_to,
+    )
+
+
 # The type of each deletable table's global ids, as its own rows carry them.
 DELETED_TYPES: dict[DeletableTable, str] = {DeletableTable.INSTALMENTS: "Instalment"}
 
@@ -305,6 +379,23 @@ TABLES: dict[str, Table] = {
             row=_payment_row,
             changed_since=_payment_changed,
             derived_filters=(("unsettled_only", "filter.unsettledOnly"),),
+        ),
+        # Which payment settled which invoice: invoice data (the invoices table's scope) and
+        # payment data (payments:read, which the API's `Invoice.allocations` needs), so both.
+        Table(
+            name="allocations",
+            polish_name="rozliczenia",
+            scope=Scope.INVOICES_READ,
+            also_needs=(Scope.PAYMENTS_READ,),
+            model=PaymentAllocation,
+            columns=ALLOCATION_COLUMNS,
+            filters=AllocationFilter,
+            build_filters=_allocation_filter,
+            query=_allocation_query,
+            row=_plain("PaymentAllocation", payment_id="Payment", invoice_id="Invoice"),
+            # All of a row is the allocation's own but the invoice number and the payment's
+            # day and currency, which nothing edits once booked: its own stamp is enough.
+            changed_since=_own_change(PaymentAllocation),
         ),
         Table(
             name="documents",
@@ -489,6 +580,9 @@ async def table_link(
         message = _("updatedSince needs a time zone, e.g. 2026-11-01T00:00:00Z.")
         raise BadInputError(message, field="updatedSince")
     table = TABLES[name]
+    for scope in table.also_needs:
+        if not ctx.viewer.has_scope(client_id, scope):
+            raise ForbiddenError(missing_scope(scope))
     filters = await table.build_filters(ctx, client_id, given)
     if updated_since is not None:
         _refuse_derived(table, filters)

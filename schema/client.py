@@ -50,7 +50,13 @@ from schema.refs import (
     VehicleRef,
 )
 from schema.request import RequestTypeInfo
-from schema.tables import ContractFilterInput, InstalmentFilterInput, deletions_url, table_url
+from schema.tables import (
+    ContractFilterInput,
+    InstalmentFilterInput,
+    allocations_url,
+    deletions_url,
+    table_url,
+)
 
 
 @strawberry.type
@@ -222,6 +228,7 @@ class Client(Node):
     contracts_table_url: str | None = table_url("contracts", ContractFilterInput)
     instalments_table_url: str | None = table_url("instalments", InstalmentFilterInput)
     payments_table_url: str | None = table_url("payments", PaymentFilterInput)
+    allocations_table_url: str | None = allocations_url()
     documents_table_url: str | None = table_url("documents", DocumentFilterInput)
     deletions_table_url: str | None = deletions_url()
 

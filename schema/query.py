@@ -13,6 +13,7 @@ from schema.account import AccountMutation, SecondFactorMutation
 from schema.admin import Admin, AdminMutation, DocumentAdminMutation, InvoiceAdminMutation
 from schema.attachment import AttachmentMutation
 from schema.base import Connection, Info, Node, connection
+from schema.booking import BookingMutation
 from schema.client import Client
 from schema.identity import IdentityMutation, Viewer, resolve_viewer
 from schema.invoice import InvoiceMutation
@@ -102,5 +103,6 @@ class Mutation(
     RequestFileMutation,
     RequestAdminMutation,
     MessageMutation,
+    BookingMutation,
 ):
     pass

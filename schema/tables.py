@@ -28,6 +28,16 @@ class InstalmentFilterInput:
     due_to: date | None = None
 
 
+@strawberry.input(description="Allocation table filters; all given conditions must hold.")
+class AllocationFilterInput:
+    invoice_id: strawberry.ID | None = None
+    contract_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The allocations to this contract's invoices."
+    )
+    allocated_from: date | None = None
+    allocated_to: date | None = None
+
+
 async def _link(
     root: ClientRow,
     info: Info,
@@ -52,7 +62,7 @@ async def _link(
 PULLED_AT = "The response's X-LeaseHub-Pulled-At header is the next pull's `updatedSince`."
 
 
-def table_url(name: str, filter_input: type) -> Any:
+def table_url(name: str, filter_input: type, note: str = "") -> Any:
     """A `<name>TableUrl` field: a 5-minute link to the whole filtered list, streamed."""
 
     async def resolve(
@@ -79,8 +89,21 @@ def table_url(name: str, filter_input: type) -> Any:
         extensions=scoped(TABLES[name].scope),
         description=f"A link, valid for 5 minutes, to all {name} passing `filter` as one "
         "table (CSV or XLSX), streamed; `updatedSince` keeps only rows changed after it. "
+        + note
         + PULLED_AT,
     )
+
+
+ALLOCATIONS_NOTE = (
+    "One row per allocation: which payment settled which invoice, how much and when. It shows "
+    "invoices and settlements, so it needs invoices:read (as the invoices table) and "
+    "payments:read (as `Invoice.allocations`). "
+)
+
+
+def allocations_url() -> Any:
+    """`allocationsTableUrl`: the settlement detail behind the invoices' `Paid`."""
+    return table_url("allocations", AllocationFilterInput, ALLOCATIONS_NOTE)
 
 
 def deletions_url() -> Any:

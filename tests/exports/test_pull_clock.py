@@ -34,7 +34,7 @@ MOMENTS = {
 TABLE_LINKS = """query($id: ID!, $since: DateTime) { client(id: $id) {
   invoicesTableUrl(updatedSince: $since) contractsTableUrl(updatedSince: $since)
   instalmentsTableUrl(updatedSince: $since) paymentsTableUrl(updatedSince: $since)
-  documentsTableUrl(updatedSince: $since) } }"""
+  documentsTableUrl(updatedSince: $since) allocationsTableUrl(updatedSince: $since) } }"""
 
 
 async def _stamped_after(db: Database, moment: datetime) -> dict[str, int]:
