@@ -45,6 +45,7 @@ from loaders.base import Loaders
 from models.base import utcnow
 from models.i18n import negotiate, translate
 from resolvers.context import Context
+from resolvers.gateway.endpoint import payu_notify_endpoint
 from schema import build_schema
 
 logger = logging.getLogger("leasehub")
@@ -183,6 +184,9 @@ def create_app(
                 upload_endpoint(database, settings),
                 methods=["PUT"],
                 name="upload",
+            ),
+            Route(
+                "/gateway/payu/notify", payu_notify_endpoint(database, settings), methods=["POST"]
             ),
         ],
         lifespan=lifespan,

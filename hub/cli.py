@@ -1,5 +1,5 @@
 """The `leasehub` command: run, serve, migrate, demo, export-schema, interest-rate,
-import-statement."""
+import-statement, interest-notes, gateway-sandbox."""
 
 from __future__ import annotations
 
@@ -346,6 +346,53 @@ async def _import_statement(settings: Settings, content: str, file_name: str) ->
     return summary
 
 
+def cmd_interest_notes(settings: Settings, args: argparse.Namespace) -> int:
+    """Issue a month's interest notes: the same job as the staff mutation `interestNotesIssue`."""
+    from auth.clock import warsaw_today
+    from models.base import utcnow
+    from models.i18n import Language, translate
+    from resolvers.interest_notes import month_error
+
+    today = warsaw_today(utcnow())
+    month, error = month_error(args.month, today=today)
+    if month is None:
+        text = translate(error.message, Language.EN) if error else args.month
+        print(f"interest-notes: {args.month}: {text}", file=sys.stderr)
+        return 1
+    summary = asyncio.run(_interest_notes(settings, month, today))
+    print(
+        f"interest-notes: {args.month}: {summary.invoices} invoices examined, "
+        f"{summary.late_payments} late payments, {len(summary.notes)} notes issued "
+        f"({summary.interest} PLN interest), {len(summary.skipped)} skipped",
+        file=sys.stderr,
+    )
+    for note in summary.notes:
+        print(f"  issued: {note.number} {note.amount} PLN ({note.title})", file=sys.stderr)
+    for skip in summary.skipped:
+        reason = translate(skip.message, Language.EN)
+        print(
+            f"  skipped: {skip.invoice_number} booked {skip.booked_on}: {skip.code} {reason}",
+            file=sys.stderr,
+        )
+    return 0
+
+
+async def _interest_notes(settings: Settings, month: date, today: date) -> Any:
+    from hub.db import Database
+    from resolvers.interest_notes import issue_interest_notes
+
+    db = Database.from_settings(settings)
+    try:
+        return await issue_interest_notes(
+            db,
+            month=month,
+            today=today,
+            progress=lambda done, total: _step("late payments", done, total),
+        )
+    finally:
+        await db.dispose()
+
+
 def _step(what: str, done: int, total: int) -> None:
     """`_progress` for other work: read, booked (one transaction, so two steps)."""
     width = 30
@@ -354,6 +401,24 @@ def _step(what: str, done: int, total: int) -> None:
     if done >= total:
         sys.stderr.write("\n")
     sys.stderr.flush()
+
+
+def cmd_gateway_sandbox(settings: Settings, args: argparse.Namespace) -> int:
+    """The PayU-protocol sandbox (hub/gateway_sandbox.py) with the hub's own PayU settings,
+    so LEASEHUB_PAYU_BASE_URL=http://127.0.0.1:PORT is all the hub needs."""
+    import uvicorn
+
+    from hub.gateway_sandbox import Sandbox
+
+    sandbox = Sandbox(
+        pos_id=settings.payu_pos_id,
+        client_id=settings.payu_client_id,
+        client_secret=settings.payu_client_secret,
+        second_key=settings.payu_second_key,
+    )
+    print(f"PayU sandbox on http://127.0.0.1:{args.port}", file=sys.stderr)
+    uvicorn.run(sandbox.app(), host="127.0.0.1", port=args.port, log_level="warning")
+    return 0
 
 
 def _fraction(text: str) -> Decimal:
@@ -439,6 +504,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     statement.add_argument("file", type=Path, help="the statement file (.sta, .mt940)")
     statement.set_defaults(handler=cmd_import_statement)
+    notes = commands.add_parser(
+        "interest-notes",
+        help="issue the interest notes of a month's late payments (a re-run issues nothing twice)",
+    )
+    notes.add_argument("--month", required=True, help="YYYY-MM, a month that has begun")
+    notes.set_defaults(handler=cmd_interest_notes)
+    sandbox = commands.add_parser(
+        "gateway-sandbox", help="a PayU-protocol payment gateway on 127.0.0.1 for development"
+    )
+    sandbox.add_argument("--port", type=_positive, default=8090)
+    sandbox.set_defaults(handler=cmd_gateway_sandbox)
     export = commands.add_parser("export-schema", help="write schema.graphql")
     export.add_argument("--output", type=Path, default=SCHEMA_FILE)
     export.add_argument("--check", action="store_true", help="fail when the file is stale")

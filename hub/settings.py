@@ -134,6 +134,22 @@ class Settings(BaseSettings):
     )
     zip_max_ratio: int = Field(default=100, alias="LEASEHUB_ZIP_MAX_RATIO", ge=2)
 
+    # The payment gateway (PayU REST API v2.1, resolvers/gateway/payu.py): its base URL
+    # (https://secure.payu.com, https://secure.snd.payu.com, or `leasehub gateway-sandbox`),
+    # the point of sale, the OAuth client and the second key that signs notifications.
+    # Unset base URL: no gateway, the pay button says payments are unavailable.
+    payu_base_url: str | None = Field(default=None, alias="LEASEHUB_PAYU_BASE_URL")
+    payu_pos_id: str = Field(default="300746", alias="LEASEHUB_PAYU_POS_ID")
+    payu_client_id: str = Field(default="300746", alias="LEASEHUB_PAYU_CLIENT_ID")
+    payu_client_secret: str = Field(default=PLACEHOLDER_SECRET, alias="LEASEHUB_PAYU_CLIENT_SECRET")
+    payu_second_key: str = Field(default=PLACEHOLDER_SECRET, alias="LEASEHUB_PAYU_SECOND_KEY")
+    # Where the gateway POSTs its notifications: this server's public /gateway/payu/notify.
+    payu_notify_url: str | None = Field(default=None, alias="LEASEHUB_PAYU_NOTIFY_URL")
+    # Every call to the gateway ends within this; after a failure the button says
+    # "unavailable" for the cool-down, then the next start tries the gateway again.
+    payu_timeout_seconds: float = Field(default=5.0, alias="LEASEHUB_PAYU_TIMEOUT_SECONDS", gt=0)
+    payu_cooldown_seconds: float = Field(default=30.0, alias="LEASEHUB_PAYU_COOLDOWN_SECONDS", ge=0)
+
     password_min_length: int = Field(default=8, alias="LEASEHUB_PASSWORD_MIN_LENGTH", ge=1)
     password_max_length: int = Field(default=24, alias="LEASEHUB_PASSWORD_MAX_LENGTH", ge=8)
     password_require_uppercase: bool = Field(default=True, alias="LEASEHUB_PASSWORD_UPPERCASE")
@@ -218,6 +234,22 @@ class Settings(BaseSettings):
             self.proxies  # noqa: B018 - parsed now, so a typo fails at start and not per request
         except ValueError as error:
             raise ValueError(f"LEASEHUB_TRUSTED_PROXIES: {error}") from error
+        return self
+
+    @property
+    def gateway_notify_url(self) -> str:
+        return self.payu_notify_url or f"http://{self.host}:{self.port}/gateway/payu/notify"
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_gateway_keys(self) -> Self:
+        if self.payu_base_url is None or self.is_development:
+            return self
+        for name, value in (
+            ("LEASEHUB_PAYU_CLIENT_SECRET", self.payu_client_secret),
+            ("LEASEHUB_PAYU_SECOND_KEY", self.payu_second_key),
+        ):
+            if value == PLACEHOLDER_SECRET:
+                raise ValueError(f"{name} is the development placeholder; set the real key")
         return self
 
     @model_validator(mode="after")

@@ -20,7 +20,15 @@ from loaders.paging import ChildPageLoader, Ordering
 from loaders.statements import KEYS, KeysIn
 from models.base import to_money
 from models.calendar import overdue_before
-from models.invoice import Invoice, InvoiceDuplicate, InvoiceKind, Payment, PaymentAllocation
+from models.invoice import (
+    GatewayStatus,
+    GatewayTransaction,
+    Invoice,
+    InvoiceDuplicate,
+    InvoiceKind,
+    Payment,
+    PaymentAllocation,
+)
 from models.settlement import InvoiceStatus, archive_cutoff
 
 _Correction = aliased(Invoice)
@@ -270,3 +278,29 @@ class BalanceByClientIdLoader(BaseLoader[tuple[int, date], ClientBalance]):
                     amount_due=amount_due, overdue=overdue, overpayment=over.get(client_id, _ZERO)
                 )
         return [balances[key] for key in keys]
+
+
+def _last_gateway_status_statement() -> Select[Any]:
+    """The status of each invoice's latest gateway transaction (`KEYS`: invoice ids)."""
+    invoice_id, row_id = (
+        table_column(GatewayTransaction, "invoice_id"),
+        table_column(GatewayTransaction, "id"),
+    )
+    latest = select(func.max(row_id)).where(KeysIn(invoice_id)).group_by(invoice_id)
+    status = table_column(GatewayTransaction, "status")
+    return select(invoice_id, status).where(row_id.in_(latest.scalar_subquery()))
+
+
+class LastGatewayStatusByInvoiceIdLoader(BuiltOnce, BaseLoader[int, GatewayStatus | None]):
+    """What the pay button shows: the last online payment's status, None if there was none."""
+
+    @classmethod
+    def build(cls) -> Select[Any]:
+        return _last_gateway_status_statement()
+
+    async def load_batch(
+        self, connection: RowReader, keys: list[int]
+    ) -> list[GatewayStatus | None]:
+        result = await connection.execute(self.statement(), {KEYS: keys})
+        found = {invoice_id: GatewayStatus(status) for invoice_id, status in result}
+        return [found.get(key) for key in keys]

@@ -5,6 +5,7 @@ from models.client import BankAccount, Client
 from models.contract import Contract, Instalment, InsurancePolicy, LeasedItem
 from models.deletion import DeletedRow
 from models.document import Document
+from models.gateway import GatewayOrder
 from models.identity import (
     AuditEvent,
     AuthEvent,
@@ -38,6 +39,7 @@ __all__ = [
     "Contract",
     "DeletedRow",
     "Document",
+    "GatewayOrder",
     "GatewayTransaction",
     "Instalment",
     "InsurancePolicy",

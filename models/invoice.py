@@ -6,6 +6,7 @@ import enum
 from datetime import date
 from decimal import Decimal
 
+import sqlalchemy as sa
 from sqlmodel import Field
 
 from models.base import Timestamped, client_fk, enum_type, money_field
@@ -112,8 +113,23 @@ class PaymentAllocation(Timestamped, table=True):
     allocated_on: date
 
 
+LIVE_PAYMENT = sa.text("status = 'IN_PROGRESS'")
+
+
 class GatewayTransaction(Timestamped, table=True):
+    """One invoice of a gateway order (models/gateway.py), with the amount it pays of it."""
+
     __tablename__ = "gateway_transactions"
+    __table_args__ = (
+        # One live payment per invoice, kept by the database: of parallel starts one inserts.
+        sa.Index(
+            "uq_gateway_transactions_live",
+            "invoice_id",
+            unique=True,
+            postgresql_where=LIVE_PAYMENT,
+            sqlite_where=LIVE_PAYMENT,
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     client_id: int = client_fk()
@@ -122,3 +138,7 @@ class GatewayTransaction(Timestamped, table=True):
     status: GatewayStatus = Field(sa_type=enum_type(GatewayStatus))
     provider_reference: str | None = Field(default=None, max_length=64)
     started_by_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+    # Null for payments recorded without an order (the demo's history).
+    order_id: int | None = Field(
+        default=None, foreign_key="gateway_orders.id", index=True, ondelete="CASCADE"
+    )

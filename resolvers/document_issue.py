@@ -379,12 +379,11 @@ async def _written(
         amount = charge.interest
     elif kind is DocumentKind.PAYMENT_REMINDER and invoice_id is not None:
         amount = await _reminder_amount(session, invoice_id, issue_date, amount)
-    prefix = f"{DOCUMENT_PREFIXES[kind]}/{issue_date.year}/"
     document = Document(
         client_id=client.id,  # type: ignore[arg-type]
         contract_id=contract_id,
         kind=kind,
-        number=await next_number(session, Document, prefix),
+        number=await document_number(session, kind, issue_date),
         title=title.strip(),
         issue_date=issue_date,
         amount=None if amount is None else to_money(amount),
@@ -395,6 +394,17 @@ async def _written(
         annual_rate=charge.annual_rate,
         rate_reason=charge.reason,
     )
+    return await file_document(session, client, document)
+
+
+async def document_number(session: AsyncSession, kind: DocumentKind, issue_date: date) -> str:
+    """The next number of the kind's yearly series: NO/2026/000123."""
+    return await next_number(session, Document, f"{DOCUMENT_PREFIXES[kind]}/{issue_date.year}/")
+
+
+async def file_document(session: AsyncSession, client: Client, document: Document) -> Document:
+    """Stores a numbered document once (a second identical note: `NOTE_EXISTS`) and announces
+    it to the client; `documentIssue` and the monthly interest-note job both file this way."""
     await _add_once(session, document)
     _announce(session, client, document)
     return document

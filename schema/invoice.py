@@ -49,6 +49,7 @@ from schema.base import (
     scoped,
 )
 from schema.identity import UserError
+from schema.payments import InvoicePayment, invoice_payment
 from schema.refs import ContractRef
 
 VAT_RATE_DEPRECATED = "Use vatCategory, which tells exempt (zw) and not subject (np) from 0 %."
@@ -139,6 +140,13 @@ class Invoice(Node):
     async def amount_due(self, root: InvoiceRow, info: Info) -> Money:
         due = (await invoice_standing(info, root)).amount_due
         return Money(amount=due, currency=root.currency)
+
+    @strawberry.field(
+        description="The pay button: the online payment's status, whether it can be paid "
+        "now, and the text to show."
+    )
+    async def payment(self, root: InvoiceRow, info: Info) -> InvoicePayment:
+        return await invoice_payment(info, root)
 
     @strawberry.field(description="Booked payments settled against this invoice.")
     async def amount_paid(self, root: InvoiceRow, info: Info) -> Money:

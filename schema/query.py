@@ -16,8 +16,10 @@ from schema.base import Connection, Info, Node, connection
 from schema.booking import BookingMutation
 from schema.client import Client
 from schema.identity import IdentityMutation, Viewer, resolve_viewer
+from schema.interest_notes import InterestNotesMutation
 from schema.invoice import InvoiceMutation
 from schema.message import MessageMutation, MessageTopicInfo, message_topics
+from schema.payments import PaymentMutation
 from schema.profile import ProfileMutation
 from schema.request import RequestTypeInfo
 from schema.request_admin import RequestAdminMutation
@@ -104,5 +106,7 @@ class Mutation(
     RequestAdminMutation,
     MessageMutation,
     BookingMutation,
+    InterestNotesMutation,
+    PaymentMutation,
 ):
     pass
