@@ -6,9 +6,12 @@ from typing import Any
 
 import pytest
 
+from hub.demo import DEMO_MAIN_EMAIL, DEMO_PASSWORD, DEMO_STAFF_EMAIL
 from loaders.invoice import SettlementByInvoiceIdLoader
+from models.identity import StaffRole
 from resolvers.ids import from_global_id, to_global_id
-from tests.conftest import Hub
+from tests.auth.helpers import staff_token
+from tests.conftest import LOGIN, Hub
 
 VIEWER_CLIENTS = """
 { viewer { isStaff user { email } clients { isMainAccount scopes client { id name number } } } }
@@ -37,3 +40,17 @@ def break_settlements(monkeypatch: pytest.MonkeyPatch, message: str) -> None:
         raise RuntimeError(message)
 
     monkeypatch.setattr(SettlementByInvoiceIdLoader, "load_batch", broken)
+
+
+async def desk_tokens(hub: Hub) -> tuple[dict[str, str], int]:
+    """Customer service and a client signed in on a demo: anna (the main account), the demo's
+    admin, an operator and an auditor; and the key of anna's first company."""
+    tokens = {}
+    for who, email in (("anna", DEMO_MAIN_EMAIL), ("admin", DEMO_STAFF_EMAIL)):
+        body = await hub.gql(LOGIN, {"login": email, "password": DEMO_PASSWORD})
+        tokens[who] = body["data"]["login"]["token"]
+    tokens["operator"] = await staff_token(hub, StaffRole.OPERATOR)
+    tokens["auditor"] = await staff_token(hub, StaffRole.AUDITOR)
+    viewer = await hub.gql("{ viewer { clients { client { id } } } }", token=tokens["anna"])
+    client_pk = from_global_id(viewer["data"]["viewer"]["clients"][0]["client"]["id"])[1]
+    return tokens, client_pk

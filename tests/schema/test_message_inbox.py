@@ -12,17 +12,17 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from hub.demo import DEMO_MAIN_EMAIL, DemoSpec, load_demo
+from hub.demo import DEMO_MAIN_EMAIL
 from models.attachment import Attachment, AttachmentPurpose, AttachmentStatus
 from models.base import utcnow
 from models.identity import StaffRole, User
 from models.message import Message, MessageThread, MessageTopic, ThreadStatus
 from resolvers.ids import from_global_id, to_global_id
-from tests.auth.helpers import first_company, staff_token, token_of
-from tests.conftest import DatabaseFactory, Hub, count_statements, open_hub
+from tests.auth.helpers import first_company
+from tests.conftest import DatabaseFactory, Hub, count_statements
 from tests.loaders.test_statement_count import shapes
 from tests.schema.helpers import error_codes
-from tests.schema.test_messages import ASSIGN, created, reply
+from tests.schema.test_messages import ASSIGN, created, message_desk, reply
 
 THREAD = """query($id: ID!) { node(id: $id) { ... on MessageThread {
   unreadCount status messages { fromStaff read } } } }"""
@@ -46,15 +46,8 @@ _subjects = itertools.count(1)
 async def inbox(
     databases: DatabaseFactory, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Hub]:
-    folder = tmp_path_factory.mktemp("inbox-files")
-    hub, db = await open_hub(await databases.create(), LEASEHUB_ATTACHMENT_DIR=str(folder))
-    await load_demo(db.engine, DemoSpec(clients=3, seed=11))
-    hub.tokens["anna"] = await token_of(hub, DEMO_MAIN_EMAIL)
-    hub.tokens["staff"] = await staff_token(hub, StaffRole.OPERATOR)
-    hub.tokens["auditor"] = await staff_token(hub, StaffRole.AUDITOR)
-    yield hub
-    await hub.close()
-    await db.dispose()
+    async for hub in message_desk(databases, tmp_path_factory):
+        yield hub
 
 
 async def unread(hub: Hub, thread: str, as_: str) -> int:

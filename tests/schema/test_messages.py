@@ -40,12 +40,11 @@ ASSIGN = """mutation($t: ID!, $u: ID) {
 _keys = itertools.count(1)
 
 
-@pytest.fixture(scope="module")
-async def desk(
+async def message_desk(
     databases: DatabaseFactory, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Hub]:
     """A demo of its own (these tests write), with anna (client 100001), an operator and an
-    auditor signed in."""
+    auditor signed in, and a folder for the files."""
     folder = tmp_path_factory.mktemp("message-files")
     hub, db = await open_hub(await databases.create(), LEASEHUB_ATTACHMENT_DIR=str(folder))
     await load_demo(db.engine, DemoSpec(clients=3, seed=11))
@@ -55,6 +54,14 @@ async def desk(
     yield hub
     await hub.close()
     await db.dispose()
+
+
+@pytest.fixture(scope="module")
+async def desk(
+    databases: DatabaseFactory, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Hub]:
+    async for hub in message_desk(databases, tmp_path_factory):
+        yield hub
 
 
 def new_key() -> str:

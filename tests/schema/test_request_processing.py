@@ -12,21 +12,18 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from auth.clock import warsaw_today
 from hub.db import Database
-from hub.demo import DEMO_MAIN_EMAIL, DEMO_PASSWORD, DEMO_STAFF_EMAIL, DemoSpec, load_demo
+from hub.demo import DEMO_MAIN_EMAIL, DEMO_STAFF_EMAIL, DemoSpec, load_demo
 from models.client import Client
-from models.contract import Contract, ContractKind, ContractStatus, Currency, Instalment
-from models.finance import repayment_schedule
-from models.identity import StaffRole, User
+from models.contract import Contract, ContractStatus, Instalment
+from models.identity import User
 from models.outbox import OutboxMessage
 from models.request import (
     Request,
@@ -36,7 +33,6 @@ from models.request import (
     RequestType,
     response_due_on,
 )
-from models.vat import VatCategory
 from resolvers import request_processing
 from resolvers.ids import from_global_id, to_global_id
 from resolvers.request_catalogue import InstalmentOption
@@ -45,9 +41,9 @@ from resolvers.simulation import (
     simulate_schedule_change,
     simulation_to_json,
 )
-from tests.auth.helpers import staff_token
-from tests.conftest import LOGIN, DatabaseFactory, Hub, open_hub
-from tests.schema.helpers import error_codes
+from tests.conftest import DatabaseFactory, Hub, open_hub
+from tests.schema.contracts import add_contract, today
+from tests.schema.helpers import desk_tokens, error_codes
 
 ASSIGN = """mutation($r: ID!, $a: ID) {
   requestAssign(input: {requestId: $r, assigneeId: $a}) {
@@ -73,65 +69,6 @@ SIMULATE = """query($id: ID!, $change: ScheduleChangeSimulationInput) { node(id:
 
 
 # ---- rows written for the tests ------------------------------------------------------------
-
-
-def months_later(day: date, months: int, on: int) -> date:
-    index = day.month - 1 + months
-    return date(day.year + index // 12, index % 12 + 1, on)
-
-
-def today() -> date:
-    return warsaw_today(datetime.now(UTC))
-
-
-async def add_contract(db: Database, client_pk: int, *, term: int = 24) -> int:
-    """The contract of the module docstring: `term` months, 21 instalments past due."""
-    day = 15 if today().day != 15 else 25  # no instalment falls due today
-    first_future = months_later(today(), 0 if today().day < day else 1, day)
-    first_due = months_later(first_future, -21, day)
-    async with AsyncSession(db.engine, expire_on_commit=False) as session:
-        contract = Contract(
-            client_id=client_pk,
-            number=f"UL/TEST/{uuid.uuid4().hex[:12]}",
-            kind=ContractKind.OPERATING_LEASE,
-            status=ContractStatus.ACTIVE,
-            currency=Currency.PLN,
-            start_date=months_later(first_due, -1, day),
-            end_date=months_later(first_due, term - 1, day),
-            net_value=Decimal("10000.00"),
-            initial_fee=Decimal("0.00"),
-            residual_value=Decimal("1000.00"),
-            annual_rate=Decimal("0.1200"),
-            term_months=term,
-            payment_day=day,
-        )
-        session.add(contract)
-        await session.flush()
-        for row in repayment_schedule(
-            capital=Decimal("10000.00"),
-            annual_rate=Decimal("0.12"),
-            months=term,
-            residual=Decimal("1000.00"),
-            first_due=first_due,
-            payment_day=day,
-        ):
-            session.add(
-                Instalment(
-                    client_id=client_pk,
-                    contract_id=contract.id,
-                    number=row.number,
-                    due_date=row.due_date,
-                    capital=row.capital,
-                    interest=row.interest,
-                    net=row.net,
-                    vat_category=VatCategory.RATE_23,
-                    vat=row.vat,
-                    gross=row.gross,
-                    remaining_capital=row.remaining_capital,
-                )
-            )
-        await session.commit()
-        return contract.id or 0
 
 
 async def add_request(
@@ -257,14 +194,7 @@ def codes(payload: dict[str, Any]) -> list[tuple[str | None, str]]:
 async def setup(databases: DatabaseFactory) -> AsyncIterator[Setup]:
     hub, db = await open_hub(await databases.create())
     await load_demo(db.engine, DemoSpec(clients=2, seed=11))
-    tokens = {}
-    for who, email in (("anna", DEMO_MAIN_EMAIL), ("admin", DEMO_STAFF_EMAIL)):
-        body = await hub.gql(LOGIN, {"login": email, "password": DEMO_PASSWORD})
-        tokens[who] = body["data"]["login"]["token"]
-    tokens["operator"] = await staff_token(hub, StaffRole.OPERATOR)
-    tokens["auditor"] = await staff_token(hub, StaffRole.AUDITOR)
-    viewer = await hub.gql("{ viewer { clients { client { id } } } }", token=tokens["anna"])
-    client_pk = from_global_id(viewer["data"]["viewer"]["clients"][0]["client"]["id"])[1]
+    tokens, client_pk = await desk_tokens(hub)
     yield Setup(hub, client_pk, tokens)
     await hub.close()
     await db.dispose()

@@ -13,14 +13,12 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.db import Database
-from hub.demo import DEMO_MAIN_EMAIL, DEMO_PASSWORD, DEMO_STAFF_EMAIL, DemoSpec, load_demo
+from hub.demo import DEMO_STAFF_EMAIL, DemoSpec, load_demo
 from models.client import Client
-from models.identity import StaffRole
 from models.request import RequestStage, RequestType
-from resolvers.ids import from_global_id, to_global_id
-from tests.auth.helpers import staff_token
-from tests.conftest import LOGIN, DatabaseFactory, Hub, count_statements, open_hub
-from tests.schema.helpers import error_codes
+from resolvers.ids import to_global_id
+from tests.conftest import DatabaseFactory, Hub, count_statements, open_hub
+from tests.schema.helpers import desk_tokens, error_codes
 from tests.schema.test_request_processing import add_contract, add_request, today, user_pk
 
 QUEUE = """query($f: AdminRequestFilterInput, $first: Int, $after: String) {
@@ -55,14 +53,7 @@ class Setup:
 async def setup(databases: DatabaseFactory) -> AsyncIterator[Setup]:
     hub, db = await open_hub(await databases.create())
     await load_demo(db.engine, DemoSpec(clients=2, seed=5))
-    tokens = {}
-    for who, email in (("anna", DEMO_MAIN_EMAIL), ("admin", DEMO_STAFF_EMAIL)):
-        body = await hub.gql(LOGIN, {"login": email, "password": DEMO_PASSWORD})
-        tokens[who] = body["data"]["login"]["token"]
-    tokens["operator"] = await staff_token(hub, StaffRole.OPERATOR)
-    tokens["auditor"] = await staff_token(hub, StaffRole.AUDITOR)
-    viewer = await hub.gql("{ viewer { clients { client { id } } } }", token=tokens["anna"])
-    client_pk = from_global_id(viewer["data"]["viewer"]["clients"][0]["client"]["id"])[1]
+    tokens, client_pk = await desk_tokens(hub)
     yield Setup(hub, tokens, client_pk)
     await hub.close()
     await db.dispose()

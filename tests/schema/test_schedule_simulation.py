@@ -1,33 +1,31 @@
 """`contract.scheduleSimulation`: the what-if schedule of a payment-day or schedule change.
 
-The contract under test is small and written here: 10,000.00 PLN financed under an operating
-lease (instalments taxed at 23 %), 12 % a year (1 % a month), 24 months, residual 1,000.00. Its
-instalments 1–21 are past due, 22–24 are the unpaid future ones. The expected figures were
-worked by hand (annuity P = (C·r·(1+r)^N − F·r) / ((1+r)^N − 1) = 433.66; interest of each
-month = 1 % of the capital left, rounded to the grosz; the last instalment settles the capital
-down to the residual value); the capital left after instalment 21 is 2,245.98.
+The contract under test is small and written by tests/schema/contracts.py: 10,000.00 PLN
+financed under an operating lease (instalments taxed at 23 %), 12 % a year (1 % a month),
+24 months, residual 1,000.00. Its instalments 1–21 are past due, 22–24 are the unpaid future
+ones. The expected figures were worked by hand (annuity P = (C·r·(1+r)^N − F·r) / ((1+r)^N − 1)
+= 433.66; interest of each month = 1 % of the capital left, rounded to the grosz; the last
+instalment settles the capital down to the residual value); the capital left after instalment
+21 is 2,245.98.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from sqlalchemy import update
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from auth.clock import warsaw_today
 from hub.demo import DEMO_MAIN_EMAIL, DEMO_PASSWORD, DemoSpec, load_demo
 from models.contract import Contract, ContractKind, ContractStatus, Currency, Instalment
-from models.finance import repayment_schedule
-from models.vat import VatCategory
 from resolvers.ids import from_global_id, to_global_id
 from resolvers.simulation import simulate_payment_day
 from tests.conftest import LOGIN, DatabaseFactory, Hub, count_statements, open_hub
+from tests.schema.contracts import add_contract, first_future_due, months_later
 
 SIMULATION = """
 query($id: ID!, $day: Int, $change: ScheduleChangeSimulationInput) {
@@ -61,11 +59,6 @@ class Setup:
     first_future_due: date  # instalment 22
 
 
-def _months_later(day: date, months: int, on: int) -> date:
-    index = day.month - 1 + months
-    return date(day.year + index // 12, index % 12 + 1, on)
-
-
 @pytest.fixture(scope="module")
 async def setup(databases: DatabaseFactory) -> AsyncIterator[Setup]:
     hub, db = await open_hub(await databases.create())
@@ -74,56 +67,8 @@ async def setup(databases: DatabaseFactory) -> AsyncIterator[Setup]:
     token = body["data"]["login"]["token"]
     viewer = await hub.gql("{ viewer { clients { client { id } } } }", token=token)
     client_pk = from_global_id(viewer["data"]["viewer"]["clients"][0]["client"]["id"])[1]
-    today = warsaw_today(datetime.now(UTC))
-    day = 15 if today.day != 15 else 25  # no instalment falls due today
-    # Instalment 22 is the first due after today; 21 fell due before it.
-    first_future = _months_later(today, 0 if today.day < day else 1, day)
-    first_due = _months_later(first_future, -21, day)
-    async with AsyncSession(db.engine, expire_on_commit=False) as session:
-        contract = Contract(
-            client_id=client_pk,
-            number="UL/TEST/SIM/1",
-            kind=ContractKind.OPERATING_LEASE,
-            status=ContractStatus.ACTIVE,
-            currency=Currency.PLN,
-            start_date=_months_later(first_due, -1, day),
-            end_date=_months_later(first_due, 23, day),
-            net_value=Decimal("10000.00"),
-            initial_fee=Decimal("0.00"),
-            residual_value=Decimal("1000.00"),
-            annual_rate=Decimal("0.1200"),
-            term_months=24,
-            payment_day=day,
-        )
-        session.add(contract)
-        await session.flush()
-        # The stored schedule, as the lessor's system wrote it (setup, not the expectation).
-        for row in repayment_schedule(
-            capital=Decimal("10000.00"),
-            annual_rate=Decimal("0.12"),
-            months=24,
-            residual=Decimal("1000.00"),
-            first_due=first_due,
-            payment_day=day,
-        ):
-            session.add(
-                Instalment(
-                    client_id=client_pk,
-                    contract_id=contract.id,
-                    number=row.number,
-                    due_date=row.due_date,
-                    capital=row.capital,
-                    interest=row.interest,
-                    net=row.net,
-                    vat_category=VatCategory.RATE_23,
-                    vat=row.vat,
-                    gross=row.gross,
-                    remaining_capital=row.remaining_capital,
-                )
-            )
-        await session.commit()
-        contract_id = to_global_id("Contract", contract.id or 0)
-    yield Setup(hub, token, contract_id, first_future)
+    contract_id = to_global_id("Contract", await add_contract(db, client_pk))
+    yield Setup(hub, token, contract_id, first_future_due())
     await hub.close()
     await db.dispose()
 
@@ -176,7 +121,7 @@ async def test_payment_day_change_moves_future_instalments_and_keeps_amounts(
     simulation = result["simulation"]
     assert simulation["paymentDay"] == 20
     assert [row["dueDate"] for row in simulation["instalments"]] == [
-        _months_later(setup.first_future_due, months, 20).isoformat() for months in range(3)
+        months_later(setup.first_future_due, months, 20).isoformat() for months in range(3)
     ]
     assert _rows(simulation) == [
         (22, "411.20", "22.46", "433.66", "99.74", "533.40", "1834.78"),
@@ -215,7 +160,7 @@ async def test_auto_schedule_change_recomputes_the_annuity_over_the_new_period(
         (25, "316.16", "13.16", "329.32", "75.74", "405.06", "1000.00"),
     ]
     assert simulation["instalments"][3]["dueDate"] == (
-        _months_later(setup.first_future_due, 3, simulation["paymentDay"]).isoformat()
+        months_later(setup.first_future_due, 3, simulation["paymentDay"]).isoformat()
     )
     assert _totals(simulation, "before") == BEFORE
     assert _totals(simulation, "after") == ("329.32", "71.30", "2620.24")
@@ -320,7 +265,7 @@ async def test_simulation_writes_nothing(setup: Setup) -> None:
     assert all(s.lstrip().upper().startswith("SELECT") for s in statements), statements
     again = await _simulate(setup, day=20)
     assert again["simulation"]["instalments"][0]["dueDate"] == (
-        _months_later(setup.first_future_due, 0, 20).isoformat()
+        months_later(setup.first_future_due, 0, 20).isoformat()
     )
 
 
