@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import subprocess
 import sys
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
@@ -22,6 +24,7 @@ SERVERS = ("uvicorn", "granian")
 # The faster for the hub on a quiet machine (`python -m bench.peer --servers`, README): a tie
 # on big answers, uvicorn a little ahead on small ones, and it writes the redacted access log.
 DEFAULT_SERVER = "uvicorn"
+SANDBOX_PORT = 8090  # `run` in development: the PayU-protocol sandbox (`gateway-sandbox`)
 
 
 def _progress(done: int, total: int) -> None:
@@ -164,7 +167,27 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         asyncio.run(_load_demo(settings.database_url, args.clients, args.seed, None))
-    return cmd_serve(settings, args)
+    settings, sandbox = _with_sandbox(settings)
+    try:
+        return cmd_serve(settings, args)
+    finally:
+        if sandbox is not None:
+            sandbox.terminate()
+            sandbox.wait(timeout=10)
+
+
+def _with_sandbox(settings: Settings) -> tuple[Settings, subprocess.Popen[bytes] | None]:
+    """In development without a gateway configured, `run` starts the PayU-protocol sandbox
+    beside the hub (its own process, on 127.0.0.1), so that a payment can be clicked through
+    with the demo data. Both use the development placeholders of the PayU settings."""
+    if not settings.is_development or settings.payu_base_url is not None:
+        return settings, None
+    url = f"http://127.0.0.1:{SANDBOX_PORT}"
+    os.environ["LEASEHUB_PAYU_BASE_URL"] = url  # server processes read their settings there
+    command = [sys.executable, "-m", "hub.cli", "gateway-sandbox", "--port", str(SANDBOX_PORT)]
+    print(f"PayU sandbox for development payments on {url}", file=sys.stderr)
+    process = subprocess.Popen(command)  # noqa: S603 - our own interpreter and module
+    return settings.model_copy(update={"payu_base_url": url}), process
 
 
 def cmd_export_schema(_settings: Settings, args: argparse.Namespace) -> int:
@@ -513,7 +536,7 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox = commands.add_parser(
         "gateway-sandbox", help="a PayU-protocol payment gateway on 127.0.0.1 for development"
     )
-    sandbox.add_argument("--port", type=_positive, default=8090)
+    sandbox.add_argument("--port", type=_positive, default=SANDBOX_PORT)
     sandbox.set_defaults(handler=cmd_gateway_sandbox)
     export = commands.add_parser("export-schema", help="write schema.graphql")
     export.add_argument("--output", type=Path, default=SCHEMA_FILE)

@@ -18,9 +18,11 @@ import httpx
 import pytest
 from granian.constants import HTTPModes, Interfaces
 
+import hub.cli as cli
 from hub.cli import DEFAULT_SERVER, SERVERS, build_parser, cmd_serve
 from hub.db import Database
 from hub.migrate import upgrade
+from hub.settings import Settings
 from models.outbox import Channel, OutboxMessage
 from tests.conftest import settings_for
 from tests.pg import free_port
@@ -154,3 +156,36 @@ def test_each_server_runs_the_lifespan_and_stops_cleanly(server: str, tmp_path: 
     output = process.stdout.read().decode(errors="replace") if process.stdout else ""
     # uvicorn ends by raising the signal again once shut down; granian exits with 0.
     assert process.returncode in (0, -signal.SIGTERM) and "Traceback" not in output, output
+
+
+def test_run_in_development_starts_the_payment_sandbox_beside_the_hub(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    port = free_port()
+    monkeypatch.setattr(cli, "SANDBOX_PORT", port)
+    # Recorded first, so that what `_with_sandbox` sets is undone after the test.
+    monkeypatch.setenv("LEASEHUB_PAYU_BASE_URL", "")
+    monkeypatch.delenv("LEASEHUB_PAYU_BASE_URL")
+    settings, sandbox = cli._with_sandbox(Settings(LEASEHUB_ENV="development"))
+    assert sandbox is not None
+    try:
+        url = f"http://127.0.0.1:{port}"
+        assert settings.payu_base_url == url and os.environ["LEASEHUB_PAYU_BASE_URL"] == url
+
+        def answers() -> bool:
+            try:
+                return httpx.get(f"{url}/sandbox/switches", timeout=1).status_code == 200
+            except httpx.TransportError:
+                return False
+
+        assert _wait_for(answers, 20), "the sandbox never answered"
+    finally:
+        sandbox.terminate()
+        sandbox.wait(timeout=10)
+
+
+def test_run_outside_development_or_with_a_gateway_starts_no_sandbox() -> None:
+    production_like = Settings(LEASEHUB_ENV="test")
+    assert cli._with_sandbox(production_like) == (production_like, None)
+    configured = Settings(LEASEHUB_ENV="development", LEASEHUB_PAYU_BASE_URL="https://x.test")
+    assert cli._with_sandbox(configured) == (configured, None)
