@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any, Protocol
 
 from auth.errors import BadInputError, NotFoundError
+from loaders.base import ByIdLoader
 from loaders.contract import ContractByIdLoader, ContractFilter, InstalmentFilter
 from loaders.document import DocumentFilter
 from loaders.invoice import InvoiceFilter, PaymentFilter
@@ -25,16 +26,32 @@ def _check_range(given: _DateRange, field: str) -> None:
         raise BadInputError(message, field=f"{field}.issuedFrom")
 
 
+async def row_of_client(
+    ctx: Context,
+    loader: type[ByIdLoader[Any]],
+    type_name: str,
+    *,
+    client_id: int,
+    global_id: str | None,
+    field: str,
+) -> int | None:
+    """An id from a filter (`type_name`, read by `loader`): it must be a row of this very
+    client; another company's answers as a missing one."""
+    if global_id is None:
+        return None
+    row = await ctx.loaders[loader].load(pk_of(global_id, type_name, field=field))
+    if row is None or row.client_id != client_id:
+        raise NotFoundError(field=field)
+    return int(row.id)
+
+
 async def contract_of_client(
     ctx: Context, *, client_id: int, global_id: str | None, field: str
 ) -> int | None:
     """A contract id from a filter: it must be a contract of this very client."""
-    if global_id is None:
-        return None
-    contract = await ctx.loaders[ContractByIdLoader].load(pk_of(global_id, "Contract", field=field))
-    if contract is None or contract.client_id != client_id:
-        raise NotFoundError(field=field)
-    return contract.id
+    return await row_of_client(
+        ctx, ContractByIdLoader, "Contract", client_id=client_id, global_id=global_id, field=field
+    )
 
 
 async def invoice_filter(ctx: Context, *, client_id: int, given: Any | None) -> InvoiceFilter:

@@ -25,7 +25,7 @@ from sqlmodel import SQLModel, col
 
 from auth.access import missing_scope
 from auth.clock import warsaw_today
-from auth.errors import BadInputError, ForbiddenError, NotFoundError
+from auth.errors import BadInputError, ForbiddenError
 from auth.scopes import Scope
 from exports.catalogue import (
     ALLOCATION_COLUMNS,
@@ -58,7 +58,7 @@ from models.i18n import _
 from models.invoice import Invoice, Payment, PaymentAllocation
 from models.settlement import standing
 from resolvers.context import Context
-from resolvers.ids import pk_of, to_global_id
+from resolvers.ids import to_global_id
 from resolvers.invoice import (
     contract_filter,
     contract_of_client,
@@ -66,6 +66,7 @@ from resolvers.invoice import (
     instalment_filter,
     invoice_filter,
     payment_filter,
+    row_of_client,
 )
 from resolvers.links import link
 
@@ -265,18 +266,6 @@ class AllocationFilter:
         return query
 
 
-async def _invoice_of_client(
-    ctx: Context, *, client_id: int, global_id: str | None, field: str
-) -> int | None:
-    """An invoice id from a filter: another company's answers as a missing one."""
-    if global_id is None:
-        return None
-    invoice = await ctx.loaders[InvoiceByIdLoader].load(pk_of(global_id, "Invoice", field=field))
-    if invoice is None or invoice.client_id != client_id:
-        raise NotFoundError(field=field)
-    return invoice.id
-
-
 async def _allocation_filter(ctx: Context, client_id: int, given: Any) -> AllocationFilter:
     if given is None:
         return AllocationFilter()
@@ -284,8 +273,13 @@ async def _allocation_filter(ctx: Context, client_id: int, given: Any) -> Alloca
         message = _("allocatedFrom must not be later than allocatedTo.")
         raise BadInputError(message, field="filter.allocatedFrom")
     return AllocationFilter(
-        invoice_id=await _invoice_of_client(
-            ctx, client_id=client_id, global_id=given.invoice_id, field="filter.invoiceId"
+        invoice_id=await row_of_client(
+            ctx,
+            InvoiceByIdLoader,
+            "Invoice",
+            client_id=client_id,
+            global_id=given.invoice_id,
+            field="filter.invoiceId",
         ),
         contract_id=await contract_of_client(
             ctx, client_id=client_id, global_id=given.contract_id, field="filter.contractId"
