@@ -22,9 +22,8 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
-from datetime import date, datetime
-from decimal import Decimal
 from enum import Enum
+from operator import attrgetter
 from types import CoroutineType
 from typing import Any, ClassVar, cast
 
@@ -50,7 +49,7 @@ from graphql.execution.executor import collect_iterator_awaitables, invalid_retu
 from graphql.execution.values import get_argument_values
 from graphql.language import DirectiveNode, Visitor, visit
 from graphql.language import VariableNode as GraphQLVariableNode
-from graphql.pyutils import Path, inspect, is_iterable
+from graphql.pyutils import Path, is_iterable
 from strawberry.permission import PermissionExtension
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
@@ -59,6 +58,20 @@ from strawberry.types.field import StrawberryField
 
 from auth.access import missing_scope
 from auth.errors import ForbiddenError
+from schema.flat import (
+    PLAIN,
+    Flat,
+    Getter,
+    LeafAttribute,
+    constant,
+    flat_call,
+    flat_fields,
+    flat_leaf,
+    flat_list,
+    flat_non_null,
+    flat_object,
+    serialised,
+)
 from schema.together import together
 
 Completer = Callable[["CompiledExecutor", Any, Path], Any]
@@ -72,11 +85,13 @@ class NotCompilable(Exception):
 class ObjectPlan:
     """The fields selected on one object type, in response order."""
 
-    __slots__ = ("fields", "type")
+    __slots__ = ("fields", "flat", "type")
 
     def __init__(self, object_type: GraphQLObjectType, fields: list[FieldPlan]) -> None:
         self.type = object_type
         self.fields = fields
+        # All fields in one call when every one of them is flat (schema/flat.py).
+        self.flat: Flat | None = None
 
 
 class FieldPlan:
@@ -355,6 +370,9 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
         if defers:
             raise NotCompilable(field.name)
         subplan = ObjectPlan(object_type, self._field_plans(plan, object_type, grouped.items()))
+        getters = [(each.key, _flat_getter(each)) for each in subplan.fields]
+        if all(getter is not None for _key, getter in getters):
+            subplan.flat = flat_fields(cast("list[tuple[str, Getter]]", getters))
         return _object(field, subplan)
 
     # -- running ----------------------------------------------------------------------------
@@ -535,7 +553,6 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
 
 
 _GENERAL = object()  # an attribute value the leaf shortcut leaves to the general path
-_PLAIN = frozenset({str, int, float, bool, Decimal, date, datetime})
 
 
 def _attribute_leaf(field: FieldPlan) -> Callable[[Any], Any] | None:
@@ -559,9 +576,9 @@ def _attribute_leaf(field: FieldPlan) -> Callable[[Any], Any] | None:
             if message is not None:
                 raise TypeError(message)
             return None
-        if type(value) not in _PLAIN and not isinstance(value, Enum):
+        if type(value) not in PLAIN and not isinstance(value, Enum):
             return _GENERAL
-        return _serialised(leaf_type, value)
+        return serialised(leaf_type, value)
 
     return read
 
@@ -585,15 +602,36 @@ def _direct_call(field: FieldPlan) -> Callable[[Any], Any] | None:
     return lambda source: resolver(**dict.fromkeys(names, source))
 
 
-def _serialised(leaf_type: GraphQLLeafType, value: Any) -> Any:
-    """Mirrors `Executor.complete_leaf_value`: the scalar's or enum's output, never null."""
-    coerced = leaf_type.coerce_output_value(value)
-    if coerced is Undefined or coerced is None:
-        raise TypeError(
-            f"Expected `{inspect(leaf_type)}.coerce_output_value({inspect(value)})` to return"
-            f" non-nullable value, returned: {inspect(coerced)}"
-        )
-    return coerced
+def _flat_getter(field: FieldPlan) -> Getter | None:
+    """A field's value serialised from its source on the flat path, if it can be."""
+    if field.delegate:
+        return None
+    definition = field.strawberry_field
+    if field.leaf is not None and definition is not None:
+        return_type = field.return_type
+        non_null = is_non_null_type(return_type)
+        leaf_type = cast("GraphQLLeafType", getattr(return_type, "of_type", return_type))
+        return LeafAttribute(definition.python_name, leaf_type, non_null)
+    if definition is None:  # __typename
+        return constant(field.parent.name)
+    twin = _twin_of(field.complete)
+    if twin is None:
+        return None
+    if field.direct is not None:
+        return flat_call(field.direct, twin)
+    if field.resolver is None:  # a plain attribute holding an object or a list
+        return flat_call(attrgetter(definition.python_name), twin)
+    return None
+
+
+def _twin_of(completer: Completer) -> Flat | None:
+    twin: Flat | None = getattr(completer, "flat", None)
+    return twin
+
+
+def _with_twin(completer: Completer, twin: Flat | None) -> Completer:
+    completer.flat = twin  # type: ignore[attr-defined]
+    return completer
 
 
 def pending(value: Any) -> bool:
@@ -644,7 +682,8 @@ def _non_null(field: FieldPlan, inner: Completer) -> Completer:
             raise TypeError(message)
         return completed
 
-    return complete
+    inner_twin = _twin_of(inner)
+    return _with_twin(complete, None if inner_twin is None else flat_non_null(inner_twin))
 
 
 def _leaf(leaf_type: GraphQLLeafType) -> Completer:
@@ -653,9 +692,9 @@ def _leaf(leaf_type: GraphQLLeafType) -> Completer:
             raise result
         if result is None or result is Undefined:
             return None
-        return _serialised(leaf_type, result)
+        return serialised(leaf_type, result)
 
-    return complete
+    return _with_twin(complete, flat_leaf(leaf_type))
 
 
 def _abstract(field: FieldPlan, abstract_type: Any) -> Completer:
@@ -676,6 +715,7 @@ def _abstract(field: FieldPlan, abstract_type: Any) -> Completer:
 
 def _object(field: FieldPlan, plan: ObjectPlan) -> Completer:
     object_type = plan.type
+    fields_flat = plan.flat
 
     def complete(executor: CompiledExecutor, result: Any, path: Path) -> Any:
         if isinstance(result, Exception):
@@ -691,13 +731,20 @@ def _object(field: FieldPlan, plan: ObjectPlan) -> Completer:
                 )
             if not is_type_of:
                 raise invalid_return_type_error(object_type, result, field.details)
+        if fields_flat is not None:
+            try:
+                return fields_flat(result)
+            except Exception:  # noqa: S110 - the general path answers, errors and all
+                pass
         return executor.run_object(plan, result, path)
 
-    return complete
+    twin = None if fields_flat is None else flat_object(object_type, fields_flat)
+    return _with_twin(complete, twin)
 
 
 def _list(field: FieldPlan, list_type: GraphQLList[Any], item: Completer) -> Completer:
     item_type = list_type.of_type
+    item_flat = _twin_of(item)
     message = (
         f"Expected Iterable, but did not find one for field '{field.parent.name}.{field.name}'."
     )
@@ -712,9 +759,14 @@ def _list(field: FieldPlan, list_type: GraphQLList[Any], item: Completer) -> Com
             return executor.complete_list_value(list_type, field.details, info, path, result, None)
         if not is_iterable(result):
             raise GraphQLError(message)
+        if item_flat is not None and type(result) is list:
+            try:
+                return [item_flat(value) for value in result]
+            except Exception:  # noqa: S110 - the general path answers, errors and all
+                pass
         return _complete_items(executor, field, item_type, item, result, path)
 
-    return complete
+    return _with_twin(complete, None if item_flat is None else flat_list(item_flat))
 
 
 def _complete_items(

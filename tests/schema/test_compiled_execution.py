@@ -16,7 +16,8 @@ from graphql import ExecutionResult, GraphQLError
 from graphql.execution.executor import Executor
 
 from loaders.client import ClientByIdLoader
-from schema.execution import CompiledExecutor
+from loaders.contract import InstalmentsByContractIdLoader
+from schema.execution import CompiledExecutor, ObjectPlan
 from tests import crosscheck
 from tests.conftest import Hub
 from tests.schema.helpers import break_settlements, client_ids
@@ -153,6 +154,65 @@ async def test_a_planned_query_runs_without_graphql_cores_field_machinery(
     assert calls  # mutations keep graphql-core's path
 
 
+SCHEDULE = """query($id: ID!) { client(id: $id) { contracts(first: 2) { nodes { number
+  schedule { __typename id number dueDate vatCategory gross { amount currency } } } } } }"""
+
+
+def _objects_run_one_by_one(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The object types the compiled path completes field by field (not flat)."""
+    seen: list[str] = []
+    general = CompiledExecutor.run_object
+
+    def counted(self: CompiledExecutor, plan: ObjectPlan, *args: object) -> object:
+        seen.append(plan.type.name)
+        return general(self, plan, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(CompiledExecutor, "run_object", counted)
+    return seen
+
+
+async def test_a_synchronous_subtree_is_serialised_flat(
+    hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen = _objects_run_one_by_one(monkeypatch)
+    client_id = (await client_ids(hub, "anna"))[0]
+    body = await _checked(hub, SCHEDULE, {"id": client_id}, "anna")
+    schedule = body["data"]["client"]["contracts"]["nodes"][0]["schedule"]
+    assert len(schedule) > 2 and "errors" not in body
+    assert schedule[0]["__typename"] == "Instalment" and schedule[0]["gross"]["currency"] == "PLN"
+    # Instalments and their Money values went flat; both paths gave the same bytes.
+    assert "Contract" in seen and "Instalment" not in seen and "Money" not in seen
+
+
+@pytest.mark.parametrize(
+    ("damage", "field"),
+    [
+        ({"number": None}, "number"),  # a null where the schema forbids one
+        ({"due_date": "2026-13-45"}, "dueDate"),  # a value the scalar refuses
+        ({"vat_category": object()}, "vatCategory"),  # not plain data
+    ],
+)
+async def test_an_irregular_value_in_a_flat_subtree_gets_the_general_paths_answer(
+    hub: Hub, monkeypatch: pytest.MonkeyPatch, damage: dict[str, object], field: str
+) -> None:
+    generic_load = InstalmentsByContractIdLoader.load_batch
+
+    async def damaged(self: InstalmentsByContractIdLoader, connection: object, keys: list) -> list:
+        lists = await generic_load(self, connection, keys)  # type: ignore[arg-type]
+        return [
+            [row._replace(**damage) if row.number == 2 else row for row in rows] for rows in lists
+        ]
+
+    client_id = (await client_ids(hub, "anna"))[0]
+    monkeypatch.setattr(InstalmentsByContractIdLoader, "load_batch", damaged)
+    seen = _objects_run_one_by_one(monkeypatch)
+    body = await _checked(hub, SCHEDULE, {"id": client_id}, "anna")
+    paths = [error["path"] for error in body["errors"]]
+    assert ["client", "contracts", "nodes", 0, "schedule", 1, field] in paths
+    assert body["data"]["client"]["contracts"]["nodes"][0]["schedule"] is None  # null went up
+    assert "Instalment" in seen  # the damaged list was completed item by item
+
+
 def test_crosscheck_sees_a_different_answer() -> None:
     same = ExecutionResult({"a": 1}, None)
     assert crosscheck.render(same) == crosscheck.render(ExecutionResult({"a": 1}, None))
@@ -171,5 +231,5 @@ def test_resolvers_read_only_the_context_of_their_info() -> None:
     used: set[str] = set()
     for package in ("auth", "exports", "hub", "loaders", "models", "resolvers", "schema"):
         for source in (root / package).rglob("*.py"):
-            used |= set(re.findall(r"\binfo\.([a-z_]+)", source.read_text(encoding="utf-8")))
+            used |= set(re.findall(r"(?<![.\w])info\.([a-z_]+)", source.read_text(encoding="utf-8")))
     assert used == {"context"}

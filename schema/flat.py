@@ -1,0 +1,170 @@
+"""Flat twins of the compiled completers: a synchronous subtree serialised in one call per object.
+
+Most objects of a big answer are small and synchronous: an instalment's attributes, its four
+`Money` values, an id made from a row. The compiled completers still walk them like any other
+field (a path per field and item, a check for awaitables after each value, the error handling
+set up around each). A flat twin turns a value into its serialised form with none of that,
+assuming everything is regular: plain attribute values, sync resolvers that take the source
+alone, objects of the expected type, no nulls where the schema forbids them.
+
+Anything irregular raises, and the caller then completes the same value on the general
+compiled path, which gives the answer and the errors (with their paths) graphql-core would.
+That is safe because a flat twin only reads: attributes, and resolvers that take nothing but
+their source (`FieldPlan.direct`: a `Money` or an id built from a row).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from keyword import iskeyword
+from operator import attrgetter
+from typing import Any, cast
+
+from graphql import GraphQLID, GraphQLLeafType, GraphQLObjectType, GraphQLString, Undefined
+from graphql.pyutils import inspect
+
+Flat = Callable[[Any], Any]
+# Modules whose `is_type_of` functions never look at their info argument: strawberry's own and
+# our node types' (schema/base.py). Others keep their objects on the general path.
+_INFO_FREE_MODULES = frozenset({"strawberry.schema.schema_converter", "schema.base"})
+_NO_INFO: Any = None  # what `is_type_of` gets instead of a resolve info
+# Their serialisers answer a str as it is.
+_PASSED_THROUGH = (GraphQLString, GraphQLID)
+PLAIN = frozenset({str, int, float, bool, Decimal, date, datetime})
+
+
+class Irregular(Exception):
+    """A value the flat twin leaves to the general path."""
+
+
+def serialised(leaf_type: GraphQLLeafType, value: Any) -> Any:
+    """Mirrors `Executor.complete_leaf_value`: the scalar's or enum's output, never null."""
+    coerced = leaf_type.coerce_output_value(value)
+    if coerced is Undefined or coerced is None:
+        raise TypeError(
+            f"Expected `{inspect(leaf_type)}.coerce_output_value({inspect(value)})` to return"
+            f" non-nullable value, returned: {inspect(coerced)}"
+        )
+    return coerced
+
+
+def flat_leaf(leaf_type: GraphQLLeafType) -> Flat:
+    coerce = leaf_type.coerce_output_value
+
+    def flat(value: Any) -> Any:
+        if value is None:
+            return None
+        if type(value) not in PLAIN and not isinstance(value, Enum):
+            raise Irregular
+        coerced = coerce(value)
+        if coerced is None or coerced is Undefined:
+            raise Irregular
+        return coerced
+
+    return flat
+
+
+def flat_non_null(inner: Flat) -> Flat:
+    def flat(value: Any) -> Any:
+        completed = inner(value)
+        if completed is None:
+            raise Irregular
+        return completed
+
+    return flat
+
+
+def flat_list(item: Flat) -> Flat:
+    def flat(value: Any) -> Any:
+        if value is None:
+            return None
+        kind = type(value)
+        if kind is not list and kind is not tuple:
+            raise Irregular
+        return [item(each) for each in value]
+
+    return flat
+
+
+def flat_object(object_type: GraphQLObjectType, fields: Flat) -> Flat | None:
+    """An object's twin, with graphql-core's `is_type_of` check, or None when that check might
+    need the resolve info the flat path does not build."""
+    is_type_of = object_type.is_type_of
+    if is_type_of is not None and getattr(is_type_of, "__module__", None) not in _INFO_FREE_MODULES:
+        return None
+
+    def flat(value: Any) -> Any:
+        if value is None:
+            return None
+        if is_type_of is not None and not is_type_of(value, _NO_INFO):
+            raise Irregular
+        return fields(value)
+
+    return flat
+
+
+@dataclass(frozen=True)
+class LeafAttribute:
+    """A field read as a plain attribute of a scalar or enum type."""
+
+    name: str
+    leaf_type: GraphQLLeafType
+    non_null: bool
+
+
+Getter = Flat | LeafAttribute
+
+
+def flat_fields(getters: Sequence[tuple[str, Getter]]) -> Flat:
+    """An object's selected fields, in response order, as one generated function.
+
+    Closures per field cost a call each, several for a leaf; the generated function reads each
+    attribute inline and hands strings of String and ID fields through as graphql-core does.
+    """
+    lines: list[str] = []
+    items: list[str] = []
+    names: dict[str, Any] = {"Irregular": Irregular}
+    for index, (key, getter) in enumerate(getters):
+        result = f"r{index}"
+        items.append(f"{key!r}: {result}")
+        if not isinstance(getter, LeafAttribute) or not _plain_name(getter.name):
+            names[f"g{index}"] = _attribute_getter(getter)
+            lines.append(f"    {result} = g{index}(source)")
+            continue
+        names[f"leaf{index}"] = flat_leaf(getter.leaf_type)
+        lines.append(f"    v = source.{getter.name}")
+        if getter.leaf_type in _PASSED_THROUGH:
+            lines.append(f"    {result} = v if type(v) is str else leaf{index}(v)")
+        else:
+            lines.append(f"    {result} = leaf{index}(v)")
+        if getter.non_null:
+            lines.append(f"    if {result} is None:\n        raise Irregular")
+    source = "def flat(source):\n" + "\n".join(lines) + "\n    return {" + ", ".join(items) + "}\n"
+    exec(compile(source, "<flat fields>", "exec"), names)  # noqa: S102 - our own text, no input
+    return cast("Flat", names["flat"])
+
+
+def _attribute_getter(getter: Getter) -> Flat:
+    if not isinstance(getter, LeafAttribute):
+        return getter
+    leaf, read, non_null = flat_leaf(getter.leaf_type), attrgetter(getter.name), getter.non_null
+    return flat_call(read, flat_non_null(leaf) if non_null else leaf)
+
+
+def flat_call(call: Flat, complete: Flat) -> Flat:
+    def flat(source: Any) -> Any:
+        return complete(call(source))
+
+    return flat
+
+
+def constant(value: str) -> Flat:
+    return lambda _source: value
+
+
+def _plain_name(name: str) -> bool:
+    return name.isidentifier() and not iskeyword(name)
