@@ -6,7 +6,8 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 import orjson
@@ -15,14 +16,16 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from strawberry import Schema
-from strawberry.types.unset import UNSET
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types.unset import UNSET, UnsetType
 
 from auth.cache import ViewerCache
 from auth.captcha import CaptchaVerifier, ImageCaptchaVerifier
 from auth.clock import warsaw_today
-from auth.errors import ServiceUnavailableError
+from auth.errors import ServiceUnavailableError, UnauthenticatedError
 from auth.sessions import authenticate, bearer_secret, still_valid
 from auth.tokens import hash_secret
 from auth.viewer import Viewer
@@ -51,6 +54,7 @@ from schema import build_schema
 logger = logging.getLogger("leasehub")
 OUTBOX_STOP_SECONDS = 10.0  # how long a stopping server waits for the outbox round in progress
 OUTBOX_INTERVAL_SECONDS = 2.0
+CONNECTION_INIT_SECONDS = 10  # a WebSocket that does not sign in by then is closed
 
 
 class LeaseHubGraphQL(HardenedGraphQL):
@@ -62,6 +66,12 @@ class LeaseHubGraphQL(HardenedGraphQL):
             graphql_ide="graphiql" if settings.is_development else None,
             allow_queries_via_get=False,
             limits=RequestLimits.from_settings(settings),
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            connection_init_wait_timeout=timedelta(seconds=CONNECTION_INIT_SECONDS),
+            max_subscriptions_per_connection=settings.max_subscriptions,
+            # A page of another origin must not open a connection in the user's name (the
+            # browser sends its Origin); clients without one are not browsers.
+            allowed_origins=settings.allowed_origins,
         )
         self.db = db
         self.proxies = settings.proxies  # parsed once, not per request
@@ -105,6 +115,25 @@ class LeaseHubGraphQL(HardenedGraphQL):
         return await self.db.reading(
             lambda session: authenticate(session, secret=secret, now=now, cache=self.viewers)
         )
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """A WebSocket signs in with its `connection_init` payload (`{"authorization": "Bearer
+        …"}`; browsers cannot set headers there) or its upgrade request's header. Anonymous
+        connections are refused (4403); subscriptions verify the token again on every push."""
+        params = context.connection_params
+        given = params.get("authorization") if isinstance(params, dict) else None
+        secret = bearer_secret(given if isinstance(given, str) else None) or bearer_secret(
+            context.request.headers.get("authorization")
+        )
+        try:
+            viewer = await self._viewer(secret, utcnow())
+        except ServiceUnavailableError as error:
+            raise ConnectionRejectionError({"code": error.code}) from error
+        if not viewer.is_authenticated:
+            raise ConnectionRejectionError({"code": UnauthenticatedError.code})
+        context.viewer = viewer
+        context.renew_viewer = partial(self._viewer, secret)
+        return UNSET
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
@@ -173,6 +202,7 @@ def create_app(
         routes=[
             Route("/health", health, methods=["GET"]),
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
             Route(
                 "/download/{token}",
                 download_endpoint(database, settings, heavy),

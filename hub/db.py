@@ -20,6 +20,7 @@ from sqlalchemy.pool import NullPool
 from sqlalchemy.util import await_only
 
 from auth.errors import ServiceUnavailableError
+from hub.events import ChangeFeed
 from hub.raw_reads import RawReads, StatementListener, has_unavailable_state
 from hub.settings import Settings
 from models.search import register_sqlite_fold
@@ -217,8 +218,11 @@ class Database:
     # `before_cursor_execute` listeners of the engines never see. Empty, it costs nothing.
     statement_listeners: list[StatementListener] = field(default_factory=list)
     _raw: RawReads | None = field(default=None, init=False, repr=False)
+    # What writes changed, for live subscriptions (hub/events.py).
+    changes: ChangeFeed = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        self.changes = ChangeFeed(self.engine)
         if self.read_engine.dialect.driver == "asyncpg":
             self._raw = RawReads(self.read_engine, self.statement_listeners)
 
@@ -342,8 +346,10 @@ class Database:
                 except BaseException:
                     await session.rollback()
                     raise
+                self.changes.committed(session)
 
     async def dispose(self) -> None:
+        await self.changes.close()
         await self.engine.dispose()
         await self.read_engine.dispose()
         if self.health_engine is not None:

@@ -70,6 +70,8 @@ class Settings(BaseSettings):
     max_aliases: int = Field(default=20, alias="LEASEHUB_MAX_ALIASES", ge=1)
     max_tokens: int = Field(default=2000, alias="LEASEHUB_MAX_TOKENS", ge=100)
     max_query_cost: int = Field(default=50_000, alias="LEASEHUB_MAX_QUERY_COST", ge=1)
+    # Live subscriptions (graphql-transport-ws on /graphql) one WebSocket connection may hold.
+    max_subscriptions: int = Field(default=10, alias="LEASEHUB_MAX_SUBSCRIPTIONS", ge=1)
     page_size_max: int = Field(default=100, alias="LEASEHUB_PAGE_SIZE_MAX", ge=1)
     # HTTP limits of POST /graphql: 413 past the body size, 400 past the variable limits.
     max_body_bytes: int = Field(default=1_048_576, alias="LEASEHUB_MAX_BODY_BYTES", ge=1024)

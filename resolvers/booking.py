@@ -36,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from auth.errors import NotFoundError
+from hub.events import announce, invoice_topic
 from loaders.invoice import INVOICE_DUE, PAYMENT_LEFT
 from models.base import to_money, utcnow
 from models.client import BankAccount, Client
@@ -356,6 +357,7 @@ async def allocate(
                 total += _settle(payment, invoice, rows, base)
     if rows:
         await session.execute(insert(PaymentAllocation), rows)
+        await announce(session, {invoice_topic(row["invoice_id"]) for row in rows})
     return Allocated(amount=to_money(total), rows=len(rows))
 
 
@@ -614,6 +616,7 @@ async def allocate_payment(
             )
             session.add(row)
             await session.flush()
+            await announce(session, [invoice_topic(invoice_id)])
     except Abort as abort:
         return None, abort.errors
     return row, []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -31,3 +32,8 @@ class Context:
     captcha: CaptchaVerifier
     language: Language
     """Of messages, e-mails and SMS this request causes: its Accept-Language, else Polish."""
+    connection_params: dict[str, Any] | None = None
+    """A WebSocket's `connection_init` payload (strawberry sets it); None over HTTP."""
+    renew_viewer: Callable[[datetime], Awaitable[Viewer]] | None = None
+    """On a WebSocket: the viewer of the connection's token verified again, for subscriptions
+    that outlive a sign-out."""

@@ -29,6 +29,7 @@ from sqlmodel import col
 from auth.access import require_scope
 from auth.errors import NotFoundError
 from auth.scopes import Scope
+from hub.events import announce, order_topic
 from loaders.invoice import INVOICE_DUE
 from models.base import stored_id, to_money
 from models.contract import Currency
@@ -392,4 +393,5 @@ async def apply_notification(db: Database, state: OrderState, *, now: datetime) 
             .values(status=state.status, updated_at=now)
             .execution_options(synchronize_session=False)
         )
+        await announce(session, [order_topic(order.id)])
     return True

@@ -30,6 +30,7 @@ from schema.errors import (
     UNEXPECTED,
     CodedMaskErrors,
     ErrorCodes,
+    StreamedErrors,
     TranslatedErrors,
     code_parse_errors,
 )
@@ -37,6 +38,7 @@ from schema.execution import CompiledExecutor
 from schema.invoice import Invoice, Payment
 from schema.limits import IntrospectionPolicy, alias_rule, depth_rule
 from schema.message import MessageThread
+from schema.payment_live import Subscription
 from schema.query import Mutation, Query
 from schema.read_only import ReadOnlyTokens
 from schema.request import Attachment, Request
@@ -93,7 +95,8 @@ def extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
 
     TranslatedErrors comes first so that it finishes last and translates the errors as they
     leave; ErrorCodes next, so that it codes what the others reported; QueryCostLimiter and
-    IntrospectionPolicy act after validation, whichever order they run in.
+    IntrospectionPolicy act after validation, whichever order they run in. StreamedErrors comes
+    last: it codes and translates each result a subscription pushes, after the masking.
     """
     production = settings.environment is Environment.PRODUCTION
     policy = [partial(IntrospectionPolicy, allow_staff=settings.staff_introspection)]
@@ -108,6 +111,7 @@ def extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
         partial(QueryCostLimiter, budget=settings.max_query_cost, page_max=settings.page_size_max),
         ReadOnlyTokens,
         partial(CodedMaskErrors, should_mask_error=is_unexpected, error_message=UNEXPECTED),
+        partial(StreamedErrors, hide_suggestions=not settings.is_development),
     ]
 
 
@@ -115,6 +119,7 @@ def build_schema(settings: Settings) -> Schema:
     return LeaseHubSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=NODE_TYPES,
         config=StrawberryConfig(disable_field_suggestions=not settings.is_development),
         extensions=extensions(settings),

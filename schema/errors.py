@@ -93,15 +93,18 @@ class ErrorCodes(SchemaExtension):
 
     def on_operation(self) -> Iterator[None]:
         yield
-        result: Any = self.execution_context.result
-        errors: list[GraphQLError] = (getattr(result, "errors", None) or []) if result else []
-        no_data = getattr(result, "data", None) is None
-        for error in errors:
-            # A path means the error came from a field; without one, with no data, the
-            # request itself was refused when execution started.
-            _set_code(error, "BAD_USER_INPUT" if no_data and error.path is None else INTERNAL)
-            if self.hide_suggestions:
-                error.message = without_suggestions(error.message)
+        code_result(self.execution_context.result, hide_suggestions=self.hide_suggestions)
+
+
+def code_result(result: Any, *, hide_suggestions: bool) -> None:
+    errors: list[GraphQLError] = (getattr(result, "errors", None) or []) if result else []
+    no_data = getattr(result, "data", None) is None
+    for error in errors:
+        # A path means the error came from a field; without one, with no data, the request
+        # itself was refused when execution started.
+        _set_code(error, "BAD_USER_INPUT" if no_data and error.path is None else INTERNAL)
+        if hide_suggestions:
+            error.message = without_suggestions(error.message)
 
 
 def _our_message(error: GraphQLError) -> str | Msg | None:
@@ -139,9 +142,26 @@ class TranslatedErrors(SchemaExtension):
 
     def on_operation(self) -> Iterator[None]:
         yield
-        result: Any = self.execution_context.result
-        errors: list[GraphQLError] = (getattr(result, "errors", None) or []) if result else []
-        if errors:
-            context = self.execution_context.context
-            language = getattr(context, "language", DEFAULT_LANGUAGE)
-            result.errors = [translated(error, language) for error in errors]
+        translate_result(self.execution_context.result, self.execution_context.context)
+
+
+def translate_result(result: Any, context: Any) -> None:
+    errors: list[GraphQLError] = (getattr(result, "errors", None) or []) if result else []
+    if errors:
+        language = getattr(context, "language", DEFAULT_LANGUAGE)
+        result.errors = [translated(error, language) for error in errors]
+
+
+class StreamedErrors(SchemaExtension):
+    """What `ErrorCodes` and `TranslatedErrors` do for an answer, done for each result a
+    subscription pushes. Their hooks act when the operation ends, after the stream; a pushed
+    result leaves inside its `on_stream_result` hooks, entered in the extensions' order: this
+    one is listed last, after the masking."""
+
+    def __init__(self, *, hide_suggestions: bool) -> None:
+        self.hide_suggestions = hide_suggestions
+
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        code_result(result, hide_suggestions=self.hide_suggestions)
+        translate_result(result, self.execution_context.context)
+        yield
