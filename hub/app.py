@@ -48,7 +48,9 @@ from loaders.base import Loaders
 from models.base import utcnow
 from models.i18n import negotiate, translate
 from resolvers.context import Context
+from resolvers.gateway import provider_of
 from resolvers.gateway.endpoint import payu_notify_endpoint
+from resolvers.gateway.polling import POLL_INTERVAL_SECONDS, poll_continuously
 from schema import build_schema
 
 logger = logging.getLogger("leasehub")
@@ -178,22 +180,31 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        outbox, stop = None, asyncio.Event()
+        stop = asyncio.Event()
+        background = []
         if settings.delivers_outbox_in_process:
-            outbox = asyncio.create_task(
+            background.append(
                 deliver_continuously(
                     database, settings, interval=OUTBOX_INTERVAL_SECONDS, stop=stop
                 )
             )
+        if provider_of(settings) is not None:
+            # Every process may ask: each order is claimed before it is asked, so once.
+            background.append(
+                poll_continuously(
+                    db=database, settings=settings, interval=POLL_INTERVAL_SECONDS, stop=stop
+                )
+            )
+        tasks = [asyncio.create_task(work) for work in background]
         try:
             with server_gc(settings.gc_thresholds):
                 yield
         finally:  # released however the server stops
-            if outbox is not None:
-                # The round in progress ends first; a sender stuck for longer is cancelled.
-                stop.set()
+            # The rounds in progress end first; one stuck for longer is cancelled.
+            stop.set()
+            for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError, TimeoutError):
-                    await asyncio.wait_for(outbox, timeout=OUTBOX_STOP_SECONDS)
+                    await asyncio.wait_for(task, timeout=OUTBOX_STOP_SECONDS)
             await heavy.shutdown()  # the worker processes of downloads
             if db is None:
                 await database.dispose()

@@ -1,5 +1,5 @@
 """The `leasehub` command: run, serve, migrate, demo, export-schema, interest-rate,
-import-statement, interest-notes, gateway-sandbox."""
+import-statement, interest-notes, gateway-sandbox, gateway-poll."""
 
 from __future__ import annotations
 
@@ -133,7 +133,7 @@ def _serve_granian(settings: Settings, workers: int) -> None:
         workers=workers,
         loop=Loops.uvloop,
         http=HTTPModes.http1,
-        websockets=False,
+        websockets=True,  # live subscriptions (graphql-transport-ws on /graphql)
         log_access=False,
     ).serve()
 
@@ -444,6 +444,42 @@ def cmd_gateway_sandbox(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_gateway_poll(settings: Settings, args: argparse.Namespace) -> int:
+    """One round of asking the gateway about payments whose notification never came (the
+    server does it every half-minute when a gateway is configured)."""
+    from resolvers.gateway import provider_of
+
+    if provider_of(settings) is None:
+        print("gateway-poll: no gateway configured (LEASEHUB_PAYU_BASE_URL)", file=sys.stderr)
+        return 1
+    report = asyncio.run(_gateway_poll(settings, limit=args.limit))
+    print(
+        f"gateway-poll: {report.asked} orders asked, {report.changed} changed, "
+        f"{report.failed_unknown} never created at the gateway failed, {report.errors} errors, "
+        f"{report.left} left for the next round",
+        file=sys.stderr,
+    )
+    return 0 if report.errors == 0 and report.left == 0 else 1
+
+
+async def _gateway_poll(settings: Settings, *, limit: int | None) -> Any:
+    from hub.db import Database
+    from models.base import utcnow
+    from resolvers.gateway.polling import ROUND_LIMIT, poll_stuck_orders
+
+    db = Database.from_settings(settings)
+    try:
+        return await poll_stuck_orders(
+            db=db,
+            settings=settings,
+            now=utcnow(),
+            limit=limit or ROUND_LIMIT,
+            progress=lambda done, total: _step("orders", done, total),
+        )
+    finally:
+        await db.dispose()
+
+
 def _fraction(text: str) -> Decimal:
     try:
         return Decimal(text)
@@ -538,6 +574,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sandbox.add_argument("--port", type=_positive, default=SANDBOX_PORT)
     sandbox.set_defaults(handler=cmd_gateway_sandbox)
+    poll = commands.add_parser(
+        "gateway-poll",
+        help="ask the gateway about payments whose notification never came (one round)",
+    )
+    poll.add_argument(
+        "--limit", type=_positive, default=None, help="orders asked at most (default: 20)"
+    )
+    poll.set_defaults(handler=cmd_gateway_poll)
     export = commands.add_parser("export-schema", help="write schema.graphql")
     export.add_argument("--output", type=Path, default=SCHEMA_FILE)
     export.add_argument("--check", action="store_true", help="fail when the file is stale")

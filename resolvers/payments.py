@@ -356,8 +356,8 @@ def _mismatch(order: GatewayOrder, state: OrderState) -> bool:
         return True
     if state.currency is not None and state.currency != order.currency.value:
         return True
-    known = order.provider_order_id
-    return known is not None and known != state.provider_order_id
+    known, reported = order.provider_order_id, state.provider_order_id
+    return known is not None and reported is not None and known != reported
 
 
 async def apply_notification(db: Database, state: OrderState, *, now: datetime) -> bool:

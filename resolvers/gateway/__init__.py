@@ -53,7 +53,7 @@ class OrderState:
     """An order as the gateway reports it (in a notification or when asked)."""
 
     ext_order_id: str
-    provider_order_id: str
+    provider_order_id: str | None  # None: an order that never reached the gateway
     status: GatewayStatus
     amount: Decimal | None
     currency: str | None
@@ -61,6 +61,11 @@ class OrderState:
 
 class GatewayError(Exception):
     """The gateway did not answer in time, failed, or refused: the payment cannot start."""
+
+
+class OrderNotFound(GatewayError):
+    """The gateway answered that it has no such order (it may have forgotten it: a sandbox
+    restarted). An answer, not a failure: the circuit breaker stays closed."""
 
 
 class NotificationRefusal(enum.StrEnum):
@@ -87,7 +92,7 @@ class GatewayProvider(Protocol):
         ...
 
     async def retrieve_order(self, provider_order_id: str) -> OrderState:
-        """Raises `GatewayError`."""
+        """Raises `OrderNotFound` or (any other failure) `GatewayError`."""
         ...
 
     def verify_notification(self, body: bytes, headers: Mapping[str, str]) -> OrderState:

@@ -36,6 +36,7 @@ from resolvers.gateway import (
     GatewayError,
     InvalidNotification,
     NotificationRefusal,
+    OrderNotFound,
     OrderRequest,
     OrderState,
 )
@@ -148,7 +149,7 @@ class PayU:
         return CreatedOrder(provider_order_id=order_id, redirect_url=redirect)
 
     async def retrieve_order(self, provider_order_id: str) -> OrderState:
-        answer = await self._call("GET", f"{ORDERS_PATH}/{provider_order_id}")
+        answer = await self._call("GET", f"{ORDERS_PATH}/{provider_order_id}", missing_ok=True)
         orders = answer.get("orders")
         try:
             return state_of(orders[0] if isinstance(orders, list) and orders else None)
@@ -179,8 +180,11 @@ class PayU:
         self.breaker.failed()
         return GatewayError(reason)
 
-    async def _call(self, method: str, path: str, json: Any = None) -> dict[str, Any]:
-        """One authorised call, bounded in time as a whole (token included)."""
+    async def _call(
+        self, method: str, path: str, json: Any = None, *, missing_ok: bool = False
+    ) -> dict[str, Any]:
+        """One authorised call, bounded in time as a whole (token included). `missing_ok`: a
+        404 is the answer "no such order" (`OrderNotFound`), not a failing gateway."""
         try:
             async with asyncio.timeout(self.config.timeout):
                 async with httpx.AsyncClient(
@@ -194,6 +198,9 @@ class PayU:
             raise self._failed(f"{method} {path}: {type(error).__name__}") from error
         if response.status_code == 401:
             self._token = None  # revoked or expired early: the next call asks for a new one
+        if missing_ok and response.status_code == 404:
+            self.breaker.succeeded()
+            raise OrderNotFound(f"{method} {path}: HTTP 404")
         if response.status_code not in (200, 201, 302):
             raise self._failed(f"{method} {path}: HTTP {response.status_code}")
         answer = _json(response)

@@ -58,6 +58,7 @@ def test_granian_serves_the_factory_through_asgi_with_its_lifespan(
     assert (seen["address"], seen["port"], seen["workers"]) == ("127.0.0.1", settings.port, 2)
     # Its access log passes fields as a mapping, which the token redaction does not rewrite.
     assert seen["log_access"] is False
+    assert seen["websockets"] is True  # live subscriptions
 
 
 def test_a_namespace_without_a_server_gets_the_default(
