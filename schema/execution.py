@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
 from enum import Enum
+from inspect import Parameter, signature
 from operator import attrgetter
 from types import CoroutineType
 from typing import Any, ClassVar, cast
@@ -60,11 +61,11 @@ from auth.access import missing_scope
 from auth.errors import ForbiddenError
 from schema.flat import (
     PLAIN,
+    Call,
     Flat,
     Getter,
     LeafAttribute,
     constant,
-    flat_call,
     flat_fields,
     flat_leaf,
     flat_list,
@@ -598,8 +599,23 @@ def _direct_call(field: FieldPlan) -> Callable[[Any], Any] | None:
         return lambda source: resolver(source, **dict.fromkeys(names, source))
     if len(names) == 1:
         name = names[0]
+        if _first_and_only(resolver, name):
+            return resolver  # called with the source in its place: no keywords to build
         return lambda source: resolver(**{name: source})
     return lambda source: resolver(**dict.fromkeys(names, source))
+
+
+def _first_and_only(function: Callable[..., Any], name: str) -> bool:
+    """Whether `name` is the function's one parameter, and may be passed by position."""
+    try:
+        parameters = list(signature(function).parameters.values())
+    except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
+        return False
+    return (
+        len(parameters) == 1
+        and parameters[0].name == name
+        and parameters[0].kind is Parameter.POSITIONAL_OR_KEYWORD
+    )
 
 
 def _flat_getter(field: FieldPlan) -> Getter | None:
@@ -618,9 +634,9 @@ def _flat_getter(field: FieldPlan) -> Getter | None:
     if twin is None:
         return None
     if field.direct is not None:
-        return flat_call(field.direct, twin)
+        return Call(field.direct, twin)
     if field.resolver is None:  # a plain attribute holding an object or a list
-        return flat_call(attrgetter(definition.python_name), twin)
+        return Call(attrgetter(definition.python_name), twin)
     return None
 
 

@@ -24,16 +24,38 @@ from keyword import iskeyword
 from operator import attrgetter
 from typing import Any, cast
 
-from graphql import GraphQLID, GraphQLLeafType, GraphQLObjectType, GraphQLString, Undefined
+from graphql import GraphQLLeafType, GraphQLObjectType, Undefined
 from graphql.pyutils import inspect
+from graphql.type.scalars import serialize_boolean, serialize_id, serialize_int, serialize_string
 
 Flat = Callable[[Any], Any]
 # Modules whose `is_type_of` functions never look at their info argument: strawberry's own and
 # our node types' (schema/base.py). Others keep their objects on the general path.
 _INFO_FREE_MODULES = frozenset({"strawberry.schema.schema_converter", "schema.base"})
 _NO_INFO: Any = None  # what `is_type_of` gets instead of a resolve info
-# Their serialisers answer a str as it is.
-_PASSED_THROUGH = (GraphQLString, GraphQLID)
+_INT_RANGE = "-2147483648 <= v <= 2147483647"  # GraphQL's Int is 32 bits
+
+
+def _usual(leaf_type: GraphQLLeafType) -> tuple[type, str] | None:
+    """The Python type a scalar's values usually have, and the expression that serialises such
+    a value `v` as the scalar's own serialiser does (LEAF: the twin, for what it refuses);
+    None: always call the serialiser."""
+    coerce = leaf_type.coerce_output_value
+    if coerce is serialize_string or coerce is serialize_id:
+        return str, "v"  # a str as it is
+    if coerce is serialize_boolean:
+        return bool, "v"
+    if coerce is serialize_int:
+        return int, f"(v if {_INT_RANGE} else LEAF(v))"
+    if coerce is str and leaf_type.name == "Decimal":
+        return Decimal, "str(v)"
+    if repr(coerce) == "operator.methodcaller('isoformat')":
+        kinds: dict[str, type] = {"Date": date, "DateTime": datetime}
+        kind = kinds.get(leaf_type.name)
+        return None if kind is None else (kind, "v.isoformat()")
+    return None
+
+
 PLAIN = frozenset({str, int, float, bool, Decimal, date, datetime})
 
 
@@ -75,7 +97,16 @@ def flat_non_null(inner: Flat) -> Flat:
             raise Irregular
         return completed
 
+    _mark(flat, getattr(inner, "fields", None), non_null=True)
     return flat
+
+
+def _mark(twin: Flat, fields: Flat | None, *, non_null: bool) -> None:
+    """An object twin without a type check says so, for `flat_fields` to inline: its fields'
+    function, and whether null is refused."""
+    if fields is not None:
+        twin.fields = fields  # type: ignore[attr-defined]
+        twin.non_null = non_null  # type: ignore[attr-defined]
 
 
 def flat_list(item: Flat) -> Flat:
@@ -104,6 +135,7 @@ def flat_object(object_type: GraphQLObjectType, fields: Flat) -> Flat | None:
             raise Irregular
         return fields(value)
 
+    _mark(flat, fields if is_type_of is None else None, non_null=False)
     return flat
 
 
@@ -116,7 +148,16 @@ class LeafAttribute:
     non_null: bool
 
 
-Getter = Flat | LeafAttribute
+@dataclass(frozen=True)
+class Call:
+    """A field whose value comes from calling `call` on the source (a sync resolver taking the
+    source alone, or an attribute getter), completed by its flat twin."""
+
+    call: Flat
+    twin: Flat
+
+
+Getter = Flat | LeafAttribute | Call
 
 
 def flat_fields(getters: Sequence[tuple[str, Getter]]) -> Flat:
@@ -131,16 +172,22 @@ def flat_fields(getters: Sequence[tuple[str, Getter]]) -> Flat:
     for index, (key, getter) in enumerate(getters):
         result = f"r{index}"
         items.append(f"{key!r}: {result}")
+        if isinstance(getter, Call):
+            lines.extend(_call_lines(getter, index, names))
+            continue
         if not isinstance(getter, LeafAttribute) or not _plain_name(getter.name):
             names[f"g{index}"] = _attribute_getter(getter)
             lines.append(f"    {result} = g{index}(source)")
             continue
         names[f"leaf{index}"] = flat_leaf(getter.leaf_type)
         lines.append(f"    v = source.{getter.name}")
-        if getter.leaf_type in _PASSED_THROUGH:
-            lines.append(f"    {result} = v if type(v) is str else leaf{index}(v)")
-        else:
+        usual = _usual(getter.leaf_type)
+        if usual is None:
             lines.append(f"    {result} = leaf{index}(v)")
+        else:
+            names[f"kind{index}"], output = usual
+            output = output.replace("LEAF", f"leaf{index}")
+            lines.append(f"    {result} = {output} if type(v) is kind{index} else leaf{index}(v)")
         if getter.non_null:
             lines.append(f"    if {result} is None:\n        raise Irregular")
     source = "def flat(source):\n" + "\n".join(lines) + "\n    return {" + ", ".join(items) + "}\n"
@@ -148,7 +195,27 @@ def flat_fields(getters: Sequence[tuple[str, Getter]]) -> Flat:
     return cast("Flat", names["flat"])
 
 
+def _call_lines(getter: Call, index: int, names: dict[str, Any]) -> list[str]:
+    """The call, then the twin; an object twin without a type check inlined as its fields."""
+    result, fields = f"r{index}", getattr(getter.twin, "fields", None)
+    names[f"c{index}"] = getter.call
+    if fields is None:
+        names[f"t{index}"] = getter.twin
+        return [f"    {result} = t{index}(c{index}(source))"]
+    names[f"f{index}"] = fields
+    when_null = "raise Irregular" if getattr(getter.twin, "non_null", False) else f"{result} = None"
+    return [
+        f"    v = c{index}(source)",
+        "    if v is None:",
+        f"        {when_null}",
+        "    else:",
+        f"        {result} = f{index}(v)",
+    ]
+
+
 def _attribute_getter(getter: Getter) -> Flat:
+    if isinstance(getter, Call):
+        return flat_call(getter.call, getter.twin)
     if not isinstance(getter, LeafAttribute):
         return getter
     leaf, read, non_null = flat_leaf(getter.leaf_type), attrgetter(getter.name), getter.non_null
