@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint schema messages bench bench-peer bench-steps bench-tables bench-gc drills clean
+.PHONY: run test lint schema messages bench bench-peer bench-steps bench-tables bench-gc bench-payments drills clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +61,10 @@ drills: $(VENV)/.installed-test
 
 bench-gc: $(VENV)/.installed-test
 	$(BIN)/python -m bench.gc
+
+# Issue 13: a 10,000-credit MT940 statement booked twice, 50 concurrent payment starts.
+bench-payments: $(VENV)/.installed-test
+	$(BIN)/python -m bench.payments
 
 clean:
 	rm -rf $(VENV) leasehub.db

@@ -30,7 +30,7 @@ from decimal import Decimal
 from typing import Any
 
 import mt940
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -55,7 +55,7 @@ SEPARATORS = "~<^"
 TITLE_KEYS = ("20", "21", "22", "23", "24", "25")
 _ZERO = Decimal("0.00")
 # Lines per INSERT: 15 values each stays far below SQLite's bound-variable limit (32,766).
-LINE_BATCH = 1000
+_PAYMENTS: Any = Payment.__table__  # type: ignore[attr-defined]
 _LINES: Any = StatementLine.__table__  # type: ignore[attr-defined]  # Core: no ORM sync
 
 
@@ -381,7 +381,9 @@ class ImportSummary:
 def _insert(session: AsyncSession) -> Any:
     """INSERT … ON CONFLICT DO NOTHING in the session's dialect."""
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(StatementLine)
+    # Core, not the ORM's bulk insert: that leaves out the None values of each row, so rows
+    # with Nones in other columns went in separate statements.
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(_LINES)
 
 
 def _line_row(match: Match, file_name: str | None, now: Any) -> dict[str, Any]:
@@ -409,27 +411,23 @@ async def _claim_lines(
     session: AsyncSession, matches: list[Match], file_name: str | None
 ) -> list[tuple[int, Match]]:
     """Insert the lines not imported before; the unique key decides, also between two
-    imports at once (the later waits for the earlier's commit, then inserts nothing)."""
+    imports at once (the later waits for the earlier's commit, then inserts nothing).
+
+    One statement with the rows as parameter sets: SQLAlchemy sends them in pages of many
+    rows each and compiles the statement once, where `.values(rows)` built and compiled a new
+    statement of 15 parameters a row for every page (most of a repeated import's time)."""
     if not matches:
         return []
     now = utcnow()
     keyed = {(m.credit.account, m.credit.statement, m.credit.position): m for m in matches}
     rows = [_line_row(m, file_name, now) for m in keyed.values()]
-    claimed: list[tuple[int, Match]] = []
-    for start in range(0, len(rows), LINE_BATCH):
-        result = await session.execute(
-            _insert(session)
-            .values(rows[start : start + LINE_BATCH])
-            .on_conflict_do_nothing(index_elements=["account", "statement", "position"])
-            .returning(
-                col(StatementLine.id),
-                col(StatementLine.account),
-                col(StatementLine.statement),
-                col(StatementLine.position),
-            )
-        )
-        claimed += [(line_id, keyed[(a, s, p)]) for line_id, a, s, p in result]
-    return claimed
+    result = await session.execute(
+        _insert(session)
+        .on_conflict_do_nothing(index_elements=["account", "statement", "position"])
+        .returning(_LINES.c.id, _LINES.c.account, _LINES.c.statement, _LINES.c.position),
+        rows,
+    )
+    return [(line_id, keyed[(a, s, p)]) for line_id, a, s, p in result]
 
 
 async def _book_payments(session: AsyncSession, claimed: list[tuple[int, Match]]) -> dict[int, int]:
@@ -452,15 +450,7 @@ async def _book_payments(session: AsyncSession, claimed: list[tuple[int, Match]]
         }
         for _, m in booked
     ]
-    ids: Any = (
-        (
-            await session.execute(
-                insert(Payment).returning(col(Payment.id), sort_by_parameter_order=True), rows
-            )
-        )
-        .scalars()
-        .all()
-    )
+    ids = await _insert_payments(session, rows)
     await session.execute(
         update(_LINES)
         .where(_LINES.c.id == bindparam("line"))
@@ -472,6 +462,22 @@ async def _book_payments(session: AsyncSession, claimed: list[tuple[int, Match]]
         for (_, m), pid in zip(booked, ids, strict=True)
         if m.invoice_id is not None
     }
+
+
+async def _insert_payments(session: AsyncSession, rows: list[dict[str, Any]]) -> list[int]:
+    """The rows' new ids, in the rows' order, in a number of statements that does not grow
+    with the rows. PostgreSQL keeps RETURNING in parameter order; SQLite cannot without a
+    sentinel column, and SQLAlchemy would send one INSERT a row there, so the ids are given
+    here: a write transaction holds SQLite's write lock from its BEGIN (hub/db.py), so the ids
+    after the largest are nobody else's."""
+    if session.get_bind().dialect.name == "postgresql":
+        statement = insert(_PAYMENTS).returning(_PAYMENTS.c.id, sort_by_parameter_order=True)
+        return list((await session.execute(statement, rows)).scalars())
+    largest = (await session.execute(select(func.max(col(Payment.id))))).scalar_one() or 0
+    ids = list(range(largest + 1, largest + 1 + len(rows)))
+    numbered = [row | {"id": pk} for row, pk in zip(rows, ids, strict=True)]
+    await session.execute(insert(_PAYMENTS), numbered)
+    return ids
 
 
 async def book_statement(

@@ -28,6 +28,7 @@ import pytest
 from sqlalchemy import func, select
 
 from auth.clock import warsaw_today
+from bench.payments import mt940_file, plan_credits, targets
 from hub.cli import main as cli_main
 from loaders.invoice import PAYMENT_LEFT
 from models.base import utcnow
@@ -357,6 +358,23 @@ async def test_an_import_costs_the_same_statements_whatever_its_lines(world: Wor
     # ING has twice the credits, three companies and an unmatched line: no more statements.
     assert len(large) <= len(small) + 1, (small, large)
     assert len(large) <= 25
+
+
+async def test_an_import_sends_the_same_statements_for_4_credits_and_for_40(world: World) -> None:
+    """With bench/payments.py's statements of many credits paying the world's invoices:
+    matched by title and by account, partial and over-payments, credits of nobody."""
+    open_, paid = await targets(world.hub.db.engine.url.render_as_string(hide_password=False))
+    await world.gql("{ __typename }", {})  # the staff token verified once: cached from now on
+    counted = []
+    for seed, credits in ((1, 4), (2, 40)):
+        planned = plan_credits(
+            open_=open_, paid=paid, credits=credits, days=3, today=TODAY, seed=seed
+        )
+        with count_statements(world.hub.db) as sent:
+            summary = await world.import_(mt940_file(planned)[0])
+        assert summary["credits"] == credits and summary["booked"] >= credits // 2
+        counted.append(len(sent))
+    assert counted[0] == counted[1], counted
 
 
 async def test_the_cli_books_a_statement_and_prints_its_summary(
