@@ -25,12 +25,13 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from auth.clock import warsaw_today
+from bench.payments import COLLECTIVE, Credit, statement_text
 from hub.demo import DEMO_MAIN_EMAIL, DEMO_PASSWORD
 from models.gateway import GatewayOrder
 from models.invoice import GatewayStatus, GatewayTransaction, Invoice, Payment
 from resolvers import booking
 from resolvers.ids import from_global_id, to_global_id
-from tests.auth.helpers import TOKEN_CREATE
+from tests.auth.helpers import TOKEN_CREATE, staff_token
 from tests.conftest import LOGIN
 from tests.schema.test_payments import Env, click, env, new_invoice, orders_of, started
 
@@ -45,6 +46,12 @@ subscription($id: ID!) {
   }
 }
 """
+IMPORT = """mutation($content: String!) { statementImport(input: {content: $content}) {
+  summary { booked } errors { code } } }"""
+STATUS = (
+    """query($id: ID!) { node(id: $id) { ... on Invoice { status payment { status message } } } }"""
+)
+PAYER = "PL61109010140000071219812874"
 WAIT = 10.0  # seconds any one message may take: a bound, not a measurement
 
 
@@ -121,6 +128,48 @@ async def test_a_payment_is_pushed_as_it_is_then_accepted_then_paid(env: Env) ->
         await book(env, invoice, "500.00")
         assert shown(await pushed(ws)) == ("ACCEPTED", ["0.00"], [False])
         assert await receive(ws) == {"id": "1", "type": "complete"}  # nothing more can change
+
+
+async def numbered_as_the_hub_numbers(env: Env, invoice: str) -> str:
+    """FV/yyyy/mm/nnnnnn, the number a transfer's title names and the import looks for."""
+    invoice_pk = from_global_id(invoice)[1]
+    number = f"FV/2099/12/{invoice_pk:06d}"
+    async with env.hub.db.write() as session:
+        row = await session.get(Invoice, invoice_pk)
+        assert row is not None
+        row.number = number
+    return number
+
+
+async def test_a_payment_clicked_through_ends_paid_when_its_bank_statement_is_imported(
+    env: Env,
+) -> None:
+    invoice = await new_invoice(env, "1845.27")
+    number = await numbered_as_the_hub_numbers(env, invoice)
+    payment = await started(env, [invoice])
+    async with signed_in(env) as ws:
+        await subscribe(ws, payment["id"])
+        assert shown(await pushed(ws)) == ("IN_PROGRESS", ["1845.27"], [False])
+        await click(env, payment, "approve")
+        assert shown(await pushed(ws)) == ("ACCEPTED", ["1845.27"], [False])
+        # Two days later the gateway's transfer is on the lessor's bank statement.
+        today = warsaw_today(datetime.now(UTC))
+        credit = Credit(
+            "full", COLLECTIVE, today, Decimal("1845.27"), f"PAYU {number}", PAYER, "PAYU"
+        )
+        content = statement_text(
+            account=COLLECTIVE, number="00001/001", day=today, credits=[credit]
+        )
+        staff = await staff_token(env.hub)
+        imported = await env.hub.gql(IMPORT, {"content": content}, token=staff)
+        assert imported["data"]["statementImport"]["errors"] == [], imported
+        assert shown(await pushed(ws)) == ("ACCEPTED", ["0.00"], [False])
+        assert await receive(ws) == {"id": "1", "type": "complete"}
+    paid = await env.hub.gql(STATUS, {"id": invoice}, token=env.anna)
+    assert paid["data"]["node"] == {
+        "status": "PAID",
+        "payment": {"status": "ACCEPTED", "message": "Faktura jest opłacona."},
+    }
 
 
 async def test_a_declined_payment_unlocks_the_button_and_ends_the_subscription(env: Env) -> None:
