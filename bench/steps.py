@@ -37,6 +37,8 @@ STEPS: list[tuple[str, str]] = [
     ("+ sync source-only resolvers called directly", "f27f2d8"),
     ("+ loader batches straight to asyncpg", "7e6b0f7"),
     ("+ cached token checked on a bare reader", "1aa9856"),
+    ("+ synchronous subtrees serialised flat", "3cd5437"),
+    ("+ flat calls inlined, usual scalars inline", "9fd18d6"),
     ("now", "WORKTREE"),
 ]
 QUERY_NAMES = (
