@@ -30,7 +30,6 @@ from schema.errors import (
     UNEXPECTED,
     CodedMaskErrors,
     ErrorCodes,
-    StreamedErrors,
     TranslatedErrors,
     code_parse_errors,
 )
@@ -95,8 +94,8 @@ def extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
 
     TranslatedErrors comes first so that it finishes last and translates the errors as they
     leave; ErrorCodes next, so that it codes what the others reported; QueryCostLimiter and
-    IntrospectionPolicy act after validation, whichever order they run in. StreamedErrors comes
-    last: it codes and translates each result a subscription pushes, after the masking.
+    IntrospectionPolicy act after validation, whichever order they run in. CodedMaskErrors comes
+    last: it also codes and translates each result a subscription pushes, after masking it.
     """
     production = settings.environment is Environment.PRODUCTION
     policy = [partial(IntrospectionPolicy, allow_staff=settings.staff_introspection)]
@@ -110,8 +109,12 @@ def extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
         *(policy if production else []),
         partial(QueryCostLimiter, budget=settings.max_query_cost, page_max=settings.page_size_max),
         ReadOnlyTokens,
-        partial(CodedMaskErrors, should_mask_error=is_unexpected, error_message=UNEXPECTED),
-        partial(StreamedErrors, hide_suggestions=not settings.is_development),
+        partial(
+            CodedMaskErrors,
+            should_mask_error=is_unexpected,
+            error_message=UNEXPECTED,
+            hide_suggestions=not settings.is_development,
+        ),
     ]
 
 

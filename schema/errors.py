@@ -70,12 +70,29 @@ def without_suggestions(message: str) -> str:
 
 
 class CodedMaskErrors(MaskErrors):
-    """strawberry's masking, with the code every masked error shares."""
+    """strawberry's masking, with the code every masked error shares.
+
+    Listed last, it also gives each result a subscription pushes what `ErrorCodes` and
+    `TranslatedErrors` give an answer: their hooks act when the operation ends, after the
+    stream, while a pushed result leaves inside its `on_stream_result` hooks, entered in the
+    extensions' order. Here rather than in an extension of its own: every extension is built
+    for every request, subscription or not."""
+
+    def __init__(self, *, hide_suggestions: bool, **options: Any) -> None:
+        super().__init__(**options)
+        self.hide_suggestions = hide_suggestions
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         masked = super().anonymise_error(error)
         masked.extensions = {"code": INTERNAL}
         return masked
+
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        self._stream_result_processed = True  # as MaskErrors does: masked, then coded here
+        self._process_stream_result(result)
+        code_result(result, hide_suggestions=self.hide_suggestions)
+        translate_result(result, self.execution_context.context)
+        yield
 
 
 class ErrorCodes(SchemaExtension):
@@ -150,18 +167,3 @@ def translate_result(result: Any, context: Any) -> None:
     if errors:
         language = getattr(context, "language", DEFAULT_LANGUAGE)
         result.errors = [translated(error, language) for error in errors]
-
-
-class StreamedErrors(SchemaExtension):
-    """What `ErrorCodes` and `TranslatedErrors` do for an answer, done for each result a
-    subscription pushes. Their hooks act when the operation ends, after the stream; a pushed
-    result leaves inside its `on_stream_result` hooks, entered in the extensions' order: this
-    one is listed last, after the masking."""
-
-    def __init__(self, *, hide_suggestions: bool) -> None:
-        self.hide_suggestions = hide_suggestions
-
-    def on_stream_result(self, result: Any) -> Iterator[None]:
-        code_result(result, hide_suggestions=self.hide_suggestions)
-        translate_result(result, self.execution_context.context)
-        yield

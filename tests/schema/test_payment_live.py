@@ -29,7 +29,7 @@ from bench.payments import COLLECTIVE, Credit, statement_text
 from hub.demo import DEMO_MAIN_EMAIL, DEMO_PASSWORD
 from models.gateway import GatewayOrder
 from models.invoice import GatewayStatus, GatewayTransaction, Invoice, Payment
-from resolvers import booking
+from resolvers import booking, payment_live
 from resolvers.ids import from_global_id, to_global_id
 from tests.auth.helpers import TOKEN_CREATE, staff_token
 from tests.conftest import LOGIN
@@ -292,6 +292,25 @@ async def test_signing_out_ends_the_subscription_at_its_next_push(env: Env) -> N
         await click(env, payment, "approve")
         [(code, text)] = stream_error(await receive(ws))
         assert code == "UNAUTHENTICATED" and text == "Zaloguj się, aby to zobaczyć."
+        assert await receive(ws) == {"id": "1", "type": "complete"}
+
+
+async def test_a_fault_while_streaming_is_masked_coded_and_in_polish(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    invoice = await new_invoice(env, "33.00")
+    payment = await started(env, [invoice])
+    async with signed_in(env) as ws:
+        await subscribe(ws, payment["id"])
+        assert shown(await pushed(ws))[0] == "IN_PROGRESS"
+
+        async def broken(*_args: object) -> None:
+            raise RuntimeError("connection to server lost: SELECT … FROM gateway_orders")
+
+        monkeypatch.setattr(payment_live, "_fresh", broken)
+        await click(env, payment, "approve")
+        [(code, text)] = stream_error(await receive(ws))
+        assert (code, text) == ("INTERNAL_SERVER_ERROR", "Wystąpił nieoczekiwany błąd.")
         assert await receive(ws) == {"id": "1", "type": "complete"}
 
 
