@@ -8,7 +8,6 @@ import binascii
 from auth.errors import NotFoundError
 from models.base import parse_id
 
-
 _URL_SAFE = bytes.maketrans(b"+/", b"-_")
 
 
