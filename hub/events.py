@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -31,6 +32,7 @@ logger = logging.getLogger("leasehub.events")
 CHANNEL = "leasehub_changes"
 PENDING = "leasehub_topics"  # the session.info key of topics waiting for the commit (SQLite)
 CONNECT_SECONDS = 10.0
+PING_SECONDS = 30.0  # how often the listening connection is checked to still answer
 PAYLOAD_BYTES = 7_000  # PostgreSQL refuses a notification payload of 8,000 bytes or more
 
 _NOTIFY = select(func.pg_notify(CHANNEL, func.unnest(bindparam("payloads", type_=ARRAY(Text)))))
@@ -69,6 +71,8 @@ class ChangeFeed:
         self._postgres = engine.dialect.name == "postgresql"
         self._watchers: dict[str, set[asyncio.Event]] = {}
         self._listener: Any = None  # the asyncpg connection LISTENing, once opened
+        self._checked = 0.0  # when it last answered (time.monotonic)
+        self._closed = False
         self._opening = asyncio.Lock()
 
     # -- writers: `announce` below, then `committed` ----------------------------------------
@@ -105,20 +109,51 @@ class ChangeFeed:
                         del self._watchers[name]
 
     async def listen(self) -> None:
-        """Opens this process's listening connection if it is not open (PostgreSQL)."""
-        if not self._postgres or self._listener is not None:
+        """Opens this process's listening connection if it is not open (PostgreSQL), and every
+        `PING_SECONDS` checks that it still answers: a connection dropped silently (a firewall's
+        idle timeout) closes no socket, so asyncpg would never report it lost. Never raises: a
+        watcher without signals still reads every `RECHECK_SECONDS`, and tries again then."""
+        if not self._postgres or self._closed:
+            return
+        if self._listener is not None and time.monotonic() - self._checked < PING_SECONDS:
             return
         async with self._opening:
-            if self._listener is not None:
-                return
-            connection = await self._connect()
             try:
-                await connection.add_listener(CHANNEL, self._notified)
-            except BaseException:
-                await connection.close()
+                await self._open_or_check()
+            except Exception as error:  # a socket's, a timeout, asyncpg's (a restart, a login)
+                logger.warning("listening for changes failed: %s", type(error).__name__)
+
+    async def _open_or_check(self) -> None:
+        if self._closed:
+            return
+        if self._listener is not None:
+            if time.monotonic() - self._checked < PING_SECONDS:
+                return  # checked by another watcher while this one waited for the lock
+            try:
+                await asyncio.wait_for(self._listener.fetchval("SELECT 1"), CONNECT_SECONDS)
+            except Exception:
+                self._drop()
                 raise
-            connection.add_termination_listener(self._lost)
-            self._listener = connection
+            self._checked = time.monotonic()
+            return
+        connection = await self._connect()
+        try:
+            await connection.add_listener(CHANNEL, self._notified)
+        except BaseException:
+            await connection.close()
+            raise
+        connection.add_termination_listener(self._lost)
+        self._listener, self._checked = connection, time.monotonic()
+        self._wake_all()  # a change made while nobody listened is read now
+
+    def _drop(self) -> None:
+        """The listening connection stopped answering: forget it (asyncpg closes it) and let
+        every watcher read again."""
+        connection, self._listener = self._listener, None
+        if connection is not None:
+            connection.remove_termination_listener(self._lost)
+            connection.terminate()
+        self._wake_all()
 
     async def _connect(self) -> Any:
         """A connection of its own, outside the pools, with the engine's connect arguments."""
@@ -144,6 +179,9 @@ class ChangeFeed:
                 event.set()
 
     async def close(self) -> None:
+        """Stops listening for good (the process is stopping): watchers are woken and read
+        once more, and no connection is opened again."""
+        self._closed = True
         connection, self._listener = self._listener, None
         if connection is not None:
             connection.remove_termination_listener(self._lost)

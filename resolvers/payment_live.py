@@ -7,15 +7,17 @@ changes — and pushes only when what a portal shows changed: the payment's stat
 invoice's amount due. It also reads again every `RECHECK_SECONDS` without a signal, so a lost
 signal (a listening connection that dropped) delays an update but never loses it.
 
-It ends by itself once nothing more can change for the payment: it failed (the PAY button is
-active again; a new payment is a new subscription), or it was accepted and its invoices are
-paid.
+A database that is away (a restart) makes it wait and read again, with a growing pause, rather
+than end. It ends by itself once nothing more can change for the payment: it failed (the PAY
+button is active again; a new payment is a new subscription), or it was accepted and its
+invoices are paid.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -24,7 +26,7 @@ from sqlmodel import col, select
 
 from auth.access import require_scope
 from auth.clock import warsaw_today
-from auth.errors import NotFoundError
+from auth.errors import NotFoundError, ServiceUnavailableError
 from auth.scopes import Scope
 from hub.events import invoice_topic, order_topic
 from loaders.base import Loaders
@@ -72,7 +74,10 @@ async def _order(ctx: Context, order_id: int) -> tuple[GatewayOrder | None, list
 
 async def _fresh(ctx: Context, order_id: int, invoice_ids: list[int]) -> PaymentView:
     """Read again as a new request would: new loaders (which the pushed fields then use), the
-    time now, the viewer's token verified again (a logout ends the subscription)."""
+    time now, the viewer's token verified again (a logout ends the subscription).
+
+    The context is the connection's, shared by its subscriptions: another one's push may use
+    these loaders too, which only makes its answer as fresh; the viewer is the same token's."""
     ctx.now = utcnow()
     ctx.today = warsaw_today(ctx.now)
     ctx.loaders = Loaders(ctx.db)
@@ -112,9 +117,17 @@ async def payment_views(ctx: Context, *, payment_id: str) -> AsyncIterator[Payme
 async def _watch(ctx: Context, order_id: int, invoice_ids: list[int]) -> AsyncIterator[PaymentView]:
     topics = [order_topic(order_id), *(invoice_topic(invoice_id) for invoice_id in invoice_ids)]
     async with ctx.db.changes.watching(topics) as changed:
-        shown = None
+        shown, pause = None, 0.0
         while True:
-            view = await _fresh(ctx, order_id, invoice_ids)
+            try:
+                view = await _fresh(ctx, order_id, invoice_ids)
+            except ServiceUnavailableError:
+                # The database is away (a restart, a failover): read again later rather than
+                # end every subscription at once; each waits a little longer, not in step.
+                pause = min(RECHECK_SECONDS, max(1.0, 2 * pause))
+                await asyncio.sleep(pause * random.uniform(0.5, 1.0))  # noqa: S311 - jitter
+                continue
+            pause = 0.0
             if view.shown != shown:
                 shown = view.shown
                 yield view
@@ -123,4 +136,4 @@ async def _watch(ctx: Context, order_id: int, invoice_ids: list[int]) -> AsyncIt
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(changed.wait(), RECHECK_SECONDS)
             changed.clear()
-            await ctx.db.changes.listen()  # again, if the listening connection was lost
+            await ctx.db.changes.listen()  # again if the listening connection was lost

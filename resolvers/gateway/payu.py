@@ -43,6 +43,7 @@ from resolvers.gateway import (
 
 OAUTH_PATH = "/pl/standard/user/oauth/authorize"
 ORDERS_PATH = "/api/v2_1/orders"
+NOT_FOUND = "DATA_NOT_FOUND"  # the statusCode PayU answers an unknown order with
 SIGNATURE_HEADER = "openpayu-signature"
 TOKEN_MARGIN_SECONDS = 60  # a token is renewed this long before PayU says it expires
 STATUSES = {
@@ -198,9 +199,10 @@ class PayU:
             raise self._failed(f"{method} {path}: {type(error).__name__}") from error
         if response.status_code == 401:
             self._token = None  # revoked or expired early: the next call asks for a new one
-        if missing_ok and response.status_code == 404:
+        if missing_ok and response.status_code == 404 and _status_code(response) == NOT_FOUND:
+            # PayU's own answer, not a proxy's 404 page or a wrong base URL: those fail.
             self.breaker.succeeded()
-            raise OrderNotFound(f"{method} {path}: HTTP 404")
+            raise OrderNotFound(f"{method} {path}: {NOT_FOUND}")
         if response.status_code not in (200, 201, 302):
             raise self._failed(f"{method} {path}: HTTP {response.status_code}")
         answer = _json(response)
@@ -226,6 +228,10 @@ class PayU:
             raise self._failed(f"OAuth: HTTP {response.status_code}")
         self._token = (token, time.monotonic() + lifetime - TOKEN_MARGIN_SECONDS)
         return token
+
+
+def _status_code(response: httpx.Response) -> object:
+    return (_json(response).get("status") or {}).get("statusCode")
 
 
 def _json(response: httpx.Response) -> dict[str, Any]:

@@ -19,14 +19,18 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, update
 from sqlmodel import col
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
 
 from hub.app import create_app
 from hub.cli import build_parser, cmd_gateway_poll
 from models.base import stored_id, to_money, utcnow
 from models.gateway import PAYU, GatewayOrder
 from models.invoice import GatewayStatus, GatewayTransaction
-from resolvers.gateway import provider_of
-from resolvers.gateway.payu import signature_header
+from resolvers.gateway import GatewayError, OrderNotFound, provider_of
+from resolvers.gateway.payu import OAUTH_PATH, ORDERS_PATH, PayU, PayuConfig, signature_header
 from resolvers.gateway.polling import (
     ASK_AFTER,
     UNKNOWN_AFTER,
@@ -36,6 +40,7 @@ from resolvers.gateway.polling import (
 )
 from resolvers.ids import from_global_id
 from tests.conftest import settings_for
+from tests.hub.live import live_server
 from tests.schema.test_payments import (
     COOLDOWN,
     SECOND_KEY,
@@ -251,6 +256,30 @@ async def test_an_order_the_gateway_forgot_fails_when_old_and_the_gateway_stays_
     assert (await button(env, young))["status"] == "IN_PROGRESS"
     provider = provider_of(env.settings)
     assert provider is not None and provider.available()  # "no such order" is an answer
+
+
+async def test_a_404_page_that_is_not_payus_answer_is_a_failure_not_a_forgotten_order() -> None:
+    """A proxy's error page or a wrong base URL must not fail orders the payer may have paid."""
+
+    async def token(_request: Request) -> Response:
+        return JSONResponse({"access_token": "t", "token_type": "bearer", "expires_in": 3600})
+
+    async def not_payu(_request: Request) -> Response:
+        return HTMLResponse("<h1>404 Not Found</h1><p>nginx</p>", status_code=404)
+
+    app = Starlette(
+        routes=[
+            Route(OAUTH_PATH, token, methods=["POST"]),
+            Route(f"{ORDERS_PATH}/{{order_id}}", not_payu, methods=["GET"]),
+        ]
+    )
+    async with live_server(app) as url:
+        config = PayuConfig(url, "1", "1", "secret", "second", timeout=2.0, cooldown=60.0)
+        provider = PayU(config)
+        with pytest.raises(GatewayError) as raised:
+            await provider.retrieve_order("ORDER1")
+    assert not isinstance(raised.value, OrderNotFound)
+    assert not provider.available()  # a failing gateway: the breaker opened
 
 
 # ---- the gateway down, and rounds at once -------------------------------------------------

@@ -25,6 +25,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from auth.clock import warsaw_today
+from auth.errors import ServiceUnavailableError
 from bench.payments import COLLECTIVE, Credit, statement_text
 from hub.demo import DEMO_MAIN_EMAIL, DEMO_PASSWORD
 from models.gateway import GatewayOrder
@@ -266,6 +267,19 @@ async def test_an_anonymous_or_foreign_origin_connection_is_refused(env: Env) ->
             pass
 
 
+async def test_queries_and_mutations_are_refused_over_the_websocket(env: Env) -> None:
+    """A socket outlives its sign-in: what it runs must verify the token each time, which only
+    subscriptions do; a signed-out socket must not mint tokens."""
+    async with signed_in(env) as ws:
+        for op, query in (("q", "{ viewer { clients { client { id } } } }"), ("m", TOKEN_CREATE)):
+            variables = {"c": env.client, "s": None, "ro": False}
+            payload = {"query": query, "variables": variables}
+            await ws.send(json.dumps({"id": op, "type": "subscribe", "payload": payload}))
+            message = await receive(ws)
+            assert message["type"] == "error" and message["id"] == op, message
+            assert [e["extensions"]["code"] for e in message["payload"]] == ["SUBSCRIPTIONS_ONLY"]
+
+
 async def test_a_connection_holds_at_most_the_configured_subscriptions(env: Env) -> None:
     invoice = await new_invoice(env, "15.00")
     payment = await started(env, [invoice])
@@ -293,6 +307,28 @@ async def test_signing_out_ends_the_subscription_at_its_next_push(env: Env) -> N
         [(code, text)] = stream_error(await receive(ws))
         assert code == "UNAUTHENTICATED" and text == "Zaloguj się, aby to zobaczyć."
         assert await receive(ws) == {"id": "1", "type": "complete"}
+
+
+async def test_a_database_away_for_a_moment_delays_a_push_but_does_not_end_it(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    invoice = await new_invoice(env, "44.00")
+    payment = await started(env, [invoice])
+    reads = payment_live._order
+    faults = [ServiceUnavailableError(), ServiceUnavailableError()]
+
+    async def restarting(*args: Any) -> Any:
+        if faults:
+            raise faults.pop()
+        return await reads(*args)
+
+    async with signed_in(env) as ws:
+        await subscribe(ws, payment["id"])
+        assert shown(await pushed(ws))[0] == "IN_PROGRESS"
+        monkeypatch.setattr(payment_live, "_order", restarting)
+        await click(env, payment, "approve")
+        assert shown(await pushed(ws)) == ("ACCEPTED", ["44.00"], [False])
+    assert faults == []  # both reads failed and were tried again
 
 
 async def test_a_fault_while_streaming_is_masked_coded_and_in_polish(
