@@ -2,18 +2,75 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, func, select
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import col
 
 from loaders.base import BaseLoader, BuiltOnce, ByIdLoader, ManyByKeyLoader, RowReader, table_column
 from loaders.paging import ChildPageLoader, Ordering
 from loaders.statements import KEYS, KeysIn
-from models.tyre import TyreDeposit, TyreRelocation, TyreServiceCentre, Vehicle
+from models.search import contains
+from models.tyre import (
+    OPEN_RELOCATION,
+    TyreDeposit,
+    TyreRelocation,
+    TyreSeason,
+    TyreServiceCentre,
+    Vehicle,
+)
 
 
 class VehicleByIdLoader(ByIdLoader[Vehicle]):
     model = Vehicle
+
+
+@dataclass(frozen=True, slots=True)
+class VehicleFilter:
+    """The fleet list's filters (TYR-1). Plates and VINs match a part, ignoring case, accents
+    and spaces; centre and season are those of the tyres stored now."""
+
+    registration: str | None = None
+    vin: str | None = None
+    contract_id: int | None = None
+    centre_id: int | None = None
+    season: TyreSeason | None = None
+
+    def apply(self, query: Select[Any]) -> Select[Any]:
+        conditions: list[ColumnElement[bool]] = []
+        if self.registration:
+            conditions.append(
+                _squeezed_contains(col(Vehicle.registration_number), self.registration)
+            )
+        if self.vin:
+            conditions.append(_squeezed_contains(col(Vehicle.vin), self.vin))
+        if self.contract_id is not None:
+            conditions.append(col(Vehicle.contract_id) == self.contract_id)
+        if self.centre_id is not None or self.season is not None:
+            conditions.append(table_column(Vehicle, "id").in_(self._stored()))
+        return query.where(*conditions)
+
+    def _stored(self) -> Select[Any]:
+        """Vehicles with one set stored now that is at the centre and of the season asked."""
+        query = select(col(TyreDeposit.vehicle_id)).where(col(TyreDeposit.released_on).is_(None))
+        if self.centre_id is not None:
+            query = query.where(col(TyreDeposit.centre_id) == self.centre_id)
+        if self.season is not None:
+            query = query.where(col(TyreDeposit.season) == self.season)
+        return query
+
+
+def _squeezed_contains(column: Any, term: str) -> ColumnElement[bool]:
+    return contains(func.replace(column, " ", ""), term)
+
+
+def open_relocation(relocations: Sequence[TyreRelocation]) -> TyreRelocation | None:
+    """The latest planned open relocation of a car's relocations (in planned order)."""
+    open_ones = [r for r in relocations if r.status in OPEN_RELOCATION]
+    return open_ones[-1] if open_ones else None
 
 
 class VehiclesByClientIdLoader(ChildPageLoader[Vehicle]):

@@ -27,7 +27,13 @@ from models.message import Message, MessageThread
 from models.outbox import OutboxMessage
 from models.request import Request, RequestStageEntry
 from models.statement import StatementLine
-from models.tyre import TyreDeposit, TyreRelocation, TyreServiceCentre, Vehicle
+from models.tyre import (
+    TyreDeposit,
+    TyreRelocation,
+    TyreRelocationEvent,
+    TyreServiceCentre,
+    Vehicle,
+)
 
 __all__ = [
     "Attachment",
@@ -60,6 +66,7 @@ __all__ = [
     "StatutoryInterestRate",
     "TyreDeposit",
     "TyreRelocation",
+    "TyreRelocationEvent",
     "TyreServiceCentre",
     "User",
     "Vehicle",

@@ -21,6 +21,10 @@ from functools import lru_cache
 import holidays
 
 _DAY = timedelta(days=1)
+
+# A tyre relocation between centres takes at least this many working days (TYR-3): the earliest
+# date one can be planned for is this many working days after today in Warsaw.
+RELOCATION_WORKING_DAYS = 4
 _SATURDAY = 5
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date
 
+import sqlalchemy as sa
 from sqlmodel import Field
 
 from models.base import Timestamped, client_fk, enum_type
@@ -20,6 +21,18 @@ class RelocationStatus(enum.StrEnum):
     ORDERED = "ORDERED"
     CONFIRMED = "CONFIRMED"
     DONE = "DONE"
+    CANCELLED = "CANCELLED"
+
+
+# Until the tyre desk dispatches it, a relocation is open: it can be edited or cancelled, and
+# a car has at most one (a unique index).
+OPEN_RELOCATION = (RelocationStatus.ORDERED, RelocationStatus.CONFIRMED)
+_OPEN = sa.text("status IN ('ORDERED', 'CONFIRMED')")
+
+
+class RelocationChange(enum.StrEnum):
+    ORDERED = "ORDERED"
+    UPDATED = "UPDATED"
     CANCELLED = "CANCELLED"
 
 
@@ -74,6 +87,17 @@ class TyreDeposit(Timestamped, table=True):
 
 class TyreRelocation(Timestamped, table=True):
     __tablename__ = "tyre_relocations"
+    __table_args__ = (
+        # One open relocation per car, kept by the database: an order for a car with one open
+        # edits it, and of two orders at once for the same car one inserts.
+        sa.Index(
+            "uq_tyre_relocations_open",
+            "vehicle_id",
+            unique=True,
+            postgresql_where=_OPEN,
+            sqlite_where=_OPEN,
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     client_id: int = client_fk()
@@ -83,3 +107,19 @@ class TyreRelocation(Timestamped, table=True):
     planned_date: date
     status: RelocationStatus = Field(sa_type=enum_type(RelocationStatus))
     created_by_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+    # The set that moves (its deposit's count when ordered): what the target centre's load gains.
+    tyre_count: int = Field(default=4, sa_column_kwargs={"server_default": "4"})
+
+
+class TyreRelocationEvent(Timestamped, table=True):
+    """One change of a relocation: who, when, and the centre and date it then had."""
+
+    __tablename__ = "tyre_relocation_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: int = client_fk()
+    relocation_id: int = Field(foreign_key="tyre_relocations.id", index=True, ondelete="CASCADE")
+    change: RelocationChange = Field(sa_type=enum_type(RelocationChange))
+    user_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+    to_centre_id: int = Field(foreign_key="tyre_service_centres.id")
+    planned_date: date

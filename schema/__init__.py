@@ -42,7 +42,7 @@ from schema.query import Mutation, Query
 from schema.read_only import ReadOnlyTokens
 from schema.request import Attachment, Request
 from schema.subaccount import ApiToken, Subaccount
-from schema.tyre import TyreServiceCentre, Vehicle
+from schema.tyre import TyreRelocation, TyreServiceCentre, Vehicle
 
 logger = logging.getLogger("leasehub.graphql")
 
@@ -62,6 +62,7 @@ NODE_TYPES = [
     Payment,
     Request,
     Subaccount,
+    TyreRelocation,
     TyreServiceCentre,
     Vehicle,
 ]

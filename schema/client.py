@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Annotated
+
 import strawberry
 
 from auth.scopes import Scope
@@ -24,6 +26,7 @@ from models.contract import ContractStatus
 from models.request import RequestStage, RequestType
 from resolvers.invoice import document_filter, payment_filter
 from resolvers.node import in_client
+from resolvers.tyre import vehicle_filter
 from schema.base import (
     Connection,
     Info,
@@ -57,6 +60,12 @@ from schema.tables import (
     deletions_url,
     table_url,
 )
+
+if TYPE_CHECKING:
+    from schema.tyre import VehicleFilterInput
+
+# schema/tyre.py imports this module (Address): its input is referred to lazily.
+VehicleFilterRef = Annotated["VehicleFilterInput", strawberry.lazy("schema.tyre")]
 
 
 @strawberry.type
@@ -216,12 +225,23 @@ class Client(Node):
         unread = await info.context.loaders[UnreadByClientIdLoader].load(stored_id(root))
         return unread.for_viewer(staff=info.context.viewer.is_staff)
 
-    @strawberry.field(extensions=scoped(Scope.TYRES_READ))
+    @strawberry.field(
+        extensions=scoped(Scope.TYRES_READ),
+        description="The fleet, by registration: each car with its stored tyres and open "
+        "relocation.",
+    )
     async def vehicles(
-        self, root: ClientRow, info: Info, first: int | None = 20, after: str | None = None
+        self,
+        root: ClientRow,
+        info: Info,
+        first: int | None = 20,
+        after: str | None = None,
+        filter: VehicleFilterRef | None = None,
     ) -> Connection[VehicleRef] | None:
+        client_id = stored_id(root)
+        filters = await vehicle_filter(info.context, client_id=client_id, given=filter)
         return await child_connection(
-            info, VehiclesByClientIdLoader, stored_id(root), first=first, after=after
+            info, VehiclesByClientIdLoader, client_id, first=first, after=after, filters=filters
         )
 
     invoices_table_url: str | None = table_url("invoices", InvoiceFilterInput)

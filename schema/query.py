@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from auth.access import require_authenticated, require_staff
 from resolvers.client import get_client
 from resolvers.node import resolve_node
 from resolvers.request import REQUEST_TYPES
-from resolvers.tyre import list_centres
+from resolvers.tyre import CentreFilter, list_centres
 from schema.account import AccountMutation, SecondFactorMutation
 from schema.admin import Admin, AdminMutation, DocumentAdminMutation, InvoiceAdminMutation
 from schema.attachment import AttachmentMutation
 from schema.base import Connection, Info, Node, connection
 from schema.booking import BookingMutation
+from schema.calendar import WorkingDayCalendar
 from schema.client import Client
 from schema.identity import IdentityMutation, Viewer, resolve_viewer
 from schema.interest_notes import InterestNotesMutation
@@ -26,7 +29,8 @@ from schema.request_admin import RequestAdminMutation
 from schema.request_catalogue import RequestCatalogue, request_catalogue
 from schema.request_file import RequestFileMutation
 from schema.subaccount import ScopeInfo, SubaccountMutation, scope_catalogue
-from schema.tyre import TyreServiceCentre
+from schema.tyre import TyreCentreNearInput, TyreServiceCentre
+from schema.tyre_relocation import TyreRelocationMutation
 
 
 @strawberry.type
@@ -45,7 +49,10 @@ class Query:
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         return await resolve_node(info.context, id)
 
-    @strawberry.field(description="Active tyre service centres with their load.")
+    @strawberry.field(
+        description="Active tyre service centres with their load: by city and name, or "
+        "nearest first when `near` is given."
+    )
     async def tyre_service_centres(
         self,
         info: Info,
@@ -53,11 +60,27 @@ class Query:
         online_booking: bool | None = None,
         first: int | None = 20,
         after: str | None = None,
+        search: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Part of the city or name, or the start of the postal code (90, "
+                "90-1, 90123); accents and case are ignored: lodz finds Łódź."
+            ),
+        ] = None,
+        near: Annotated[
+            TyreCentreNearInput | None,
+            strawberry.argument(description="Nearest first from these coordinates or postcode."),
+        ] = None,
     ) -> Connection[TyreServiceCentre]:
+        filters = CentreFilter(city=city, online_booking=online_booking, search=search)
         page = await list_centres(
-            info.context, city=city, online_booking=online_booking, first=first, after=after
+            info.context, filters=filters, near=near, first=first, after=after
         )
         return connection(page)
+
+    @strawberry.field(description="The Polish working-day calendar; needs no sign-in.")
+    def calendar(self) -> WorkingDayCalendar:
+        return WorkingDayCalendar()
 
     @strawberry.field(
         description="The kinds of request a client may file.",
@@ -108,5 +131,6 @@ class Mutation(
     BookingMutation,
     InterestNotesMutation,
     PaymentMutation,
+    TyreRelocationMutation,
 ):
     pass

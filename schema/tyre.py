@@ -11,10 +11,13 @@ from loaders.contract import ContractByIdLoader
 from loaders.tyre import (
     ActiveDepositsByVehicleIdLoader,
     CentreByIdLoader,
+    RelocationByIdLoader,
     RelocationsByVehicleIdLoader,
     StoredTyresByCentreIdLoader,
     VehicleByIdLoader,
+    open_relocation,
 )
+from loaders.tyre_relocation import EventsByRelocationIdLoader
 from models.tyre import RelocationStatus, TyreSeason
 from models.tyre import TyreDeposit as DepositRow
 from models.tyre import TyreRelocation as RelocationRow
@@ -24,6 +27,7 @@ from resolvers.node import in_client, shared
 from schema.base import Info, Node, node_id, node_type, scoped
 from schema.client import Address
 from schema.refs import ContractRef
+from schema.tyre_relocation import TyreRelocationChange
 
 
 @strawberry.type(description="A tyre service centre of the lessor's network.")
@@ -59,6 +63,13 @@ class TyreServiceCentre(Node):
         stored = await info.context.loaders[StoredTyresByCentreIdLoader].load(root.id)
         return round(stored / root.capacity, 4) if root.capacity else 0.0
 
+    @strawberry.field(
+        description="Great-circle kilometres from the point given in tyreServiceCentres(near:); "
+        "null elsewhere."
+    )
+    def distance_km(self, root: CentreRow) -> float | None:
+        return getattr(root, "distance_km", None)  # set on the rows of a nearest-first list
+
 
 @strawberry.type(description="A set of tyres stored at a centre.")
 class TyreDeposit:
@@ -73,13 +84,33 @@ class TyreDeposit:
 
 
 @strawberry.type(description="Tyres ordered to move to a centre for a change.")
-class TyreRelocation:
+@node_type(RelocationRow, loader=RelocationByIdLoader, access=in_client(Scope.TYRES_READ))
+class TyreRelocation(Node):
+    id: strawberry.ID = node_id("TyreRelocation")
     planned_date: date
-    status: RelocationStatus
+    status: RelocationStatus = strawberry.field(
+        description="ORDERED and CONFIRMED are open (editable, cancellable); DONE: the tyres "
+        "are at the centre; CANCELLED."
+    )
+    tyre_count: int = strawberry.field(description="Tyres that move: the target's load gains them.")
 
-    @strawberry.field
+    @strawberry.field(description="The target centre.")
     async def centre(self, root: RelocationRow, info: Info) -> TyreServiceCentre:
         return await info.context.loaders[CentreByIdLoader].load(root.to_centre_id)
+
+    @strawberry.field(description="Where the tyres were stored when it was ordered.")
+    async def from_centre(self, root: RelocationRow, info: Info) -> TyreServiceCentre | None:
+        if root.from_centre_id is None:
+            return None
+        return await info.context.loaders[CentreByIdLoader].load(root.from_centre_id)
+
+    @strawberry.field
+    async def vehicle(self, root: RelocationRow, info: Info) -> Vehicle | None:
+        return await info.context.loaders[VehicleByIdLoader].load(root.vehicle_id)
+
+    @strawberry.field(description="Ordered, edited, cancelled: when, and what it then set.")
+    async def history(self, root: RelocationRow, info: Info) -> list[TyreRelocationChange]:
+        return await info.context.loaders[EventsByRelocationIdLoader].load(root.id)
 
 
 @strawberry.type(description="A vehicle of the client's fleet.")
@@ -106,3 +137,35 @@ class Vehicle(Node):
     @strawberry.field
     async def relocations(self, root: VehicleRow, info: Info) -> list[TyreRelocation]:
         return await info.context.loaders[RelocationsByVehicleIdLoader].load(root.id)
+
+    @strawberry.field(description="The relocation ordered or confirmed and not yet done.")
+    async def open_relocation(self, root: VehicleRow, info: Info) -> TyreRelocation | None:
+        # The same batch as `relocations`: a car has few, and the list asks for both.
+        relocations = await info.context.loaders[RelocationsByVehicleIdLoader].load(root.id)
+        return open_relocation(relocations)  # type: ignore[return-value]
+
+
+@strawberry.input(description="Measure from coordinates, or from a postal code.")
+class TyreCentreNearInput:
+    latitude: float | None = None
+    longitude: float | None = None
+    postal_code: str | None = strawberry.field(
+        default=None,
+        description="00-000. Placed at the centres that share the most of its start (its "
+        "area, else its region): an estimate, not a geocoded address.",
+    )
+
+
+@strawberry.input(description="Fleet list filters; all given conditions must hold.")
+class VehicleFilterInput:
+    registration: str | None = strawberry.field(
+        default=None, description="Part of the plate; case, accents and spaces ignored."
+    )
+    vin: str | None = strawberry.field(default=None, description="Part of the VIN.")
+    contract_id: strawberry.ID | None = None
+    centre_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Cars whose tyres are stored at this centre now."
+    )
+    season: TyreSeason | None = strawberry.field(
+        default=None, description="Cars with a set of this season stored now."
+    )

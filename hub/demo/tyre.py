@@ -10,13 +10,12 @@ from hub.demo.draft import ClientDraft, ContractDraft, LeasedVehicle
 from hub.demo.rows import stamps
 from hub.demo.texts import person
 from models import TyreDeposit, TyreRelocation, Vehicle
-from models.calendar import add_working_days
+from models.calendar import RELOCATION_WORKING_DAYS, add_working_days
 from models.tyre import RelocationStatus, TyreSeason
 
 DEPOSIT_RATE = 0.8  # of vehicles on running contracts; the rest run on all-season tyres
 TYRES_PER_SET = 4
 RELOCATION_RATE = 0.05
-RELOCATION_WORKING_DAYS = 4  # a relocation takes at least four working days (TYR-4)
 
 
 def add_fleet(draft: ClientDraft) -> None:
