@@ -1,5 +1,5 @@
 """The `leasehub` command: run, serve, migrate, demo, export-schema, interest-rate,
-import-statement, interest-notes, gateway-sandbox, gateway-poll."""
+import-statement, interest-notes, gateway-sandbox, gateway-poll, reminders."""
 
 from __future__ import annotations
 
@@ -480,6 +480,30 @@ async def _gateway_poll(settings: Settings, *, limit: int | None) -> Any:
         await db.dispose()
 
 
+def cmd_reminders(settings: Settings, _args: argparse.Namespace) -> int:
+    """E-mail a reminder of every tyre appointment of tomorrow (Europe/Warsaw), once each:
+    a second run, or two at once, send nothing twice."""
+    report = asyncio.run(_reminders(settings))
+    print(
+        f"reminders: {report.day}: {report.claimed} appointments reminded of, "
+        f"{report.emailed} e-mails queued",
+        file=sys.stderr,
+    )
+    return 0
+
+
+async def _reminders(settings: Settings) -> Any:
+    from hub.db import Database
+    from models.base import utcnow
+    from resolvers.tyre_booking import send_reminders
+
+    db = Database.from_settings(settings)
+    try:
+        return await send_reminders(db, now=utcnow())
+    finally:
+        await db.dispose()
+
+
 def _fraction(text: str) -> Decimal:
     try:
         return Decimal(text)
@@ -582,6 +606,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--limit", type=_positive, default=None, help="orders asked at most (default: 20)"
     )
     poll.set_defaults(handler=cmd_gateway_poll)
+    reminders = commands.add_parser(
+        "reminders", help="e-mail tomorrow's tyre appointments a reminder (once each; daily job)"
+    )
+    reminders.set_defaults(handler=cmd_reminders)
     export = commands.add_parser("export-schema", help="write schema.graphql")
     export.add_argument("--output", type=Path, default=SCHEMA_FILE)
     export.add_argument("--check", action="store_true", help="fail when the file is stale")

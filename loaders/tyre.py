@@ -15,7 +15,7 @@ from loaders.paging import ChildPageLoader, Ordering
 from loaders.statements import KEYS, KeysIn
 from models.search import contains
 from models.tyre import (
-    OPEN_RELOCATION,
+    INBOUND_RELOCATION,
     TyreDeposit,
     TyreRelocation,
     TyreSeason,
@@ -68,8 +68,9 @@ def _squeezed_contains(column: Any, term: str) -> ColumnElement[bool]:
 
 
 def open_relocation(relocations: Sequence[TyreRelocation]) -> TyreRelocation | None:
-    """The latest planned open relocation of a car's relocations (in planned order)."""
-    open_ones = [r for r in relocations if r.status in OPEN_RELOCATION]
+    """The latest planned relocation of a car's relocations (in planned order) still to arrive:
+    open, or on its way (dispatched)."""
+    open_ones = [r for r in relocations if r.status in INBOUND_RELOCATION]
     return open_ones[-1] if open_ones else None
 
 

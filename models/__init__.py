@@ -34,6 +34,7 @@ from models.tyre import (
     TyreServiceCentre,
     Vehicle,
 )
+from models.tyre_booking import TyreAppointment, TyreCentreClosedDay, TyreCentreHours
 
 __all__ = [
     "Attachment",
@@ -64,6 +65,9 @@ __all__ = [
     "RequestStageEntry",
     "StatementLine",
     "StatutoryInterestRate",
+    "TyreAppointment",
+    "TyreCentreClosedDay",
+    "TyreCentreHours",
     "TyreDeposit",
     "TyreRelocation",
     "TyreRelocationEvent",

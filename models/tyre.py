@@ -20,6 +20,7 @@ class TyreSeason(enum.StrEnum):
 class RelocationStatus(enum.StrEnum):
     ORDERED = "ORDERED"
     CONFIRMED = "CONFIRMED"
+    DISPATCHED = "DISPATCHED"  # on its way: the tyre desk sent it, the client can't change it
     DONE = "DONE"
     CANCELLED = "CANCELLED"
 
@@ -27,6 +28,8 @@ class RelocationStatus(enum.StrEnum):
 # Until the tyre desk dispatches it, a relocation is open: it can be edited or cancelled, and
 # a car has at most one (a unique index).
 OPEN_RELOCATION = (RelocationStatus.ORDERED, RelocationStatus.CONFIRMED)
+# Open or on its way: the tyres count towards the target centre's load until they arrive.
+INBOUND_RELOCATION = (*OPEN_RELOCATION, RelocationStatus.DISPATCHED)
 _OPEN = sa.text("status IN ('ORDERED', 'CONFIRMED')")
 
 
@@ -34,6 +37,8 @@ class RelocationChange(enum.StrEnum):
     ORDERED = "ORDERED"
     UPDATED = "UPDATED"
     CANCELLED = "CANCELLED"
+    DISPATCHED = "DISPATCHED"  # by the tyre desk
+    COMPLETED = "COMPLETED"  # by the tyre desk: the set is stored at the target centre
 
 
 class TyreServiceCentre(Timestamped, table=True):

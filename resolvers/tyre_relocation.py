@@ -16,8 +16,11 @@ target centre and a date. The rules, each with a stable code:
   one open relocation per car, and of two orders at once for the same car one inserts, the
   other edits (the transaction runs once more after the clash).
 
-Edits (centre or date) and cancellations are conditional updates of an open relocation
-(`NOT_EDITABLE` once dispatched, done or cancelled). Every change is a row of
+A car whose tyres are on their way (DISPATCHED by the tyre desk) cannot be ordered again
+(`IN_TRANSIT`), and their tyres count towards the target's load until they arrive. Edits
+(centre or date) and cancellations are conditional updates of an open relocation
+(`NOT_EDITABLE` once dispatched, done or cancelled); a booked appointment the change leaves
+without tyres in time is cancelled with it. Every change is a row of
 `tyre_relocation_events` (who, when, centre, date), and the person who acted gets an e-mail.
 """
 
@@ -39,6 +42,7 @@ from models.calendar import RELOCATION_WORKING_DAYS, add_working_days
 from models.i18n import DEFAULT_LANGUAGE, Msg, _
 from models.identity import User
 from models.tyre import (
+    INBOUND_RELOCATION,
     OPEN_RELOCATION,
     RelocationChange,
     RelocationStatus,
@@ -48,6 +52,7 @@ from models.tyre import (
     TyreServiceCentre,
     Vehicle,
 )
+from models.tyre_booking import AppointmentStatus, TyreAppointment
 from resolvers import outbox
 from resolvers.context import Context
 from resolvers.errors import Abort, UserErrorData
@@ -124,7 +129,7 @@ async def _load(session: AsyncSession, centre_id: int, *, leaving: Sequence[int]
     )
     coming = select(func.coalesce(func.sum(col(TyreRelocation.tyre_count)), 0)).where(
         col(TyreRelocation.to_centre_id) == centre_id,
-        col(TyreRelocation.status).in_(OPEN_RELOCATION),
+        col(TyreRelocation.status).in_(INBOUND_RELOCATION),
         col(TyreRelocation.id).not_in(list(leaving) or [-1]),
     )
     row = (await session.execute(select(stored.scalar_subquery(), coming.scalar_subquery()))).one()
@@ -170,6 +175,33 @@ async def _open(session: AsyncSession, vehicle_ids: list[int]) -> dict[int, Tyre
         col(TyreRelocation.status).in_(OPEN_RELOCATION),
     )
     return {row.vehicle_id: row for row in (await session.execute(query)).scalars()}
+
+
+async def _in_transit(session: AsyncSession, vehicle_ids: list[int]) -> bool:
+    query = select(col(TyreRelocation.id)).where(
+        col(TyreRelocation.vehicle_id).in_(vehicle_ids),
+        col(TyreRelocation.status) == RelocationStatus.DISPATCHED,
+    )
+    return (await session.execute(query.limit(1))).first() is not None
+
+
+async def _release_appointments(session: AsyncSession, row: TyreRelocation, now: object) -> None:
+    """A booked appointment of the car that the changed relocation no longer brings tyres to
+    in time (another centre, a later date, or cancelled) is cancelled with it."""
+    stale = [
+        col(TyreAppointment.vehicle_id) == row.vehicle_id,
+        col(TyreAppointment.status) == AppointmentStatus.BOOKED,
+        col(TyreAppointment.relocation_id) == row.id,
+    ]
+    if row.status is not RelocationStatus.CANCELLED:
+        fits = col(TyreAppointment.centre_id) == row.to_centre_id
+        stale.append(~fits | (func.date(col(TyreAppointment.starts_at)) < row.planned_date))
+    await session.execute(
+        update(TyreAppointment)
+        .where(*stale)
+        .values(status=AppointmentStatus.CANCELLED, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 # -- writing -----------------------------------------------------------------------------------
@@ -226,6 +258,9 @@ async def _write_order(
     if [v for v in vehicle_ids if deposits[v].centre_id == centre_id]:
         message = _("A car's tyres are stored at this centre already.")
         raise Abort(_error("vehicleIds", "ALREADY_AT_CENTRE", message))
+    if await _in_transit(session, vehicle_ids):
+        message = _("A car's tyres are on their way to a centre: order again once they arrive.")
+        raise Abort(_error("vehicleIds", "IN_TRANSIT", message))
     existing = await _open(session, vehicle_ids)
     leaving = [row.id for row in existing.values() if row.id is not None]
     adding = sum(deposits[v].tyre_count for v in vehicle_ids)
@@ -361,6 +396,7 @@ async def _write_update(
     changes: dict[str, object] = {"to_centre_id": centre_id, "planned_date": planned}
     updated = await _change_open(ctx, session, row.id, changes)
     _record(session, updated, RelocationChange.UPDATED, ctx.viewer.user_id)
+    await _release_appointments(session, updated, ctx.now)
     return updated, centre
 
 
@@ -393,6 +429,7 @@ async def cancel_relocation(ctx: Context, *, relocation_global_id: str) -> Outco
             changes: dict[str, object] = {"status": RelocationStatus.CANCELLED}
             updated = await _change_open(ctx, session, row.id, changes)
             _record(session, updated, RelocationChange.CANCELLED, ctx.viewer.user_id)
+            await _release_appointments(session, updated, ctx.now)
             subject = _("Tyre relocation cancelled")
             body = _(
                 "The tyre relocation planned for {planned} is cancelled.", planned=row.planned_date

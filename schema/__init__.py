@@ -43,6 +43,7 @@ from schema.read_only import ReadOnlyTokens
 from schema.request import Attachment, Request
 from schema.subaccount import ApiToken, Subaccount
 from schema.tyre import TyreRelocation, TyreServiceCentre, Vehicle
+from schema.tyre_booking import TyreAppointment
 
 logger = logging.getLogger("leasehub.graphql")
 
@@ -62,6 +63,7 @@ NODE_TYPES = [
     Payment,
     Request,
     Subaccount,
+    TyreAppointment,
     TyreRelocation,
     TyreServiceCentre,
     Vehicle,

@@ -22,6 +22,8 @@ from schema.identity import UserError, user_errors
 from schema.message import MessageThread, MessageThreadFilterInput
 from schema.refs import ClientRef, DocumentRef, InvoiceRef, RequestRef
 from schema.request_admin import AdminRequestFilterInput
+from schema.tyre import TyreRelocation
+from schema.tyre_desk import AdminTyreRelocationFilterInput, tyre_relocation_queue
 
 
 @strawberry.type(description="A user account as staff see it.")
@@ -130,6 +132,19 @@ class Admin:
             info.context, wanted=wanted, first=first, after=after
         )
         return connection(page)
+
+    @strawberry.field(
+        description="The tyre desk's queue: every company's relocations, the nearest planned "
+        "date first."
+    )
+    async def tyre_relocations(
+        self,
+        info: Info,
+        filter: AdminTyreRelocationFilterInput | None = None,
+        first: int | None = 20,
+        after: str | None = None,
+    ) -> Connection[TyreRelocation]:
+        return await tyre_relocation_queue(info, filter=filter, first=first, after=after)
 
 
 @strawberry.input

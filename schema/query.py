@@ -30,6 +30,8 @@ from schema.request_catalogue import RequestCatalogue, request_catalogue
 from schema.request_file import RequestFileMutation
 from schema.subaccount import ScopeInfo, SubaccountMutation, scope_catalogue
 from schema.tyre import TyreCentreNearInput, TyreServiceCentre
+from schema.tyre_booking import TyreBookingMutation
+from schema.tyre_desk import TyreDeskMutation
 from schema.tyre_relocation import TyreRelocationMutation
 
 
@@ -132,5 +134,7 @@ class Mutation(
     InterestNotesMutation,
     PaymentMutation,
     TyreRelocationMutation,
+    TyreDeskMutation,
+    TyreBookingMutation,
 ):
     pass

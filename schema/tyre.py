@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
 import strawberry
 
@@ -23,10 +24,12 @@ from models.tyre import TyreDeposit as DepositRow
 from models.tyre import TyreRelocation as RelocationRow
 from models.tyre import TyreServiceCentre as CentreRow
 from models.tyre import Vehicle as VehicleRow
+from resolvers import tyre_booking
 from resolvers.node import in_client, shared
 from schema.base import Info, Node, node_id, node_type, scoped
 from schema.client import Address
 from schema.refs import ContractRef
+from schema.tyre_booking import TyreSlot
 from schema.tyre_relocation import TyreRelocationChange
 
 
@@ -70,6 +73,29 @@ class TyreServiceCentre(Node):
     def distance_km(self, root: CentreRow) -> float | None:
         return getattr(root, "distance_km", None)  # set on the rows of a nearest-first list
 
+    @strawberry.field(
+        description="Slots booked inside the hub, still to come, from `from` to `to` (at most "
+        "31 days, from today on); empty for a centre without online booking."
+    )
+    async def slots(
+        self,
+        root: CentreRow,
+        info: Info,
+        from_: Annotated[date, strawberry.argument(name="from")],
+        to: date,
+    ) -> list[TyreSlot]:
+        slots = await tyre_booking.centre_slots(info.context, root, from_, to)
+        return slots  # type: ignore[return-value]  # the loader's slots serve the type
+
+    @strawberry.field(
+        description="The centre's online booking link; with vehicleId (tyres:read) it carries "
+        "the car's plate as `rej=`. Null for a centre without online booking."
+    )
+    async def booking_url(
+        self, root: CentreRow, info: Info, vehicle_id: strawberry.ID | None = None
+    ) -> str | None:
+        return await tyre_booking.booking_url(info.context, root, vehicle_id)
+
 
 @strawberry.type(description="A set of tyres stored at a centre.")
 class TyreDeposit:
@@ -89,8 +115,9 @@ class TyreRelocation(Node):
     id: strawberry.ID = node_id("TyreRelocation")
     planned_date: date
     status: RelocationStatus = strawberry.field(
-        description="ORDERED and CONFIRMED are open (editable, cancellable); DONE: the tyres "
-        "are at the centre; CANCELLED."
+        description="ORDERED and CONFIRMED are open (editable, cancellable); DISPATCHED: on "
+        "its way (the tyre desk sent it; no longer changeable); DONE: the tyres are at the "
+        "centre; CANCELLED."
     )
     tyre_count: int = strawberry.field(description="Tyres that move: the target's load gains them.")
 
@@ -138,7 +165,7 @@ class Vehicle(Node):
     async def relocations(self, root: VehicleRow, info: Info) -> list[TyreRelocation]:
         return await info.context.loaders[RelocationsByVehicleIdLoader].load(root.id)
 
-    @strawberry.field(description="The relocation ordered or confirmed and not yet done.")
+    @strawberry.field(description="The relocation ordered, confirmed or on its way: not yet done.")
     async def open_relocation(self, root: VehicleRow, info: Info) -> TyreRelocation | None:
         # The same batch as `relocations`: a car has few, and the list asks for both.
         relocations = await info.context.loaders[RelocationsByVehicleIdLoader].load(root.id)

@@ -1,29 +1,63 @@
 """The fleet and its tyres: a vehicle row per leased vehicle, the seasonal tyre sets stored at a
 service centre (the latest still stored, the earlier ones released at the next change), and the
-odd relocation of a set to another centre."""
+odd relocation of a set to another centre; and the opening hours of the centres that take
+online bookings, whose slots the hub holds (TYR-4)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 from hub.demo.draft import ClientDraft, ContractDraft, LeasedVehicle
 from hub.demo.rows import stamps
 from hub.demo.texts import person
-from models import TyreDeposit, TyreRelocation, Vehicle
+from models import TyreCentreHours, TyreDeposit, TyreRelocation, TyreServiceCentre, Vehicle
 from models.calendar import RELOCATION_WORKING_DAYS, add_working_days
 from models.tyre import RelocationStatus, TyreSeason
 
 DEPOSIT_RATE = 0.8  # of vehicles on running contracts; the rest run on all-season tyres
 TYRES_PER_SET = 4
 RELOCATION_RATE = 0.05
+# Centres with online booking: Monday to Friday 8-17, Saturday 8-13, an hour a slot, two cars
+# at once (weekday 0 is Monday; Sunday closed, like public holidays).
+BOOKING_HOURS = {**dict.fromkeys(range(5), (time(8), time(17))), 5: (time(8), time(13))}
+SLOT_MINUTES = 60
+CARS_PER_SLOT = 2
 
 
 def add_fleet(draft: ClientDraft) -> None:
     """A fleet vehicle for every leased vehicle, with the tyre sets stored for it."""
+    _booking_hours(draft)
     swaps = _tyre_swaps(draft.today)
     for contract in draft.contracts:
         for vehicle in contract.vehicles:
             _vehicle(draft, contract, vehicle, swaps)
+
+
+def _booking_hours(draft: ClientDraft) -> None:
+    """The hours of the centres with online booking, added by the first client of the batch
+    that holds the centres (the first): no draw from any random stream, so no other row moves."""
+    rows = draft.rows.by_table
+    hours_table = TyreCentreHours.__table__.name  # type: ignore[attr-defined]
+    if hours_table in rows:
+        return
+    centres = TyreServiceCentre.__table__.name  # type: ignore[attr-defined]
+    for centre in rows.get(centres, ()):
+        if centre["online_booking_url"] is None:
+            continue
+        for weekday, (opens, closes) in BOOKING_HOURS.items():
+            draft.rows.add(
+                TyreCentreHours,
+                {
+                    "centre_id": centre["id"],
+                    "weekday": weekday,
+                    "opens": opens,
+                    "closes": closes,
+                    "slot_minutes": SLOT_MINUTES,
+                    "cars_per_slot": CARS_PER_SLOT,
+                    "created_at": centre["created_at"],
+                    "updated_at": centre["updated_at"],
+                },
+            )
 
 
 def _vehicle(

@@ -145,6 +145,8 @@ async def test_an_order_for_two_cars_answers_the_guides_instruction_and_records_
 ) -> None:
     f = await fleet(hub, 2, room=2)
     planned = earliest(hub)
+    async with hub.db.read() as session:
+        before = (await session.execute(select(func.max(OutboxMessage.id)))).scalar_one() or 0
     payload = await order(hub, f, f.cars, planned)
     assert payload["errors"] == []
     rows = payload["relocations"]
@@ -166,7 +168,9 @@ async def test_an_order_for_two_cars_answers_the_guides_instruction_and_records_
         mail = (
             (
                 await session.execute(
-                    select(OutboxMessage).where(OutboxMessage.template == "tyre_relocation")
+                    select(OutboxMessage).where(
+                        OutboxMessage.template == "tyre_relocation", OutboxMessage.id > before
+                    )
                 )
             )
             .scalars()
@@ -351,3 +355,20 @@ async def test_an_order_names_one_to_fifty_cars(hub: Hub, cars: int) -> None:
     if cars:
         many = [to_global_id("Vehicle", 10_000 + n) for n in range(cars)]
     assert codes(await order(hub, f, many, earliest(hub))) == ["OUT_OF_RANGE"]
+
+
+async def test_tyres_on_their_way_cannot_be_ordered_again_and_still_fill_their_centre(
+    hub: Hub,
+) -> None:
+    f = await fleet(hub, 2, room=1)
+    planned = earliest(hub)
+    sent = (await order(hub, f, f.cars[:1], planned))["relocations"][0]["id"]
+    async with hub.db.write() as session:  # the tyre desk dispatched it
+        await session.execute(
+            update(TyreRelocation)
+            .where(col(TyreRelocation.id) == from_global_id(sent)[1])
+            .values(status=RelocationStatus.DISPATCHED)
+        )
+    assert codes(await order(hub, f, f.cars[:1], planned)) == ["IN_TRANSIT"]
+    # The centre's one place is taken by the set on its way.
+    assert codes(await order(hub, f, f.cars[1:], planned)) == ["CENTRE_FULL"]
