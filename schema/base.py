@@ -24,6 +24,7 @@ from resolvers.context import Context
 from resolvers.ids import to_global_id
 from resolvers.node import Access, register_node
 from resolvers.paging import page_query
+from schema.flat import NO_DEFAULT, Projection
 
 Info = strawberry.Info[Context, None]
 T = TypeVar("T")
@@ -46,6 +47,11 @@ def money(attribute: str, description: str) -> Any:
             return None
         return Money(amount=amount, currency=getattr(root, "currency", Currency.PLN))
 
+    # What the compiled path may read instead of building a Money (schema/flat.py).
+    resolve.__flat_projection__ = Projection(  # type: ignore[attr-defined]
+        present=attribute,
+        fields={"amount": (attribute, NO_DEFAULT), "currency": ("currency", Currency.PLN)},
+    )
     return strawberry.field(resolver=resolve, description=description)
 
 

@@ -15,7 +15,7 @@ their source (`FieldPlan.direct`: a `Money` or an id built from a row).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -160,6 +160,21 @@ class Call:
 Getter = Flat | LeafAttribute | Call
 
 
+@dataclass(frozen=True)
+class Projection:
+    """Declared by a resolver (as its `__flat_projection__`) that builds an object from its
+    root's attributes alone: it answers None when `present` is None, else an object whose
+    field F is the root's attribute `fields[F][0]` (`fields[F][1]` when the root has none).
+    The flat path then reads those attributes where the object's fields are serialised,
+    without building the object (a `Money` per amount of every instalment)."""
+
+    present: str
+    fields: Mapping[str, tuple[str, Any]]
+
+
+NO_DEFAULT: Any = object()  # a projected attribute every root has
+
+
 def flat_fields(getters: Sequence[tuple[str, Getter]]) -> Flat:
     """An object's selected fields, in response order, as one generated function.
 
@@ -179,31 +194,45 @@ def flat_fields(getters: Sequence[tuple[str, Getter]]) -> Flat:
             names[f"g{index}"] = _attribute_getter(getter)
             lines.append(f"    {result} = g{index}(source)")
             continue
-        names[f"leaf{index}"] = flat_leaf(getter.leaf_type)
         lines.append(f"    v = source.{getter.name}")
-        usual = _usual(getter.leaf_type)
-        if usual is None:
-            lines.append(f"    {result} = leaf{index}(v)")
-        else:
-            names[f"kind{index}"], output = usual
-            output = output.replace("LEAF", f"leaf{index}")
-            lines.append(f"    {result} = {output} if type(v) is kind{index} else leaf{index}(v)")
-        if getter.non_null:
-            lines.append(f"    if {result} is None:\n        raise Irregular")
+        lines.extend(_leaf_lines(getter, result, str(index), names))
     source = "def flat(source):\n" + "\n".join(lines) + "\n    return {" + ", ".join(items) + "}\n"
     exec(compile(source, "<flat fields>", "exec"), names)  # noqa: S102 - our own text, no input
-    return cast("Flat", names["flat"])
+    flat = names["flat"]
+    flat.getters = tuple(getters)  # for a parent that inlines this object (a projection)
+    return cast("Flat", flat)
+
+
+def _leaf_lines(
+    getter: LeafAttribute, result: str, tag: str, names: dict[str, Any], indent: str = "    "
+) -> list[str]:
+    """`result` = the leaf value `v` serialised: inline when it has its scalar's usual type."""
+    names[f"leaf{tag}"] = flat_leaf(getter.leaf_type)
+    usual = _usual(getter.leaf_type)
+    if usual is None:
+        lines = [f"{indent}{result} = leaf{tag}(v)"]
+    else:
+        names[f"kind{tag}"], output = usual
+        output = output.replace("LEAF", f"leaf{tag}")
+        lines = [f"{indent}{result} = {output} if type(v) is kind{tag} else leaf{tag}(v)"]
+    if getter.non_null:
+        lines.append(f"{indent}if {result} is None:\n{indent}    raise Irregular")
+    return lines
 
 
 def _call_lines(getter: Call, index: int, names: dict[str, Any]) -> list[str]:
-    """The call, then the twin; an object twin without a type check inlined as its fields."""
+    """The call, then the twin; an object twin without a type check inlined as its fields, or
+    as its fields read from the source when the call declares a projection."""
     result, fields = f"r{index}", getattr(getter.twin, "fields", None)
+    when_null = "raise Irregular" if getattr(getter.twin, "non_null", False) else f"{result} = None"
+    projected = _projected_lines(getter, fields, index, names, when_null)
+    if projected is not None:
+        return projected
     names[f"c{index}"] = getter.call
     if fields is None:
         names[f"t{index}"] = getter.twin
         return [f"    {result} = t{index}(c{index}(source))"]
     names[f"f{index}"] = fields
-    when_null = "raise Irregular" if getattr(getter.twin, "non_null", False) else f"{result} = None"
     return [
         f"    v = c{index}(source)",
         "    if v is None:",
@@ -211,6 +240,36 @@ def _call_lines(getter: Call, index: int, names: dict[str, Any]) -> list[str]:
         "    else:",
         f"        {result} = f{index}(v)",
     ]
+
+
+def _projected_lines(
+    getter: Call, fields: Flat | None, index: int, names: dict[str, Any], when_null: str
+) -> list[str] | None:
+    projection = getattr(getter.call, "__flat_projection__", None)
+    inner = getattr(fields, "getters", None)
+    if not isinstance(projection, Projection) or inner is None:
+        return None
+    leaves = [(key, sub) for key, sub in inner if isinstance(sub, LeafAttribute)]
+    if len(leaves) != len(inner) or not _plain_name(projection.present):
+        return None
+    if any(sub.name not in projection.fields for _key, sub in leaves):
+        return None
+    result = f"r{index}"
+    lines = [f"    v = source.{projection.present}", "    if v is None:", f"        {when_null}"]
+    lines.append("    else:")
+    items = []
+    for number, (key, sub) in enumerate(leaves):
+        attribute, default = projection.fields[sub.name]
+        tag = f"{index}_{number}"
+        names[f"d{tag}"] = default
+        read = f"getattr(source, {attribute!r}, d{tag})"
+        if default is NO_DEFAULT:
+            read = f"getattr(source, {attribute!r})"
+        lines.append(f"        v = {read}")
+        lines.extend(_leaf_lines(sub, f"p{tag}", tag, names, indent="        "))
+        items.append(f"{key!r}: p{tag}")
+    lines.append(f"        {result} = {{" + ", ".join(items) + "}")
+    return lines
 
 
 def _attribute_getter(getter: Getter) -> Flat:

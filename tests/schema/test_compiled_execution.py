@@ -17,6 +17,7 @@ from graphql.execution.executor import Executor
 
 from loaders.client import ClientByIdLoader
 from loaders.contract import InstalmentsByContractIdLoader
+from schema.base import Money
 from schema.execution import CompiledExecutor, ObjectPlan
 from tests import crosscheck
 from tests.conftest import Hub
@@ -175,7 +176,20 @@ async def test_a_synchronous_subtree_is_serialised_flat(
     hub: Hub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seen = _objects_run_one_by_one(monkeypatch)
+    built: list[object] = []
+    money_init = Money.__init__
+
+    def counted(self: Money, *args: object, **kwargs: object) -> None:
+        built.append(self)
+        money_init(self, *args, **kwargs)  # type: ignore[arg-type]
+
     client_id = (await client_ids(hub, "anna"))[0]
+    monkeypatch.setattr(CompiledExecutor, "crosscheck", None)  # graphql-core's path builds them
+    monkeypatch.setattr(Money, "__init__", counted)
+    body = await hub.gql(SCHEDULE, {"id": client_id}, as_="anna")
+    assert built == []  # the amounts were read from the rows: no Money object built
+    monkeypatch.undo()
+    seen = _objects_run_one_by_one(monkeypatch)
     body = await _checked(hub, SCHEDULE, {"id": client_id}, "anna")
     schedule = body["data"]["client"]["contracts"]["nodes"][0]["schedule"]
     assert len(schedule) > 2 and "errors" not in body
