@@ -51,6 +51,13 @@ from resolvers.ids import pk_of
 from resolvers.paging import root_list
 from resolvers.request_file import phone_error
 from resolvers.staff import require_acting_staff
+from resolvers.tyre_centre_schedule import (
+    DayHours,
+    closed_days_errors,
+    hours_errors,
+    replace_closed_days,
+    replace_hours,
+)
 from resolvers.tyre_relocation import _record
 
 # The nearest planned date first; the id keeps cursors stable among relocations of one day.
@@ -348,6 +355,8 @@ class CentreChanges:
     online_booking_url: str | None = None
     is_active: bool | None = None
     phone: str | None = None
+    hours: tuple[DayHours, ...] | None = None  # every weekday it opens; replaces them all
+    closed_days: tuple[date, ...] | None = None  # from today on; replaces those
 
 
 @dataclass(frozen=True, slots=True)
@@ -372,8 +381,12 @@ def url_error(value: str) -> UserErrorData | None:
     return _error("onlineBookingUrl", "INVALID_URL", message)
 
 
-def _change_errors(changes: CentreChanges) -> list[UserErrorData]:
+def _change_errors(changes: CentreChanges, today: date) -> list[UserErrorData]:
     errors = []
+    if changes.hours is not None:
+        errors += hours_errors(changes.hours)
+    if changes.closed_days is not None:
+        errors += closed_days_errors(changes.closed_days, today)
     if changes.capacity is not None and not 0 <= changes.capacity <= CAPACITY_MAX:
         message = _("Give a number of tyres from 0 to {limit}.", limit=CAPACITY_MAX)
         errors.append(_error("capacity", "OUT_OF_RANGE", message))
@@ -440,6 +453,19 @@ async def _check_capacity(session: AsyncSession, centre: TyreServiceCentre, capa
         raise Abort(_error("capacity", "BELOW_LOAD", message))
 
 
+async def _write_schedule(
+    session: AsyncSession, ctx: Context, pk: int, changes: CentreChanges
+) -> None:
+    """Hours and closed days, each replaced as a whole when given, each audited."""
+    if changes.hours is not None:
+        hours = await replace_hours(session, pk, changes.hours)
+        _audit(session, ctx, "tyre_centre.hours", details={"centre_id": pk, "hours": hours})
+    if changes.closed_days is not None:
+        days = await replace_closed_days(session, pk, changes.closed_days, ctx.today)
+        details = {"centre_id": pk, "closed_days_from_today": days}
+        _audit(session, ctx, "tyre_centre.closed_days", details=details)
+
+
 async def _write_centre(
     session: AsyncSession, ctx: Context, pk: int, changes: CentreChanges
 ) -> TyreServiceCentre:
@@ -447,6 +473,7 @@ async def _write_centre(
     values = _values(centre, changes)
     if "capacity" in values:
         await _check_capacity(session, centre, values["capacity"])
+    await _write_schedule(session, ctx, pk, changes)
     if not values:
         return centre
     before = {name: getattr(centre, name) for name in values}
@@ -468,7 +495,7 @@ async def update_centre(
 ) -> CentreOutcome:
     require_acting_staff(ctx)
     pk = pk_of(centre_global_id, "TyreServiceCentre", field="centreId")
-    if errors := _change_errors(changes):
+    if errors := _change_errors(changes, ctx.today):
         return CentreOutcome(None, errors)
     try:
         async with ctx.db.write() as session:

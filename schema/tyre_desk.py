@@ -3,12 +3,13 @@ completing them, and keeping the centres' data."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, time
 
 import strawberry
 
 from models.tyre import RelocationStatus
 from resolvers import tyre_desk
+from resolvers.tyre_centre_schedule import DayHours
 from schema.base import Connection, Info, connection
 from schema.identity import UserError, user_errors
 from schema.tyre import TyreRelocation, TyreServiceCentre
@@ -71,6 +72,15 @@ class TyreRelocationCompletePayload:
     errors: list[UserError]
 
 
+@strawberry.input(description="A weekday's opening hours and slots.")
+class TyreCentreHoursInput:
+    weekday: int = strawberry.field(description="0 Monday … 6 Sunday.")
+    opens: time
+    closes: time
+    slot_minutes: int
+    cars_per_slot: int
+
+
 @strawberry.input(description="A centre's data kept by the tyre desk; a field left out stays.")
 class TyreCentreUpdateInput:
     centre_id: strawberry.ID
@@ -87,6 +97,17 @@ class TyreCentreUpdateInput:
         default=None, description="An inactive centre takes no new relocations."
     )
     phone: str | None = None
+    hours: list[TyreCentreHoursInput] | None = strawberry.field(
+        default=None,
+        description="The hours of every weekday the centre opens, replacing them all (a "
+        "weekday left out is closed): slots of `slotMinutes` (15-240) for `carsPerSlot` cars "
+        "(1-50) from `opens` while they end by `closes`, Europe/Warsaw wall time.",
+    )
+    closed_days: list[date] | None = strawberry.field(
+        default=None,
+        description="The days it is closed from today on (besides public holidays), replacing "
+        "those; a day with booked appointments cannot be closed (APPOINTMENTS_BOOKED).",
+    )
 
 
 @strawberry.type
@@ -139,6 +160,8 @@ class TyreDeskMutation:
             online_booking_url=input.online_booking_url,
             is_active=input.is_active,
             phone=input.phone,
+            hours=None if input.hours is None else tuple(_day_hours(h) for h in input.hours),
+            closed_days=None if input.closed_days is None else tuple(input.closed_days),
         )
         outcome = await tyre_desk.update_centre(
             info.context, centre_global_id=input.centre_id, changes=changes
@@ -147,3 +170,13 @@ class TyreDeskMutation:
             centre=outcome.centre,  # type: ignore[arg-type]
             errors=user_errors(outcome.errors),
         )
+
+
+def _day_hours(given: TyreCentreHoursInput) -> DayHours:
+    return DayHours(
+        weekday=given.weekday,
+        opens=given.opens,
+        closes=given.closes,
+        slot_minutes=given.slot_minutes,
+        cars_per_slot=given.cars_per_slot,
+    )

@@ -33,6 +33,7 @@ from loaders.request import (
     UnreadRequestsByClientIdLoader,
 )
 from loaders.statements import KEYS, KeysIn
+from loaders.tyre_booking import SlotsByCentreLoader
 from models.client import Client
 from models.contract import Contract, ContractStatus, Instalment
 from models.document import Document, DocumentKind
@@ -40,6 +41,7 @@ from models.identity import AuthEvent
 from models.invoice import Invoice, InvoiceKind, Payment
 from models.request import Request, RequestStage
 from models.settlement import InvoiceStatus
+from models.tyre_booking import TyreCentreHours
 from tests.conftest import Hub
 
 for _module in pkgutil.iter_modules(loaders.__path__):  # every loader class, to enumerate
@@ -257,6 +259,9 @@ async def _loader_batches(
     if cls in (UnreadByRequestIdLoader, UnreadRequestsByClientIdLoader):  # (id, side) keys
         ids = await _values(db, _keys_column(cls.statement()))
         return [(new, [(key, side) for key in ids for side in (False, True)])]
+    if cls is SlotsByCentreLoader:  # (centre, first day, last day) keys
+        centres = await _values(db, table_column(TyreCentreHours, "centre_id"))
+        return [(new, [(centre, TODAY, TODAY + timedelta(days=13)) for centre in centres])]
     if issubclass(cls, BuiltOnce):  # a batch of ids for one statement
         return [(new, await _values(db, _keys_column(cls.statement())))]
     raise AssertionError(f"no keys for {cls.__name__}: add a batch of them here")

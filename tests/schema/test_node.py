@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from graphql import GraphQLInterfaceType
@@ -13,6 +14,8 @@ from models.attachment import Attachment
 from models.client import Client
 from models.identity import AuthToken, Membership, StaffRole, TokenKind, User
 from models.invoice import Invoice
+from models.tyre import TyreServiceCentre, Vehicle
+from models.tyre_booking import AppointmentStatus, TyreAppointment
 from resolvers.ids import from_global_id, to_global_id
 from resolvers.node import NODE_KINDS
 from schema import schema
@@ -57,8 +60,28 @@ async def _rows_to_fetch(hub: Hub, client_pk: int, anna: User) -> dict[str, Any]
     return rows
 
 
+async def _an_appointment(session: Any, client_pk: int) -> None:
+    car = (
+        await session.execute(select(Vehicle).where(Vehicle.client_id == client_pk).limit(1))
+    ).scalar_one()
+    centre = (await session.execute(select(TyreServiceCentre).limit(1))).scalar_one()
+    start = datetime(2030, 6, 3, 8, tzinfo=UTC)
+    session.add(
+        TyreAppointment(
+            client_id=client_pk,
+            vehicle_id=car.id,
+            centre_id=centre.id,
+            starts_at=start,
+            ends_at=start + timedelta(hours=1),
+            seat=1,
+            status=AppointmentStatus.BOOKED,
+        )
+    )
+
+
 async def _give_every_kind_a_row(hub: Hub, company: str, anna: str) -> None:
-    """Rows the demo may not have: an API token, a duplicate and an attachment of a message."""
+    """Rows the demo may not have: an API token, a duplicate, an attachment of a message and
+    a tyre appointment."""
     body = await hub.gql(
         TOKEN_CREATE, {"c": company, "s": ["INVOICES_READ"], "ro": True}, token=anna
     )
@@ -79,6 +102,7 @@ async def _give_every_kind_a_row(hub: Hub, company: str, anna: str) -> None:
                     content=b"%PDF",
                 )
             )
+        await _an_appointment(session, client_pk)
     invoice_id = to_global_id("Invoice", invoice.id)  # type: ignore[arg-type]
     body = await hub.gql(DUPLICATE, {"id": invoice_id}, token=anna)
     assert body["data"]["invoiceDuplicateGenerate"]["errors"] == []

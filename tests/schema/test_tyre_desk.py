@@ -13,12 +13,15 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+import holidays
 import pytest
 from sqlalchemy import func, select
 from sqlmodel import col
 
+from auth.clock import warsaw_day_start, warsaw_today
 from hub.db import Database
 from hub.demo import DEMO_MAIN_EMAIL, DemoSpec, load_demo
+from models.base import utcnow
 from models.client import Client
 from models.identity import AuditEvent
 from models.outbox import OutboxMessage
@@ -30,6 +33,7 @@ from models.tyre import (
     TyreServiceCentre,
     Vehicle,
 )
+from models.tyre_booking import AppointmentStatus, TyreAppointment
 from resolvers.ids import from_global_id, to_global_id
 from resolvers.tyre_desk import centre_load
 from tests.conftest import DatabaseFactory, Hub, count_statements, open_hub
@@ -608,3 +612,90 @@ async def test_the_statement_count_of_a_queue_page_does_not_grow_with_its_size(
         assert {len(node["history"]) for node in page["nodes"]} == {0, 1}  # dispatched: 1
         counts.append(len(statements))
     assert counts[0] == counts[1], counts
+
+
+async def test_staff_set_a_centres_hours_and_closed_days_which_the_slots_follow(
+    desk: Desk,
+) -> None:
+    centre = await add_centre(desk.db, 40)
+    async with desk.db.write() as session:
+        row = await session.get(TyreServiceCentre, centre)
+        assert row is not None
+        row.online_booking_url = "https://rezerwacje.example.pl/"
+    monday = warsaw_today(utcnow()) + timedelta(days=14)
+    monday -= timedelta(days=monday.weekday())
+    while monday in holidays.country_holidays("PL", years=monday.year):
+        monday += timedelta(days=7)
+    hours = [
+        {
+            "weekday": 0,
+            "opens": "08:00:00",
+            "closes": "10:00:00",
+            "slotMinutes": 60,
+            "carsPerSlot": 3,
+        }
+    ]
+    payload = await desk.act(CENTRE_UPDATE, centreId=centre_id(centre), hours=hours)
+    assert payload["errors"] == []
+    slots = """query($id: ID!, $d: Date!) { node(id: $id) { ... on TyreServiceCentre {
+      slots(from: $d, to: $d) { start free } } } }"""
+    body = await desk.gql(slots, "anna", id=centre_id(centre), d=monday.isoformat())
+    assert [s["free"] for s in body["data"]["node"]["slots"]] == [3, 3]
+    closed = await desk.act(
+        CENTRE_UPDATE, centreId=centre_id(centre), closedDays=[monday.isoformat()]
+    )
+    assert closed["errors"] == []
+    body = await desk.gql(slots, "anna", id=centre_id(centre), d=monday.isoformat())
+    assert body["data"]["node"]["slots"] == []
+    bad = [hours[0] | {"closes": "08:30:00"}]  # shorter than one slot
+    assert codes(await desk.act(CENTRE_UPDATE, centreId=centre_id(centre), hours=bad)) == [
+        "INVALID_HOURS"
+    ]
+    past = [(warsaw_today(utcnow()) - timedelta(days=1)).isoformat()]
+    assert codes(await desk.act(CENTRE_UPDATE, centreId=centre_id(centre), closedDays=past)) == [
+        "PAST_DATE"
+    ]
+    async with desk.db.read() as session:
+        actions = (
+            (
+                await session.execute(
+                    select(col(AuditEvent.action)).where(
+                        col(AuditEvent.action).like("tyre_centre.%")
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert {"tyre_centre.hours", "tyre_centre.closed_days"} <= set(actions)
+
+
+async def test_a_day_with_booked_appointments_cannot_be_closed(desk: Desk) -> None:
+    centre = await add_centre(desk.db, 40)
+    day = warsaw_today(utcnow()) + timedelta(days=20)
+    start = warsaw_day_start(day) + timedelta(hours=9)
+    async with desk.db.write() as session:
+        vehicle = (
+            (
+                await session.execute(
+                    select(Vehicle).where(col(Vehicle.client_id) == desk.client_pk).limit(1)
+                )
+            )
+            .scalars()
+            .one()
+        )
+        session.add(
+            TyreAppointment(
+                client_id=desk.client_pk,
+                vehicle_id=vehicle.id,
+                centre_id=centre,
+                starts_at=start,
+                ends_at=start + timedelta(hours=1),
+                seat=1,
+                status=AppointmentStatus.BOOKED,
+            )
+        )
+    payload = await desk.act(
+        CENTRE_UPDATE, centreId=centre_id(centre), closedDays=[day.isoformat()]
+    )
+    assert codes(payload) == ["APPOINTMENTS_BOOKED"]

@@ -109,7 +109,7 @@ async def _load(session: Any, centre_id: int) -> int:
     coming = await session.execute(
         select(func.coalesce(func.sum(TyreRelocation.tyre_count), 0)).where(
             TyreRelocation.to_centre_id == centre_id,
-            col(TyreRelocation.status).in_(["ORDERED", "CONFIRMED"]),
+            col(TyreRelocation.status).in_(["ORDERED", "CONFIRMED", "DISPATCHED"]),
         )
     )
     return int(stored.scalar_one()) + int(coming.scalar_one())
