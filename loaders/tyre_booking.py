@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Select, bindparam, func, select
 
-from loaders.base import BaseLoader, ByIdLoader, RowReader, table_column
+from loaders.base import BaseLoader, ByIdLoader, ManyByKeyLoader, RowReader, table_column
 from loaders.rows import light_rows, row_columns
 from loaders.statements import KEYS, KeysIn
 from models.base import UTCDateTime
@@ -72,6 +72,12 @@ def _booked_statement() -> Select[Any]:
         )
         .group_by(centre_id, starts_at)
     )
+
+
+class HoursByCentreIdLoader(ManyByKeyLoader[TyreCentreHours]):
+    model = TyreCentreHours
+    key = "centre_id"
+    order_by = ("weekday",)
 
 
 class SlotsByCentreLoader(BaseLoader[SlotsKey, list[Slot]]):

@@ -18,6 +18,7 @@ from loaders.tyre import (
     VehicleByIdLoader,
     open_relocation,
 )
+from loaders.tyre_booking import HoursByCentreIdLoader
 from loaders.tyre_relocation import EventsByRelocationIdLoader
 from models.tyre import RelocationStatus, TyreSeason
 from models.tyre import TyreDeposit as DepositRow
@@ -29,7 +30,7 @@ from resolvers.node import in_client, shared
 from schema.base import Info, Node, node_id, node_type, scoped
 from schema.client import Address
 from schema.refs import ContractRef
-from schema.tyre_booking import TyreSlot
+from schema.tyre_booking import TyreCentreOpeningHours, TyreSlot
 from schema.tyre_relocation import TyreRelocationChange
 
 
@@ -72,6 +73,13 @@ class TyreServiceCentre(Node):
     )
     def distance_km(self, root: CentreRow) -> float | None:
         return getattr(root, "distance_km", None)  # set on the rows of a nearest-first list
+
+    @strawberry.field(
+        description="Opening hours per weekday, as the hub knows them (a weekday missing: "
+        "closed; none at all: not kept in the hub); public holidays are closed."
+    )
+    async def opening_hours(self, root: CentreRow, info: Info) -> list[TyreCentreOpeningHours]:
+        return await info.context.loaders[HoursByCentreIdLoader].load(root.id)
 
     @strawberry.field(
         description="Slots booked inside the hub, still to come, from `from` to `to` (at most "

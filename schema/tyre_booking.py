@@ -3,7 +3,7 @@ cancel them."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
@@ -35,6 +35,15 @@ class TyreSlot:
     start: datetime = strawberry.field(description="Europe/Warsaw wall time, with its offset.")
     end: datetime
     free: int = strawberry.field(description="Cars that can still book it.")
+
+
+@strawberry.type(description="A centre's opening hours on one weekday and its slots then.")
+class TyreCentreOpeningHours:
+    weekday: int = strawberry.field(description="0 Monday … 6 Sunday.")
+    opens: time = strawberry.field(description="Europe/Warsaw wall time.")
+    closes: time
+    slot_minutes: int
+    cars_per_slot: int
 
 
 @strawberry.type(description="A tyre change booked in a centre's slot.")

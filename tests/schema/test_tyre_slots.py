@@ -515,3 +515,19 @@ async def test_reminders_go_the_day_before_once_even_when_run_twice_at_once(hub:
 
 def test_leasehub_reminders_is_a_command() -> None:
     assert build_parser().parse_args(["reminders"]).handler is cmd_reminders
+
+
+async def test_a_centre_shows_its_opening_hours_per_weekday(hub: Hub) -> None:
+    desk = await bookable(hub, 1)
+    doc = """query($id: ID!) { node(id: $id) { ... on TyreServiceCentre {
+      openingHours { weekday opens closes slotMinutes carsPerSlot } } } }"""
+    hours = (await hub.gql(doc, {"id": desk.centre}, as_="anna"))["data"]["node"]["openingHours"]
+    assert [day["weekday"] for day in hours] == [0, 1, 2, 3, 4, 5]  # Sunday closed
+    assert hours[0] == {
+        "weekday": 0,
+        "opens": "08:00:00",
+        "closes": "10:30:00",
+        "slotMinutes": 60,
+        "carsPerSlot": 2,
+    }
+    assert hours[5]["opens"] == "09:00:00" and hours[5]["closes"] == "10:00:00"
