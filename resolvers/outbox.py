@@ -12,7 +12,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.client import Client
-from models.i18n import Language, Msg, _, translate
+from models.i18n import DEFAULT_LANGUAGE, Language, Msg, _, translate
 from models.identity import User
 from models.outbox import Channel, OutboxMessage
 
@@ -73,6 +73,31 @@ def email_user(
         subject=translate(subject, language),
         body=letter(language, greeting, body),
         user_id=user.id,
+        client_id=client_id,
+    )
+
+
+async def email_acting_user(
+    session: AsyncSession,
+    *,
+    user_id: int | None,
+    template: str,
+    subject: str | Msg,
+    body: str | Msg,
+    client_id: int | None = None,
+) -> None:
+    """To the person who just acted, in Polish (the portals' language); an API token of no
+    person has nobody to write to."""
+    user = await session.get(User, user_id) if user_id else None
+    if user is None:
+        return
+    email_user(
+        session,
+        user,
+        language=DEFAULT_LANGUAGE,
+        template=template,
+        subject=subject,
+        body=body,
         client_id=client_id,
     )
 

@@ -426,13 +426,9 @@ def _booked_body(row: TyreAppointment, centre: TyreServiceCentre, vehicle: Vehic
 async def _tell(
     session: AsyncSession, ctx: Context, subject: Msg, body: Msg, client_id: int
 ) -> None:
-    user = await session.get(User, ctx.viewer.user_id) if ctx.viewer.user_id else None
-    if user is None:
-        return  # an API token of no person: nobody to write to
-    outbox.email_user(
+    await outbox.email_acting_user(
         session,
-        user,
-        language=DEFAULT_LANGUAGE,
+        user_id=ctx.viewer.user_id,
         template="tyre_appointment",
         subject=subject,
         body=body,

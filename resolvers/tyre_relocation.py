@@ -39,8 +39,7 @@ from auth.access import require_scope
 from auth.errors import NotFoundError
 from auth.scopes import Scope
 from models.calendar import RELOCATION_WORKING_DAYS, add_working_days
-from models.i18n import DEFAULT_LANGUAGE, Msg, _
-from models.identity import User
+from models.i18n import Msg, _
 from models.tyre import (
     INBOUND_RELOCATION,
     OPEN_RELOCATION,
@@ -226,13 +225,9 @@ def _record(
 async def _tell(
     session: AsyncSession, ctx: Context, subject: Msg, body: Msg, client_id: int
 ) -> None:
-    user = await session.get(User, ctx.viewer.user_id) if ctx.viewer.user_id else None
-    if user is None:
-        return  # an API token of no person: nobody to write to
-    outbox.email_user(
+    await outbox.email_acting_user(
         session,
-        user,
-        language=DEFAULT_LANGUAGE,
+        user_id=ctx.viewer.user_id,
         template="tyre_relocation",
         subject=subject,
         body=body,
