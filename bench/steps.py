@@ -39,6 +39,7 @@ STEPS: list[tuple[str, str]] = [
     ("+ cached token checked on a bare reader", "1aa9856"),
     ("+ synchronous subtrees serialised flat", "3cd5437"),
     ("+ flat calls inlined, usual scalars inline", "9fd18d6"),
+    ("+ Money read from the row, not built", "11416ef"),
     ("now", "WORKTREE"),
 ]
 QUERY_NAMES = (
