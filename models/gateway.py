@@ -43,3 +43,7 @@ class GatewayOrder(Timestamped, table=True):
     started_by_id: int | None = Field(
         default=None, foreign_key="users.id", index=True, ondelete="SET NULL"
     )
+    # FAILED by the hub's own reckoning (the gateway never created it, or forgot it), not by
+    # the gateway: a verified COMPLETED arriving later still takes it to ACCEPTED, since the
+    # payer may have paid after all.
+    assumed_failed: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})

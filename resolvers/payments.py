@@ -18,7 +18,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import delete, select, update
@@ -343,6 +343,16 @@ async def _forget(db: Database, order_id: int) -> None:
 # ---- notifications ------------------------------------------------------------------------
 
 
+def _movable(status: GatewayStatus) -> Any:
+    """The orders a verified `status` may move: those under way, and, for an acceptance,
+    those the hub itself assumed failed (a late COMPLETED is money the payer did pay)."""
+    under_way = col(GatewayOrder.status) == GatewayStatus.IN_PROGRESS
+    if status is not GatewayStatus.ACCEPTED:
+        return under_way
+    assumed = (col(GatewayOrder.status) == GatewayStatus.FAILED) & col(GatewayOrder.assumed_failed)
+    return under_way | assumed
+
+
 class UnknownOrder(Exception):
     """No order of ours has this extOrderId."""
 
@@ -360,8 +370,11 @@ def _mismatch(order: GatewayOrder, state: OrderState) -> bool:
     return known is not None and reported is not None and known != reported
 
 
-async def apply_notification(db: Database, state: OrderState, *, now: datetime) -> bool:
+async def apply_notification(
+    db: Database, state: OrderState, *, now: datetime, assumed: bool = False
+) -> bool:
     """Applies a verified status once and only forward; True when it changed the order.
+    `assumed`: the hub's own FAILED (polling), which a verified COMPLETED may still undo.
 
     Raises `UnknownOrder` or `OrderMismatch` (nothing changes)."""
     async with db.write() as session:
@@ -375,20 +388,25 @@ async def apply_notification(db: Database, state: OrderState, *, now: datetime) 
             return False  # PENDING and the like: the order is under way, as it was
         moved = await session.execute(
             update(GatewayOrder)
-            .where(
-                col(GatewayOrder.id) == order.id,
-                col(GatewayOrder.status) == GatewayStatus.IN_PROGRESS,
+            .where(col(GatewayOrder.id) == order.id, _movable(state.status))
+            .values(
+                status=state.status,
+                provider_order_id=state.provider_order_id or order.provider_order_id,
+                assumed_failed=assumed,
+                updated_at=now,
             )
-            .values(status=state.status, provider_order_id=state.provider_order_id, updated_at=now)
             .execution_options(synchronize_session=False)
         )
         if int(moved.rowcount or 0) != 1:  # type: ignore[attr-defined]
             return False  # a replay, or a late status after the order ended: ignored
+        from_statuses = [GatewayStatus.IN_PROGRESS]
+        if order.status is GatewayStatus.FAILED:  # an assumed failure, revived
+            from_statuses.append(GatewayStatus.FAILED)
         await session.execute(
             update(GatewayTransaction)
             .where(
                 col(GatewayTransaction.order_id) == order.id,
-                col(GatewayTransaction.status) == GatewayStatus.IN_PROGRESS,
+                col(GatewayTransaction.status).in_(from_statuses),
             )
             .values(status=state.status, updated_at=now)
             .execution_options(synchronize_session=False)

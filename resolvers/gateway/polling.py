@@ -166,7 +166,7 @@ async def _ask(
     except OrderNotFound:
         # Forgotten by the gateway (a sandbox restarted): nobody can pay it any more.
         if order.created_at < now - UNKNOWN_AFTER and await apply_notification(
-            db, _failed(order), now=now
+            db, _failed(order), now=now, assumed=True
         ):
             report.failed_unknown += 1
         else:
@@ -198,7 +198,7 @@ async def _fail_unknown(db: Database, *, now: datetime, limit: int, report: Poll
         unknown = (await session.execute(query)).scalars().all()
     for order in unknown:
         try:
-            if await apply_notification(db, _failed(order), now=now):
+            if await apply_notification(db, _failed(order), now=now, assumed=True):
                 report.failed_unknown += 1
         except Exception:  # e.g. the order vanished meanwhile: the others still go on
             report.errors += 1

@@ -225,11 +225,21 @@ async def test_an_old_order_unknown_to_the_gateway_fails_and_a_young_one_waits(
     assert (await button(env, young))["status"] == "IN_PROGRESS"
     (order,) = await orders_of(env, old)
     assert order.provider_order_id is None  # the gateway never named it
-    # Were it created after all, its notification is a late status, taken and ignored.
-    body = notification(order, "COMPLETED", orderId="LATE0RDER")
+    assert order.assumed_failed  # the hub's own reckoning, not the gateway's word
+    # A late CANCELED changes nothing; were it created after all and paid, the gateway's
+    # verified COMPLETED is money the payer did pay: the order is accepted.
+    body = notification(order, "CANCELED", orderId="LATE0RDER")
     answer = await notify(env, body, signature_header(body, SECOND_KEY))
     assert answer.json() == {"status": "UNCHANGED"}
-    assert await status_of(env, old) is GatewayStatus.FAILED
+    body = notification(order, "COMPLETED", orderId="LATE0RDER")
+    answer = await notify(env, body, signature_header(body, SECOND_KEY))
+    assert answer.json() == {"status": "APPLIED"}
+    assert await status_of(env, old) is GatewayStatus.ACCEPTED
+    assert (await button(env, old))["status"] == "ACCEPTED"
+    (order,) = await orders_of(env, old)
+    assert order.provider_order_id == "LATE0RDER" and not order.assumed_failed
+    again = await notify(env, body, signature_header(body, SECOND_KEY))
+    assert again.json() == {"status": "UNCHANGED"}  # once
 
 
 async def test_an_order_the_gateway_forgot_fails_when_old_and_the_gateway_stays_available(
