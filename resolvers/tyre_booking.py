@@ -203,7 +203,13 @@ async def _write_booking(
 
 
 async def _bookable_centre(session: AsyncSession, centre_id: int) -> TyreServiceCentre:
-    centre = await session.get(TyreServiceCentre, centre_id)
+    """The centre, its row share-locked on PostgreSQL: bookings do not wait for each other,
+    but the tyre desk closing a day or changing hours (which locks the row for update) waits
+    for them, and they for it, so no booking lands on a day closed meanwhile."""
+    query = select(TyreServiceCentre).where(col(TyreServiceCentre.id) == centre_id)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(read=True)
+    centre = (await session.execute(query)).scalars().first()
     if centre is None:
         raise Abort(_error("centreId", "NOT_FOUND", _("No such tyre service centre.")))
     if not centre.is_active:
