@@ -63,6 +63,7 @@ from resolvers import outbox
 from resolvers.context import Context
 from resolvers.errors import Abort, UserErrorData
 from resolvers.ids import pk_of
+from resolvers.tyre_centre import lock_centre
 
 MAX_SLOT_DAYS = 31  # days in one slots(from:, to:) answer
 MAX_AHEAD = timedelta(days=366)
@@ -206,10 +207,7 @@ async def _bookable_centre(session: AsyncSession, centre_id: int) -> TyreService
     """The centre, its row share-locked on PostgreSQL: bookings do not wait for each other,
     but the tyre desk closing a day or changing hours (which locks the row for update) waits
     for them, and they for it, so no booking lands on a day closed meanwhile."""
-    query = select(TyreServiceCentre).where(col(TyreServiceCentre.id) == centre_id)
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(read=True)
-    centre = (await session.execute(query)).scalars().first()
+    centre = await lock_centre(session, centre_id, shared=True)
     if centre is None:
         raise Abort(_error("centreId", "NOT_FOUND", _("No such tyre service centre.")))
     if not centre.is_active:

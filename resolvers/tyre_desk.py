@@ -26,7 +26,7 @@ from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import Select, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -51,6 +51,7 @@ from resolvers.ids import pk_of
 from resolvers.paging import root_list
 from resolvers.request_file import phone_error
 from resolvers.staff import require_acting_staff
+from resolvers.tyre_centre import centre_load, lock_centre
 from resolvers.tyre_centre_schedule import (
     DayHours,
     closed_days_errors,
@@ -62,8 +63,6 @@ from resolvers.tyre_relocation import _record
 
 # The nearest planned date first; the id keeps cursors stable among relocations of one day.
 QUEUE_ORDERING = Ordering(("planned_date",), descending=False)
-# Tyres on their way to a centre: part of its load until they are stored there.
-INBOUND = INBOUND_RELOCATION
 CAPACITY_MAX = 1_000_000  # tyres; a typo of a few digits more is refused, not stored
 URL_MAX = 300  # tyre_service_centres.online_booking_url
 
@@ -312,7 +311,12 @@ async def complete(ctx: Context, *, relocation_global_id: str) -> Moved:
     try:
         async with ctx.db.write() as session:
             row = await _advance(
-                session, ctx, pk, from_statuses=INBOUND, to=RelocationStatus.DONE, refusal=refusal
+                session,
+                ctx,
+                pk,
+                from_statuses=INBOUND_RELOCATION,
+                to=RelocationStatus.DONE,
+                refusal=refusal,
             )
             old, new = await _move_deposit(session, ctx, row)
             _record(session, row, RelocationChange.COMPLETED, ctx.viewer.user_id)
@@ -414,28 +418,11 @@ def _values(centre: TyreServiceCentre, changes: CentreChanges) -> dict[str, Any]
 
 
 async def _locked_centre(session: AsyncSession, pk: int) -> TyreServiceCentre:
-    """Locked as an order locks it (PostgreSQL; SQLite's write transaction is serial), and
-    an inactive centre too: staff may open it again."""
-    query = select(TyreServiceCentre).where(col(TyreServiceCentre.id) == pk)
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
-    centre = (await session.execute(query)).scalars().first()
+    """Locked as an order locks it, and an inactive centre too: staff may open it again."""
+    centre = await lock_centre(session, pk)
     if centre is None:
         raise Abort(NOT_FOUND_CENTRE)
     return centre
-
-
-async def centre_load(session: AsyncSession, centre_id: int) -> int:
-    """Tyres stored at the centre and on their way to it (open and dispatched relocations)."""
-    stored = select(func.coalesce(func.sum(col(TyreDeposit.tyre_count)), 0)).where(
-        col(TyreDeposit.centre_id) == centre_id, col(TyreDeposit.released_on).is_(None)
-    )
-    coming = select(func.coalesce(func.sum(col(TyreRelocation.tyre_count)), 0)).where(
-        col(TyreRelocation.to_centre_id) == centre_id,
-        col(TyreRelocation.status).in_(INBOUND),
-    )
-    row = (await session.execute(select(stored.scalar_subquery(), coming.scalar_subquery()))).one()
-    return int(row[0]) + int(row[1])
 
 
 async def _check_capacity(session: AsyncSession, centre: TyreServiceCentre, capacity: int) -> None:

@@ -41,7 +41,6 @@ from auth.scopes import Scope
 from models.calendar import RELOCATION_WORKING_DAYS, add_working_days
 from models.i18n import Msg, _
 from models.tyre import (
-    INBOUND_RELOCATION,
     OPEN_RELOCATION,
     RelocationChange,
     RelocationStatus,
@@ -56,6 +55,7 @@ from resolvers import outbox
 from resolvers.context import Context
 from resolvers.errors import Abort, UserErrorData
 from resolvers.ids import pk_of
+from resolvers.tyre_centre import centre_load, lock_centre
 
 MAX_VEHICLES = 50  # cars in one order
 MAX_AHEAD = timedelta(days=366)
@@ -108,31 +108,12 @@ def _instruction(centre: TyreServiceCentre) -> Msg:
 
 
 async def _locked_centre(session: AsyncSession, centre_id: int) -> TyreServiceCentre:
-    """The centre, its row locked until the transaction ends (PostgreSQL)."""
-    query = select(TyreServiceCentre).where(col(TyreServiceCentre.id) == centre_id)
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
-    centre = (await session.execute(query)).scalars().first()
+    centre = await lock_centre(session, centre_id)
     if centre is None:
         raise Abort(_error("centreId", "NOT_FOUND", _("No such tyre service centre.")))
     if not centre.is_active:
         raise Abort(_error("centreId", "CENTRE_INACTIVE", _("This centre takes no tyres now.")))
     return centre
-
-
-async def _load(session: AsyncSession, centre_id: int, *, leaving: Sequence[int]) -> int:
-    """Tyres at the centre and on their way to it, but for the relocations in `leaving`
-    (those being edited: their tyres are counted where the edit sends them)."""
-    stored = select(func.coalesce(func.sum(col(TyreDeposit.tyre_count)), 0)).where(
-        col(TyreDeposit.centre_id) == centre_id, col(TyreDeposit.released_on).is_(None)
-    )
-    coming = select(func.coalesce(func.sum(col(TyreRelocation.tyre_count)), 0)).where(
-        col(TyreRelocation.to_centre_id) == centre_id,
-        col(TyreRelocation.status).in_(INBOUND_RELOCATION),
-        col(TyreRelocation.id).not_in(list(leaving) or [-1]),
-    )
-    row = (await session.execute(select(stored.scalar_subquery(), coming.scalar_subquery()))).one()
-    return int(row[0]) + int(row[1])
 
 
 def _check_room(centre: TyreServiceCentre, load: int, adding: int) -> None:
@@ -259,7 +240,7 @@ async def _write_order(
     existing = await _open(session, vehicle_ids)
     leaving = [row.id for row in existing.values() if row.id is not None]
     adding = sum(deposits[v].tyre_count for v in vehicle_ids)
-    _check_room(centre, await _load(session, centre_id, leaving=leaving), adding)
+    _check_room(centre, await centre_load(session, centre_id, leaving=leaving), adding)
     rows = []
     for vehicle_id in vehicle_ids:
         row = existing.get(vehicle_id)
@@ -387,7 +368,7 @@ async def _write_update(
         message = _("A car's tyres are stored at this centre already.")
         raise Abort(_error("centreId", "ALREADY_AT_CENTRE", message))
     if centre_id != row.to_centre_id:
-        _check_room(centre, await _load(session, centre_id, leaving=[row.id]), row.tyre_count)
+        _check_room(centre, await centre_load(session, centre_id, leaving=[row.id]), row.tyre_count)
     changes: dict[str, object] = {"to_centre_id": centre_id, "planned_date": planned}
     updated = await _change_open(ctx, session, row.id, changes)
     _record(session, updated, RelocationChange.UPDATED, ctx.viewer.user_id)
