@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from auth.errors import ForbiddenError, NotFoundError, UnauthenticatedError
 from auth.scopes import Scope
+from auth.staff import StaffPermission
 from auth.viewer import Viewer
 from models.i18n import Msg, _
 from models.identity import TokenKind
@@ -18,6 +19,17 @@ def require_staff(viewer: Viewer) -> None:
     require_authenticated(viewer)
     if not viewer.is_staff:
         raise ForbiddenError(_("Only staff can see this."))
+
+
+def require_staff_permission(viewer: Viewer, permission: StaffPermission) -> None:
+    """A staff permission of the viewer's role; clients learn only that it is staff's."""
+    require_staff(viewer)
+    if not viewer.has_staff_permission(permission):
+        raise ForbiddenError(missing_staff_permission(permission))
+
+
+def missing_staff_permission(permission: StaffPermission) -> Msg:
+    return _("Your staff role lacks the {permission} permission.", permission=permission.name)
 
 
 def require_client(viewer: Viewer, client_id: int | None, *, field: str = "id") -> int:

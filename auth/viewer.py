@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from auth.scopes import READ_SCOPES, Scope
+from auth.scopes import Scope
+from auth.staff import StaffPermission, client_scopes_of, permissions_of
 from models.identity import StaffRole, TokenKind
 
 
@@ -18,6 +19,9 @@ class Viewer:
     token_id: int | None = None
     token_kind: TokenKind | None = None
     read_only: bool = False
+    on_behalf_of: int | None = None
+    """The staff user reading as this client user in the support view (read-only, and every
+    read of company data goes to the company's access log); None otherwise."""
 
     @property
     def is_authenticated(self) -> bool:
@@ -27,16 +31,24 @@ class Viewer:
     def is_staff(self) -> bool:
         return self.staff_role is not None
 
+    @property
+    def looks_as_staff(self) -> bool:
+        """A person at the lessor reads: their reads of company data are access-logged."""
+        return self.is_staff or self.on_behalf_of is not None
+
     def can_access_client(self, client_id: int) -> bool:
         return self.is_staff or client_id in self.memberships
 
     def scopes_for(self, client_id: int) -> frozenset[Scope]:
-        if self.is_staff:
-            return READ_SCOPES
+        if self.staff_role is not None:
+            return client_scopes_of(self.staff_role)
         return self.memberships.get(client_id, frozenset())
 
     def has_scope(self, client_id: int, scope: Scope) -> bool:
         return scope in self.scopes_for(client_id)
+
+    def has_staff_permission(self, permission: StaffPermission) -> bool:
+        return permission in permissions_of(self.staff_role)
 
 
 ANONYMOUS = Viewer()

@@ -13,9 +13,13 @@ from models.base import Timestamped, UTCDateTime, enum_type, utcnow
 
 
 class StaffRole(enum.StrEnum):
+    """Each is a declared set of permissions and client scopes (auth/staff.py)."""
+
     ADMIN = "ADMIN"
-    OPERATOR = "OPERATOR"
-    AUDITOR = "AUDITOR"
+    CUSTOMER_SERVICE = "CUSTOMER_SERVICE"
+    TYRE_DESK = "TYRE_DESK"
+    FINANCE = "FINANCE"
+    AUDITOR = "AUDITOR"  # read-only
 
 
 class TokenKind(enum.StrEnum):

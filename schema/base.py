@@ -11,9 +11,10 @@ from sqlmodel import SQLModel
 from strawberry.extensions.field_extension import FieldExtension
 from strawberry.permission import BasePermission, PermissionExtension
 
-from auth.access import missing_scope
+from auth.access import missing_scope, require_staff_permission
 from auth.errors import ForbiddenError
 from auth.scopes import Scope
+from auth.staff import StaffPermission
 from loaders.base import ByIdLoader
 from loaders.paging import ChildPageLoader, Page
 from loaders.rows import row_type
@@ -119,6 +120,22 @@ class HasScope(BasePermission):
 
 def scoped(scope: Scope) -> list[FieldExtension]:
     return [PermissionExtension(permissions=[HasScope(scope)], use_directives=False)]
+
+
+class HasStaffPermission(BasePermission):
+    """Declared on a staff field or mutation: the viewer's role grants `permission`."""
+
+    def __init__(self, permission: StaffPermission) -> None:
+        self.permission = permission
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        # Raises the coded error itself: anonymous, not staff, or the role lacks it.
+        require_staff_permission(info.context.viewer, self.permission)
+        return True
+
+
+def staff_permission(permission: StaffPermission) -> list[FieldExtension]:
+    return [PermissionExtension(permissions=[HasStaffPermission(permission)], use_directives=False)]
 
 
 @strawberry.type

@@ -118,7 +118,7 @@ async def token_of(hub: Hub, email: str, password: str = DEMO_PASSWORD) -> str:
     return body["data"]["login"]["token"]  # type: ignore[no-any-return]
 
 
-async def staff_token(hub: Hub, role: StaffRole = StaffRole.OPERATOR) -> str:
+async def staff_token(hub: Hub, role: StaffRole = StaffRole.ADMIN) -> str:
     """A staff account of the given role (the demo's admin may have reset its password)."""
     email = f"{role.value.lower()}@staff.leasehub.pl"
     async with hub.db.write() as session:

@@ -49,7 +49,7 @@ async def desk_tokens(hub: Hub) -> tuple[dict[str, str], int]:
     for who, email in (("anna", DEMO_MAIN_EMAIL), ("admin", DEMO_STAFF_EMAIL)):
         body = await hub.gql(LOGIN, {"login": email, "password": DEMO_PASSWORD})
         tokens[who] = body["data"]["login"]["token"]
-    tokens["operator"] = await staff_token(hub, StaffRole.OPERATOR)
+    tokens["operator"] = await staff_token(hub, StaffRole.ADMIN)
     tokens["auditor"] = await staff_token(hub, StaffRole.AUDITOR)
     viewer = await hub.gql("{ viewer { clients { client { id } } } }", token=tokens["anna"])
     client_pk = from_global_id(viewer["data"]["viewer"]["clients"][0]["client"]["id"])[1]
