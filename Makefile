@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint schema messages bench bench-peer bench-steps bench-tables bench-gc bench-payments drills clean
+.PHONY: run test lint schema messages bench bench-peer bench-steps bench-tables bench-gc bench-payments bench-intake drills clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,7 +38,7 @@ schema: $(VENV)/.installed
 LOCALES := models/locales
 messages: $(VENV)/.installed
 	$(BIN)/pybabel extract --no-default-keywords -k _ --add-location=file --sort-by-file \
-		--project=LeaseHub -o $(LOCALES)/leasehub.pot auth exports hub loaders models resolvers schema
+		--project=LeaseHub -o $(LOCALES)/leasehub.pot auth exports hub intake loaders models resolvers schema
 	$(BIN)/pybabel update -i $(LOCALES)/leasehub.pot -d $(LOCALES) -D leasehub -l pl \
 		--ignore-obsolete --init-missing
 
@@ -65,6 +65,10 @@ bench-gc: $(VENV)/.installed-test
 # Issue 13: a 10,000-credit MT940 statement booked twice, 50 concurrent payment starts.
 bench-payments: $(VENV)/.installed-test
 	$(BIN)/python -m bench.payments
+
+# Issue 15: 100,000 invoices imported from CSV and from XLSX (rows/s, memory, statements).
+bench-intake: $(VENV)/.installed-test
+	$(BIN)/python -m bench.intake
 
 clean:
 	rm -rf $(VENV) leasehub.db

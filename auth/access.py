@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from auth.errors import ForbiddenError, NotFoundError, UnauthenticatedError
 from auth.scopes import Scope
-from auth.staff import StaffPermission
+from auth.staff import StaffPermission, client_scopes_of
 from auth.viewer import Viewer
+from models.audit import note_read
 from models.i18n import Msg, _
 from models.identity import TokenKind
 
@@ -28,6 +29,13 @@ def require_staff_permission(viewer: Viewer, permission: StaffPermission) -> Non
         raise ForbiddenError(missing_staff_permission(permission))
 
 
+def require_staff_read(viewer: Viewer, scope: Scope) -> None:
+    """Every company's list of one kind (a queue, the inbox): staff whose role reads `scope`."""
+    require_staff(viewer)
+    if scope not in client_scopes_of(viewer.staff_role):
+        raise ForbiddenError(missing_scope(scope))
+
+
 def missing_staff_permission(permission: StaffPermission) -> Msg:
     return _("Your staff role lacks the {permission} permission.", permission=permission.name)
 
@@ -44,6 +52,8 @@ def require_scope(viewer: Viewer, client_id: int | None, scope: Scope, *, field:
     client_id = require_client(viewer, client_id, field=field)
     if not viewer.has_scope(client_id, scope):
         raise ForbiddenError(missing_scope(scope))
+    if viewer.looks_as_staff:  # a person at the lessor: the company's access log
+        note_read(client_id, scope)
     return client_id
 
 

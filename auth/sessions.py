@@ -13,7 +13,8 @@ from auth.cache import CachedViewer, ViewerCache
 from auth.passwords import verify_in_worker
 from auth.revocation import ACCESS_HANDLED, access_changed
 from auth.scopes import Scope
-from auth.tokens import SESSION_PREFIX, hash_secret, new_secret
+from auth.staff import StaffPermission, permissions_of
+from auth.tokens import SESSION_PREFIX, SUPPORT_PREFIX, hash_secret, new_secret
 from auth.viewer import ANONYMOUS, Viewer
 from loaders.base import RowReader
 from models.client import Client
@@ -54,6 +55,9 @@ _TOKEN_BY_HASH = (
         _tokens.c.read_only,
         _tokens.c.expires_at,
         _tokens.c.last_used_at,
+        _tokens.c.on_behalf_of_id,
+        _tokens.c.parent_token_id,
+        _tokens.c.reason,
         _users.c.id.label("user_id"),
         _users.c.staff_role,
         _users.c.auth_version,
@@ -66,6 +70,34 @@ _STILL_LIVE = (
     select(_users.c.auth_version, _tokens.c.last_used_at)
     .select_from(_tokens.join(_users, _users.c.id == _tokens.c.user_id))
     .where(_tokens.c.id == bindparam("token_id"), *_live)
+)
+# A support view lives on the staff session it was started from: it ends when that session
+# does (sign-out, expiry) or its staff member is disabled or changed role (which raises the
+# staff member's version: a support viewer is cached at the sum of both users' versions).
+_staff = _users.alias("staff")
+_parent = _tokens.alias("parent")
+_staff_live = (
+    _parent.c.revoked_at.is_(None),
+    or_(_parent.c.expires_at.is_(None), _parent.c.expires_at > bindparam("now")),
+    _staff.c.is_active.is_(True),
+)
+_SUPPORT_STAFF = (
+    select(_staff.c.staff_role, _staff.c.auth_version)
+    .select_from(_parent.join(_staff, _staff.c.id == _parent.c.user_id))
+    .where(_parent.c.id == bindparam("parent_id"), *_staff_live)
+)
+_SUPPORT_STILL_LIVE = (
+    select(
+        (_users.c.auth_version + _staff.c.auth_version).label("version"),
+        _tokens.c.last_used_at,
+        _staff.c.staff_role,
+    )
+    .select_from(
+        _tokens.join(_users, _users.c.id == _tokens.c.user_id)
+        .join(_parent, _parent.c.id == _tokens.c.parent_token_id)
+        .join(_staff, _staff.c.id == _parent.c.user_id)
+    )
+    .where(_tokens.c.id == bindparam("token_id"), *_live, *_staff_live)
 )
 _MEMBERSHIPS = select(
     _memberships.c.client_id, _memberships.c.scopes, _memberships.c.is_main
@@ -89,7 +121,8 @@ async def authenticate(
         return ANONYMOUS
     key = hash_secret(secret)
     if cache is not None and (entry := cache.get(key, now)) is not None:
-        row = (await session.execute(_STILL_LIVE, {"token_id": entry.token_id, "now": now})).first()
+        rows = await session.execute(_liveness(entry), {"token_id": entry.token_id, "now": now})
+        row = _live_facts(rows)
         if row is None:  # revoked, expired, or its user disabled or gone
             cache.discard(key)
             return ANONYMOUS
@@ -109,11 +142,13 @@ async def still_valid(
     PostgreSQL, without a session to set up and close): the viewer when `_STILL_LIVE` shows
     it unchanged, anonymous when the token is dead; None when `authenticate` must run (the
     version moved, or an API token's last use is due to be written)."""
-    rows = list(await reader.execute(_STILL_LIVE, {"token_id": entry.token_id, "now": now}))
-    if not rows:
+    row = _live_facts(
+        await reader.execute(_liveness(entry), {"token_id": entry.token_id, "now": now})
+    )
+    if row is None:
         cache.discard(key)
         return ANONYMOUS
-    version, last_used_at = rows[0]
+    version, last_used_at = row
     if version != entry.version:
         return None
     if entry.viewer.token_kind is TokenKind.API:
@@ -123,19 +158,51 @@ async def still_valid(
     return entry.viewer
 
 
+def _liveness(entry: CachedViewer) -> Any:
+    """The one statement that confirms a cached viewer: a support view's checks its staff too."""
+    return _STILL_LIVE if entry.viewer.on_behalf_of is None else _SUPPORT_STILL_LIVE
+
+
+def _live_facts(rows: Any) -> tuple[int, datetime | None] | None:
+    """(version, last use) of a live token; None when it is dead, or when the staff member
+    behind a support view may no longer start one."""
+    row = next(iter(rows), None)
+    if row is None or (len(row) > 2 and not _may_support(row[2])):
+        return None
+    return row[0], row[1]
+
+
+def _may_support(staff_role: Any) -> bool:
+    role = StaffRole(staff_role) if staff_role is not None else None
+    return StaffPermission.SUPPORT_VIEW in permissions_of(role)
+
+
+async def _staff_version(session: Reader, parent_id: int | None, now: datetime) -> int | None:
+    """The access version of the staff member behind a support view, while it may go on."""
+    if parent_id is None:
+        return None
+    found = (await session.execute(_SUPPORT_STAFF, {"parent_id": parent_id, "now": now})).first()
+    if found is None or not _may_support(found.staff_role):
+        return None
+    return int(found.auth_version)
+
+
 async def _load(session: Reader, key: str, now: datetime, cache: ViewerCache | None) -> Viewer:
     found = (await session.execute(_TOKEN_BY_HASH, {"token_hash": key, "now": now})).first()
-    if found is None:
+    staff_version: int | None = 0  # a support view's staff member's, else nothing to add
+    if found is not None and found.kind is TokenKind.SUPPORT:
+        staff_version = await _staff_version(session, found.parent_token_id, now)
+    if found is None or staff_version is None:
         if cache is not None:
             cache.discard(key)
         return ANONYMOUS  # never cached: made-up tokens must not push real ones out
-    token = _TokenFacts(found.id, found.kind, found.client_id, found.scopes, found.read_only)
+    token = _facts(found)
     memberships = await _memberships_of(session, found.user_id)
     viewer = _viewer_for(found.user_id, found.staff_role, token, memberships)
     entry = CachedViewer(
         viewer=viewer,
         token_id=found.id,
-        version=found.auth_version,
+        version=found.auth_version + staff_version,
         expires_at=found.expires_at,
         stored_at=cache.clock() if cache is not None else 0.0,
         last_used_at=found.last_used_at,
@@ -169,7 +236,11 @@ async def viewer_of_user(
         found = await session.get(AuthToken, api_token_id)
         if found is None or found.user_id != user_id or not _usable(found, now):
             return ANONYMOUS
-        token = _TokenFacts(found.id, found.kind, found.client_id, found.scopes, found.read_only)
+        if found.kind is TokenKind.SUPPORT and (
+            await _staff_version(session, found.parent_token_id, now) is None
+        ):
+            return ANONYMOUS
+        token = _facts(found)
     memberships = await _memberships_of(session, user_id)
     return _viewer_for(user_id, user.staff_role, token, memberships)
 
@@ -191,6 +262,21 @@ class _TokenFacts(NamedTuple):
     client_id: int | None
     scopes: list[str] | None
     read_only: bool
+    on_behalf_of: int | None = None
+    reason: str | None = None
+
+
+def _facts(token: Any) -> _TokenFacts:
+    """Of a token row, stored or read by `_TOKEN_BY_HASH`."""
+    return _TokenFacts(
+        token.id,
+        token.kind,
+        token.client_id,
+        token.scopes,
+        token.read_only,
+        token.on_behalf_of_id,
+        token.reason,
+    )
 
 
 def _viewer_for(
@@ -211,7 +297,11 @@ def _viewer_for(
         main_clients=frozenset(c for c, _, is_main in memberships if is_main and c in granted),
         token_id=token.id,
         token_kind=token.kind,
-        read_only=token.kind is TokenKind.API and token.read_only,
+        # Only sessions write; an API token when it was made to, a support view never.
+        read_only=token.kind is TokenKind.SUPPORT
+        or (token.kind is TokenKind.API and token.read_only),
+        on_behalf_of=token.on_behalf_of if token.kind is TokenKind.SUPPORT else None,
+        access_reason=token.reason if token.kind is TokenKind.SUPPORT else None,
     )
 
 
@@ -284,6 +374,33 @@ def create_session(session: AsyncSession, *, user: User, now: datetime, ttl: tim
             token_hash=hash_secret(secret),
             expires_at=now + ttl,
             read_only=False,
+        )
+    )
+    return secret
+
+
+def create_support_view(
+    session: AsyncSession,
+    *,
+    user_id: int,
+    staff_token_id: int,
+    staff_id: int,
+    reason: str,
+    expires_at: datetime,
+) -> str:
+    """A support view of the client user for the staff member, living on their session;
+    returns the bearer secret, stored only hashed."""
+    secret = new_secret(SUPPORT_PREFIX)
+    session.add(
+        AuthToken(
+            user_id=user_id,
+            kind=TokenKind.SUPPORT,
+            token_hash=hash_secret(secret),
+            expires_at=expires_at,
+            read_only=True,
+            on_behalf_of_id=staff_id,
+            parent_token_id=staff_token_id,
+            reason=reason,
         )
     )
     return secret

@@ -18,6 +18,7 @@ from models.identity import StaffRole
 class StaffPermission(enum.StrEnum):
     CLIENTS_READ = "clients:read"  # search companies and people, the client 360 view
     USERS_MANAGE = "users:manage"  # disable, unlock, end sessions, resets, subaccount scopes
+    STAFF_MANAGE = "staff:manage"  # the same actions on a staff member's own account
     REQUESTS_MANAGE = "requests:manage"  # the request queue: assign, decide, answer
     MESSAGES_MANAGE = "messages:manage"  # answer and assign message threads
     DOCUMENTS_MANAGE = "documents:manage"  # issue documents to a company
@@ -81,3 +82,8 @@ def permissions_of(role: StaffRole | None) -> frozenset[StaffPermission]:
 
 def client_scopes_of(role: StaffRole | None) -> frozenset[Scope]:
     return ROLE_CLIENT_SCOPES[role] if role is not None else frozenset()
+
+
+def roles_with(permission: StaffPermission) -> frozenset[StaffRole]:
+    """The roles granting `permission`: who may be handed work that needs it (an assignee)."""
+    return frozenset(role for role, granted in ROLE_PERMISSIONS.items() if permission in granted)

@@ -7,6 +7,7 @@ import secrets
 
 SESSION_PREFIX = "lhs_"
 API_TOKEN_PREFIX = "lht_"  # noqa: S105 - a prefix, not a secret
+SUPPORT_PREFIX = "lhv_"  # a support view's token
 
 
 def new_secret(prefix: str) -> str:

@@ -22,6 +22,8 @@ class Viewer:
     on_behalf_of: int | None = None
     """The staff user reading as this client user in the support view (read-only, and every
     read of company data goes to the company's access log); None otherwise."""
+    access_reason: str | None = None
+    """Why the staff member in `on_behalf_of` reads: for the company's access log."""
 
     @property
     def is_authenticated(self) -> bool:

@@ -133,3 +133,21 @@ DELETION_COLUMNS = (
     _CLIENT,
     Column("deleted_at", "Deleted at (UTC)", "Usunięto (UTC)", Kind.TIMESTAMP),
 )
+
+# The audit log for auditors (`leasehub audit-export`): one row per recorded change; `Changes`
+# is the JSON of the changed fields' before and after, secrets already hidden.
+AUDIT_COLUMNS = (
+    _ID,
+    Column("at", "At (UTC)", "Kiedy (UTC)", Kind.TIMESTAMP),
+    Column("action", "Action", "Czynność"),
+    Column("actor_id", "Actor id", "Id wykonującego"),
+    Column("actor_email", "Actor e-mail", "E-mail wykonującego"),
+    Column("on_behalf_of_id", "On behalf of (staff) id", "W imieniu (pracownik) id"),
+    Column("token_id", "Token id", "Id tokenu"),
+    _CLIENT,
+    Column("ip", "IP address", "Adres IP"),
+    Column("request_id", "Request id", "Id żądania"),
+    Column("object_type", "Object type", "Rodzaj obiektu"),
+    Column("object_id", "Object id", "Id obiektu"),
+    Column("changes", "Changes (JSON)", "Zmiany (JSON)"),
+)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -45,8 +45,11 @@ from hub.runtime import server_gc
 from hub.settings import Settings, get_settings
 from hub.uploads import upload_endpoint
 from loaders.base import Loaders
+from models.audit import AuditFrame, acting, current_frame, job
 from models.base import utcnow
 from models.i18n import negotiate, translate
+from resolvers.access_log import ACCESS_REASON_HEADER, write_access_log
+from resolvers.audit import request_frame, request_id_of
 from resolvers.context import Context
 from resolvers.gateway import provider_of
 from resolvers.gateway.endpoint import payu_notify_endpoint
@@ -86,6 +89,13 @@ class LeaseHubGraphQL(HardenedGraphQL):
     async def get_context(self, request: Any, response: Any) -> Context:
         now = utcnow()
         viewer = await self._viewer(bearer_secret(request.headers.get("authorization")), now)
+        client_ip = self.proxies.client_ip(
+            request.client.host if request.client else None,
+            request.headers.get("x-forwarded-for"),
+        )
+        request_id = request_id_of(request.headers.get("x-request-id"))
+        if response is not None:
+            response.headers["X-Request-Id"] = request_id
         return Context(
             request=request,
             response=response,
@@ -95,12 +105,12 @@ class LeaseHubGraphQL(HardenedGraphQL):
             settings=self.settings,
             now=now,
             today=warsaw_today(now),
-            client_ip=self.proxies.client_ip(
-                request.client.host if request.client else None,
-                request.headers.get("x-forwarded-for"),
-            ),
+            client_ip=client_ip,
             captcha=self.captcha,
             language=negotiate(request.headers.get("accept-language")),
+            request_id=request_id,
+            # The frame `run` made current: its writes and staff reads are this viewer's.
+            audit=request_frame(current_frame(), viewer, ip=client_ip, request_id=request_id),
         )
 
     async def _viewer(self, secret: str | None, now: datetime) -> Viewer:
@@ -144,13 +154,25 @@ class LeaseHubGraphQL(HardenedGraphQL):
         """A database fault while authenticating (in `get_context`) comes before execution,
         where no GraphQL error handling applies: answer with the coded error all the same."""
         try:
-            return await super().run(request, context, root_value)
+            with acting(AuditFrame()) as frame:
+                answer = await super().run(request, context, root_value)
+                # A person at the lessor read company data: on record before the answer goes.
+                await write_access_log(
+                    self.db, frame, reason=request.headers.get(ACCESS_REASON_HEADER)
+                )
+            return answer
         except ServiceUnavailableError as error:
             language = negotiate(request.headers.get("accept-language"))
             message = translate(error.text, language)
             errors = [{"message": message, "extensions": error.extensions}]
             body = {"data": None, "errors": errors}
             return JSONResponse(body, status_code=503, headers={"Retry-After": "1"})
+
+
+async def as_job(work: Coroutine[Any, Any, None]) -> None:
+    """A background loop's writes are the system's, under the loop's name (the audit log)."""
+    with job(getattr(work, "__name__", "background")):
+        await work
 
 
 def create_app(
@@ -195,7 +217,7 @@ def create_app(
                     db=database, settings=settings, interval=POLL_INTERVAL_SECONDS, stop=stop
                 )
             )
-        tasks = [asyncio.create_task(work) for work in background]
+        tasks = [asyncio.create_task(as_job(work)) for work in background]
         try:
             with server_gc(settings.gc_thresholds):
                 yield

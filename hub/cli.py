@@ -1,5 +1,5 @@
 """The `leasehub` command: run, serve, migrate, demo, export-schema, interest-rate,
-import-statement, interest-notes, gateway-sandbox, gateway-poll, reminders."""
+import-statement, import, interest-notes, gateway-sandbox, gateway-poll, reminders."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import asyncio
 import os
 import subprocess
 import sys
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,17 @@ SERVERS = ("uvicorn", "granian")
 # on big answers, uvicorn a little ahead on small ones, and it writes the redacted access log.
 DEFAULT_SERVER = "uvicorn"
 SANDBOX_PORT = 8090  # `run` in development: the PayU-protocol sandbox (`gateway-sandbox`)
+# `leasehub import KIND`: the kinds of intake/kinds.py, in the order a core system sends them.
+INTAKE_KINDS = (
+    "clients",
+    "contracts",
+    "items",
+    "schedules",
+    "policies",
+    "invoices",
+    "payments",
+    "documents",
+)
 
 
 def _progress(done: int, total: int) -> None:
@@ -207,6 +218,76 @@ def cmd_export_schema(_settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_access_log_purge(settings: Settings, args: argparse.Namespace) -> int:
+    """The access log's retention: entries older than LEASEHUB_ACCESS_LOG_DAYS (or --days)."""
+    days = args.days or settings.access_log_days
+    removed = asyncio.run(_access_log_purge(settings, days=days))
+    print(f"access-log-purge: {removed} entries older than {days} days removed", file=sys.stderr)
+    return 0
+
+
+async def _access_log_purge(settings: Settings, *, days: int) -> int:
+    from hub.db import Database
+    from models.audit import job
+    from resolvers.access_log import purge_access_log
+
+    def progress(done: int, total: int) -> None:
+        sys.stderr.write(f"\r  access log: {done}/{total} entries removed")
+        if done >= total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+    db = Database.from_settings(settings)
+    try:
+        with job("access-log-purge"):
+            return await purge_access_log(db, days=days, progress=progress)
+    finally:
+        await db.dispose()
+
+
+def _utc_time(text: str) -> datetime:
+    """An ISO time from the command line; without a zone it is UTC, as the log's times are."""
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def cmd_audit_export(settings: Settings, args: argparse.Namespace) -> int:
+    """The audit log for auditors: CSV or XLSX (by the file's suffix), filtered like
+    `admin.auditLog`, oldest first."""
+    written = asyncio.run(_audit_export(settings, args))
+    print(f"audit-export: {written} rows written to {args.file}", file=sys.stderr)
+    return 0
+
+
+async def _audit_export(settings: Settings, args: argparse.Namespace) -> int:
+    from exports.tables import TableFormat
+    from hub.db import Database
+    from resolvers.audit import AuditFilter, export_audit_log
+
+    def progress(done: int) -> None:
+        sys.stderr.write(f"\r  audit log: {done} rows")
+        sys.stderr.flush()
+
+    filters = AuditFilter(
+        client_id=args.client, action=args.action, since=args.since, until=args.until
+    )
+    table_format = TableFormat.XLSX if args.file.suffix.lower() == ".xlsx" else TableFormat.CSV
+    db = Database.from_settings(settings)
+    try:
+        written = await export_audit_log(
+            db,
+            args.file,
+            filters=filters,
+            table_format=table_format,
+            polish=args.polish,
+            progress=progress,
+        )
+    finally:
+        await db.dispose()
+    sys.stderr.write("\n")
+    return written
+
+
 def cmd_prune(settings: Settings, args: argparse.Namespace) -> int:
     """Forget attempt counters, spent captchas and failed-login history older than --days, and
     attachment uploads declared but never finished (with their files)."""
@@ -367,6 +448,77 @@ async def _import_statement(settings: Settings, content: str, file_name: str) ->
         await db.dispose()
     _step("statement", 2, 2)
     return summary
+
+
+def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
+    """Records from the core leasing system (intake/): validated, then upserted by external id
+    in batches, or with `--dry-run` only reported."""
+    from auth.clock import warsaw_today
+    from intake.files import FileFormat, UnreadableFile, count_rows
+    from intake.run import kind_of
+    from models.base import utcnow
+
+    kind = kind_of(args.kind, today=warsaw_today(utcnow()))
+    assert kind is not None  # argparse's choices
+    try:
+        file_format = FileFormat(args.format) if args.format else FileFormat.of(args.file)
+    except ValueError:
+        print(f"import: {args.file}: give --format csv, xlsx or jsonl", file=sys.stderr)
+        return 1
+    try:
+        total = count_rows(args.file, file_format)
+        summary = asyncio.run(_import(settings, args, kind, file_format, total))
+    except (OSError, UnreadableFile) as error:
+        print(f"import: {args.file}: {error}", file=sys.stderr)
+        return 1
+    return _import_report(args, summary)
+
+
+async def _import(
+    settings: Settings, args: argparse.Namespace, kind: Any, file_format: Any, total: int
+) -> Any:
+    import time
+
+    from hub.db import Database
+    from intake.run import import_file
+
+    started = time.monotonic()
+
+    def progress(done: int) -> None:
+        rate = done / max(time.monotonic() - started, 1e-6)
+        _step(f"{args.kind} ({rate:,.0f} rows/s)", min(done, total), max(total, done))
+
+    db = Database.from_settings(settings)
+    try:
+        return await import_file(
+            db,
+            kind=kind,
+            path=args.file,
+            file_format=file_format,
+            dry_run=args.dry_run,
+            portal_url=settings.portal_url,
+            progress=progress,
+        )
+    finally:
+        await db.dispose()
+
+
+def _import_report(args: argparse.Namespace, summary: Any) -> int:
+    """Every refused row's problems, then the summary; exit 1 when any row was refused."""
+    from models.i18n import Language, translate
+
+    language = Language(args.lang)
+    for error in summary.errors:
+        field = error.field or "-"
+        text = translate(error.message, language)
+        print(f"  row {error.row}: {field}: {error.code} {text}", file=sys.stderr)
+    mode = "dry run, nothing written: " if args.dry_run else ""
+    print(
+        f"import {args.kind}: {mode}{summary.rows} rows, {summary.created} created, "
+        f"{summary.updated} updated, {summary.unchanged} unchanged, {summary.refused} refused",
+        file=sys.stderr,
+    )
+    return 1 if summary.refused else 0
 
 
 def cmd_interest_notes(settings: Settings, args: argparse.Namespace) -> int:
@@ -559,6 +711,21 @@ def build_parser() -> argparse.ArgumentParser:
     outbox.add_argument("--watch", action="store_true", help="keep delivering until stopped")
     outbox.add_argument("--interval", type=float, default=5.0, help="seconds between rounds")
     outbox.set_defaults(handler=cmd_outbox)
+    export = commands.add_parser(
+        "audit-export", help="the audit log for auditors, as CSV or XLSX (by the suffix)"
+    )
+    export.add_argument("file", type=Path)
+    export.add_argument("--client", type=int, default=None, help="one company's (its number id)")
+    export.add_argument("--action", default=None, help="one mutation or job, e.g. invoiceIssue")
+    export.add_argument("--since", type=_utc_time, default=None, help="ISO time")
+    export.add_argument("--until", type=_utc_time, default=None, help="exclusive")
+    export.add_argument("--polish", action="store_true", help="Polish headers and separators")
+    export.set_defaults(handler=cmd_audit_export)
+    purge = commands.add_parser(
+        "access-log-purge", help="remove access-log entries past their retention (daily job)"
+    )
+    purge.add_argument("--days", type=int, default=None, help="default: LEASEHUB_ACCESS_LOG_DAYS")
+    purge.set_defaults(handler=cmd_access_log_purge)
     prune = commands.add_parser(
         "prune", help="forget old attempt counters, spent captchas and failed logins (daily job)"
     )
@@ -587,6 +754,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     statement.add_argument("file", type=Path, help="the statement file (.sta, .mt940)")
     statement.set_defaults(handler=cmd_import_statement)
+    intake = commands.add_parser(
+        "import",
+        help="records from the core leasing system, upserted by external id (README: Intake)",
+    )
+    intake.add_argument("kind", choices=INTAKE_KINDS)
+    intake.add_argument("file", type=Path, help="CSV (comma, header row), XLSX or JSON Lines")
+    intake.add_argument(
+        "--dry-run", action="store_true", help="report every problem, write nothing"
+    )
+    intake.add_argument("--format", choices=("csv", "xlsx", "jsonl"), help="default: the extension")
+    intake.add_argument("--lang", choices=("pl", "en"), default="pl", help="of the row messages")
+    intake.set_defaults(handler=cmd_import)
     notes = commands.add_parser(
         "interest-notes",
         help="issue the interest notes of a month's late payments (a re-run issues nothing twice)",
@@ -618,8 +797,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from models.audit import job
+
     args = build_parser().parse_args(argv)
-    return int(args.handler(get_settings(), args))
+    if args.command in SERVING_COMMANDS:  # each request and background loop records its own actor
+        return int(args.handler(get_settings(), args))
+    with job(args.command):  # the command's writes are on the audit log as `job:<command>`
+        return int(args.handler(get_settings(), args))
+
+
+SERVING_COMMANDS = frozenset({"run", "serve", "gateway-sandbox"})
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from auth.errors import ServiceUnavailableError
 from hub.events import ChangeFeed
 from hub.raw_reads import RawReads, StatementListener, has_unavailable_state
 from hub.settings import Settings
+from models.audit import current_frame, record_writes
 from models.search import register_sqlite_fold
 
 if TYPE_CHECKING:
@@ -340,6 +341,9 @@ class Database:
         """One unit of work: commits once at the end, rolls everything back on any error."""
         with unavailable_on_fault():
             async with AsyncSession(self.engine, expire_on_commit=False) as session:
+                # Whoever writes (a request's mutation, a job), it is recorded in the same
+                # transaction (models/audit.py).
+                record_writes(session.sync_session, current_frame())
                 try:
                     yield session
                     await session.commit()

@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     heavy_per_user: int = Field(default=2, alias="LEASEHUB_HEAVY_PER_USER", ge=1)
     heavy_queue: int = Field(default=8, alias="LEASEHUB_HEAVY_QUEUE", ge=0)
     session_ttl_hours: int = Field(default=12, alias="LEASEHUB_SESSION_TTL_HOURS", ge=1)
+    # A support view (staff reading as a client user) ends this long after it was started.
+    support_view_minutes: int = Field(default=30, alias="LEASEHUB_SUPPORT_VIEW_MINUTES", ge=1)
     # Verified viewers kept per server process, by token hash (auth/cache.py): a cached token
     # costs one primary-key statement per request instead of two or three. 0 turns it off.
     auth_cache_size: int = Field(default=10_000, alias="LEASEHUB_AUTH_CACHE_SIZE", ge=0)
@@ -170,6 +172,8 @@ class Settings(BaseSettings):
     login_failures_per_account: int = Field(default=5, alias="LEASEHUB_LOGIN_ACCOUNT_LIMIT", ge=1)
     login_failures_per_ip: int = Field(default=30, alias="LEASEHUB_LOGIN_IP_LIMIT", ge=1)
     login_window_minutes: int = Field(default=15, alias="LEASEHUB_LOGIN_WINDOW_MINUTES", ge=1)
+    # The access log's retention (RODO): `leasehub access-log-purge` removes older entries.
+    access_log_days: int = Field(default=730, alias="LEASEHUB_ACCESS_LOG_DAYS", ge=1)
     resets_per_address: int = Field(default=3, alias="LEASEHUB_RESET_ADDRESS_LIMIT", ge=1)
     resets_per_ip: int = Field(default=10, alias="LEASEHUB_RESET_IP_LIMIT", ge=1)
     # Wrong passwords of a signed-in user (password change, second factor, e-mail change).

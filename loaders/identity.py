@@ -66,3 +66,29 @@ class RecentEventsByKeyLoader(BuiltOnce, BaseLoader[tuple[str, datetime], int]):
         values = {KEYS: sorted({key for key, _ in keys}), "since": since}
         events = list(await connection.execute(self.statement(), values))
         return [sum(1 for k, at in events if k == key and at > moment) for key, moment in keys]
+
+
+class MembershipsByClientIdLoader(ManyByKeyLoader[Membership]):
+    """A company's people, main account and subaccounts alike (the client 360)."""
+
+    model = Membership
+    key = "client_id"
+    order_by = ("created_at", "id")
+
+
+class OpenSessionsByUserIdLoader(ManyByKeyLoader[AuthToken]):
+    """Sessions and support views not signed out; the expired ones are dropped by the reader,
+    who knows the request's moment (this statement is built once)."""
+
+    model = AuthToken
+    key = "user_id"
+    order_by = ("created_at", "id")
+
+    @classmethod
+    def build(cls) -> Select[Any]:
+        kind, revoked_at = table_column(AuthToken, "kind"), table_column(AuthToken, "revoked_at")
+        return (
+            super()
+            .build()
+            .where(kind.in_([TokenKind.SESSION, TokenKind.SUPPORT]), revoked_at.is_(None))
+        )

@@ -89,6 +89,12 @@ def money_field(**kwargs: Any) -> Any:
     return Field(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, **kwargs)
 
 
+def external_id_field() -> Any:
+    """The core leasing system's key of a row it sent (`leasehub import`): unique, while rows
+    the hub made itself leave it NULL (a unique index lets NULLs repeat on both databases)."""
+    return Field(default=None, max_length=64, unique=True, index=True)
+
+
 def client_fk() -> Any:
     """Every tenant-owned row carries its client: one predicate for every tenancy check."""
     return Field(foreign_key="clients.id", index=True, ondelete="CASCADE")

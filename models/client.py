@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from sqlmodel import Field
 
-from models.base import Timestamped, client_fk
+from models.base import Timestamped, client_fk, external_id_field
 
 
 class Client(Timestamped, table=True):
     __tablename__ = "clients"
 
     id: int | None = Field(default=None, primary_key=True)
+    external_id: str | None = external_id_field()
     number: str = Field(max_length=16, unique=True, index=True)
     name: str = Field(max_length=200, index=True)
     nip: str = Field(max_length=10, unique=True, index=True)

@@ -9,7 +9,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlmodel import Field
 
-from models.base import Timestamped, client_fk, enum_type, money_field
+from models.base import Timestamped, client_fk, enum_type, external_id_field, money_field
 from models.vat import VatCategory
 
 
@@ -47,6 +47,7 @@ class Contract(Timestamped, table=True):
     __tablename__ = "contracts"
 
     id: int | None = Field(default=None, primary_key=True)
+    external_id: str | None = external_id_field()
     client_id: int = client_fk()
     number: str = Field(max_length=32, unique=True)
     kind: ContractKind = Field(sa_type=enum_type(ContractKind))
@@ -66,6 +67,7 @@ class LeasedItem(Timestamped, table=True):
     __tablename__ = "leased_items"
 
     id: int | None = Field(default=None, primary_key=True)
+    external_id: str | None = external_id_field()
     client_id: int = client_fk()
     contract_id: int = Field(foreign_key="contracts.id", index=True, ondelete="CASCADE")
     category: ItemCategory = Field(sa_type=enum_type(ItemCategory))
@@ -90,6 +92,7 @@ class Instalment(Timestamped, table=True):
     __table_args__ = (sa.UniqueConstraint("contract_id", "number"),)
 
     id: int | None = Field(default=None, primary_key=True)
+    external_id: str | None = external_id_field()
     client_id: int = client_fk()
     contract_id: int = Field(foreign_key="contracts.id", index=True, ondelete="CASCADE")
     number: int
@@ -111,6 +114,7 @@ class InsurancePolicy(Timestamped, table=True):
     __tablename__ = "insurance_policies"
 
     id: int | None = Field(default=None, primary_key=True)
+    external_id: str | None = external_id_field()
     client_id: int = client_fk()
     contract_id: int = Field(foreign_key="contracts.id", index=True, ondelete="CASCADE")
     kind: PolicyKind = Field(sa_type=enum_type(PolicyKind))

@@ -10,7 +10,7 @@ from decimal import Decimal
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field
 
-from models.base import Timestamped, client_fk, enum_type, money_field
+from models.base import Timestamped, client_fk, enum_type, external_id_field, money_field
 from models.contract import Currency
 
 
@@ -46,6 +46,7 @@ class Document(Timestamped, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
+    external_id: str | None = external_id_field()
     client_id: int = client_fk()
     contract_id: int | None = Field(
         default=None, foreign_key="contracts.id", index=True, ondelete="SET NULL"

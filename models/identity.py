@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from models.base import Timestamped, UTCDateTime, enum_type, utcnow
+from models.base import Timestamped, UTCDateTime, enum_type, external_id_field, utcnow
 
 
 class StaffRole(enum.StrEnum):
@@ -25,12 +25,16 @@ class StaffRole(enum.StrEnum):
 class TokenKind(enum.StrEnum):
     SESSION = "SESSION"
     API = "API"
+    # A staff member reading as a client user (auth/sessions.py): read-only, short-lived, and
+    # alive only while the staff session it was started from is.
+    SUPPORT = "SUPPORT"
 
 
 class User(Timestamped, table=True):
     __tablename__ = "users"
 
     id: int | None = Field(default=None, primary_key=True)
+    external_id: str | None = external_id_field()
     email: str = Field(max_length=254, unique=True, index=True)
     first_name: str = Field(max_length=100)
     last_name: str = Field(max_length=100)
@@ -107,6 +111,12 @@ class AuthToken(Timestamped, table=True):
     expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # SUPPORT tokens only: the staff member, the staff session it lives on, and why.
+    on_behalf_of_id: int | None = Field(default=None, foreign_key="users.id", ondelete="CASCADE")
+    parent_token_id: int | None = Field(
+        default=None, foreign_key="auth_tokens.id", ondelete="CASCADE"
+    )
+    reason: str | None = Field(default=None, max_length=500)
 
 
 class CodePurpose(enum.StrEnum):
@@ -172,17 +182,5 @@ class AttemptCounter(SQLModel, table=True):
     window_ends_at: datetime = Field(sa_type=UTCDateTime, index=True)
 
 
-class AuditEvent(SQLModel, table=True):
-    """What staff and account owners did to accounts: who, what, to whom, when."""
-
-    __tablename__ = "audit_events"
-
-    id: int | None = Field(default=None, primary_key=True)
-    actor_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
-    action: str = Field(max_length=64, index=True)
-    target_user_id: int | None = Field(
-        default=None, foreign_key="users.id", index=True, ondelete="SET NULL"
-    )
-    client_id: int | None = Field(default=None, foreign_key="clients.id", ondelete="CASCADE")
-    details: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+# The audit log lives in models/audit.py (issue 15); its old name here keeps importers working.
+from models.audit import AuditEvent as AuditEvent  # noqa: E402

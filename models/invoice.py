@@ -9,7 +9,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlmodel import Field
 
-from models.base import Timestamped, client_fk, enum_type, money_field
+from models.base import Timestamped, client_fk, enum_type, external_id_field, money_field
 from models.contract import Currency
 from models.vat import VatBasis, VatCategory
 
@@ -41,6 +41,7 @@ class Invoice(Timestamped, table=True):
     __tablename__ = "invoices"
 
     id: int | None = Field(default=None, primary_key=True)
+    external_id: str | None = external_id_field()
     client_id: int = client_fk()
     contract_id: int | None = Field(
         default=None, foreign_key="contracts.id", index=True, ondelete="SET NULL"
@@ -91,6 +92,7 @@ class Payment(Timestamped, table=True):
     __tablename__ = "payments"
 
     id: int | None = Field(default=None, primary_key=True)
+    external_id: str | None = external_id_field()
     client_id: int = client_fk()
     booked_on: date = Field(index=True)
     amount: Decimal = money_field()

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from auth.captcha import CaptchaVerifier
 from auth.viewer import Viewer
 from loaders.base import Loaders
+from models.audit import AuditFrame
 from models.i18n import Language
 
 if TYPE_CHECKING:  # hub builds the context; resolvers only use what it hands them
@@ -37,3 +38,8 @@ class Context:
     renew_viewer: Callable[[datetime], Awaitable[Viewer]] | None = None
     """On a WebSocket: the viewer of the connection's token verified again, for subscriptions
     that outlive a sign-out."""
+    request_id: str = ""
+    """The request's id (its `X-Request-Id`, or one made for it): in logs and audit rows."""
+    audit: AuditFrame = field(default_factory=AuditFrame)
+    """Who acts and from where: every write is recorded as its (models/audit.py), and a
+    person at the lessor's reads of company data are noted in it for the access log."""

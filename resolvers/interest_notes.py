@@ -30,6 +30,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from auth.access import require_staff_permission
+from auth.staff import StaffPermission
 from hub.db import Database
 from models.calendar import late_from
 from models.client import Client
@@ -41,7 +43,6 @@ from resolvers.context import Context
 from resolvers.document_issue import document_number, file_document
 from resolvers.errors import Abort, UserErrorData
 from resolvers.interest_rates import rate_table
-from resolvers.staff import require_acting_staff
 
 MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
 TITLE = "Nota odsetkowa – opóźnienie w zapłacie faktury {number}"  # stored, printed in Polish
@@ -259,7 +260,7 @@ async def issue_month_notes(
     ctx: Context, *, month: str
 ) -> tuple[NotesSummary | None, list[UserErrorData]]:
     """The staff mutation `interestNotesIssue`: the same job as `leasehub interest-notes`."""
-    require_acting_staff(ctx)
+    require_staff_permission(ctx.viewer, StaffPermission.INVOICES_MANAGE)
     first, error = month_error(month, today=ctx.today)
     if first is None:
         return None, [error] if error else []

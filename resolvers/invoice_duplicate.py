@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from auth.access import require_authenticated, require_scope
+from auth.access import require_authenticated, require_scope, require_staff_permission
 from auth.errors import NotFoundError
 from auth.scopes import Scope
+from auth.staff import StaffPermission
 from loaders.invoice import DuplicatesByInvoiceIdLoader, InvoiceByIdLoader
 from models.invoice import InvoiceDuplicate
 from resolvers.context import Context
 from resolvers.ids import pk_of
-from resolvers.staff import require_acting_staff
 
 
 async def generate_duplicate(ctx: Context, *, invoice_global_id: str) -> InvoiceDuplicate:
@@ -20,8 +20,8 @@ async def generate_duplicate(ctx: Context, *, invoice_global_id: str) -> Invoice
     if invoice is None:
         raise NotFoundError(field="invoiceId")
     require_scope(ctx.viewer, invoice.client_id, Scope.INVOICES_READ, field="invoiceId")
-    if ctx.viewer.is_staff:  # staff read every client, but only acting staff write
-        require_acting_staff(ctx)
+    if ctx.viewer.is_staff:  # staff read every client, but issuing is finance's work
+        require_staff_permission(ctx.viewer, StaffPermission.INVOICES_MANAGE)
     duplicate = InvoiceDuplicate(
         client_id=invoice.client_id,
         invoice_id=invoice_id,

@@ -6,6 +6,8 @@ from exports.links import DOWNLOAD, sign
 from models.identity import TokenKind
 from resolvers.context import Context
 
+VIA_TOKEN = frozenset({TokenKind.API, TokenKind.SUPPORT})
+
 
 def link(
     ctx: Context,
@@ -16,10 +18,11 @@ def link(
     route: str = "download",
     **options: str,
 ) -> str:
-    """A 5-minute link for the viewer. One made with an API token keeps that token's scopes.
+    """A 5-minute link for the viewer. One made with an API token keeps that token's scopes,
+    one made in a support view stays the support view's (read-only, on the access log).
     `purpose` and `route`: an upload link is signed for uploads only (exports/links.py)."""
     viewer = ctx.viewer
-    if viewer.token_kind is TokenKind.API and viewer.token_id is not None:
+    if viewer.token_kind in VIA_TOKEN and viewer.token_id is not None:
         options["via"] = str(viewer.token_id)
     token = sign(
         ctx.settings.secret_key,

@@ -20,9 +20,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from auth.access import require_authenticated, require_scope, require_staff
+from auth.access import (
+    require_authenticated,
+    require_scope,
+    require_staff_permission,
+    require_staff_read,
+)
 from auth.errors import NotFoundError
 from auth.scopes import Scope
+from auth.staff import StaffPermission
 from loaders.message import THREAD_ORDERING, ThreadByIdLoader
 from loaders.paging import Page
 from models.client import Client
@@ -37,7 +43,7 @@ from resolvers.errors import Abort, UserErrorData
 from resolvers.ids import pk_of
 from resolvers.invoice_issue import id_of_client
 from resolvers.paging import root_list
-from resolvers.staff import ACTING_ROLES, require_acting_staff
+from resolvers.staff import active_staff_with
 from resolvers.validation import found, text_error
 
 SUBJECT_MAX = 200
@@ -223,14 +229,14 @@ async def reloaded(ctx: Context, thread_id: int) -> Any:
 
 
 async def _thread(ctx: Context, global_id: str, *, scope: Scope) -> tuple[Any, bool]:
-    """The thread and whether staff act on it: acting staff on any, a client with `scope` in
-    the thread's company. Another company's thread is missing, as a missing one is."""
+    """The thread and whether staff act on it: staff who manage messages on any, a client with
+    `scope` in the thread's company. Another company's thread is missing, as a missing one is."""
     require_authenticated(ctx.viewer)
     thread = await ctx.loaders[ThreadByIdLoader].load(pk_of(global_id, "MessageThread"))
     if thread is None:
         raise NotFoundError(field="threadId")
     if ctx.viewer.is_staff:
-        require_acting_staff(ctx)
+        require_staff_permission(ctx.viewer, StaffPermission.MESSAGES_MANAGE)
         return thread, True
     require_scope(ctx.viewer, thread.client_id, scope, field="threadId")
     return thread, False
@@ -315,8 +321,7 @@ async def answer(
     ctx: Context, *, thread_global_id: str, text: str
 ) -> tuple[Any, list[UserErrorData]]:
     """Staff's final answer: kept on the thread and in its history, and the thread CLOSED;
-    once only."""
-    require_acting_staff(ctx)
+    once only. Needs MESSAGES_MANAGE, declared on the mutation."""
     thread, _staff = await _thread(ctx, thread_global_id, scope=Scope.MESSAGES_WRITE)
     if errors := found(text_error(text, field="answer", limit=BODY_MAX)):
         return None, errors
@@ -348,23 +353,18 @@ async def mark_read(ctx: Context, *, thread_global_id: str) -> Any:
 
 
 async def assign(ctx: Context, *, thread_global_id: str, assignee_global_id: str | None) -> Any:
-    """Staff: who in customer service handles the thread (none: back to everyone)."""
-    require_acting_staff(ctx)
+    """Staff: who in customer service handles the thread (none: back to everyone). Needs
+    MESSAGES_MANAGE, declared on the mutation, and so does the assignee's role."""
     thread, _staff = await _thread(ctx, thread_global_id, scope=Scope.MESSAGES_WRITE)
     async with ctx.db.write() as session:
         assignee_id = None
         if assignee_global_id is not None:
-            assignee = await session.get(
-                User, pk_of(assignee_global_id, "User", field="assigneeId")
+            assignee_pk = pk_of(assignee_global_id, "User", field="assigneeId")
+            assignee_id = await active_staff_with(
+                session, assignee_pk, StaffPermission.MESSAGES_MANAGE
             )
-            # Who may act on threads: an auditor only looks, so cannot be handed one.
-            if (
-                assignee is None
-                or assignee.staff_role not in ACTING_ROLES
-                or not assignee.is_active
-            ):
+            if assignee_id is None:
                 raise NotFoundError(field="assigneeId")
-            assignee_id = assignee.id
         await session.execute(
             update(MessageThread)
             .where(col(MessageThread.id) == thread.id)
@@ -472,8 +472,8 @@ class InboxFilter:
 async def inbox(
     ctx: Context, *, filters: InboxFilter, first: int | None, after: str | None
 ) -> Page[MessageThread]:
-    """Every company's threads, the latest activity first; staff only (auditors may look)."""
-    require_staff(ctx.viewer)
+    """Every company's threads, the latest activity first: staff whose role reads messages."""
+    require_staff_read(ctx.viewer, Scope.MESSAGES_READ)
     return await root_list(
         ctx,
         filters.query(),

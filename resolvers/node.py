@@ -13,6 +13,7 @@ from typing import Any
 from auth.access import require_authenticated, require_client, require_scope
 from auth.errors import NotFoundError
 from auth.scopes import Scope
+from auth.staff import StaffPermission
 from auth.viewer import Viewer
 from loaders.base import ByIdLoader
 from loaders.rows import is_row_of
@@ -73,8 +74,9 @@ def own_api_token(viewer: Viewer, row: Any) -> None:
 
 
 def staff_only(viewer: Viewer, _row: Any) -> None:
-    if not viewer.is_staff:
-        raise NotFoundError  # a client learns nothing about other people's accounts
+    """People's accounts: staff who look people up; a client learns nothing about them."""
+    if not viewer.has_staff_permission(StaffPermission.CLIENTS_READ):
+        raise NotFoundError
 
 
 def managed_subaccount(viewer: Viewer, row: Any) -> None:

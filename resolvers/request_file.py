@@ -25,9 +25,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from auth.access import require_scope
+from auth.access import require_scope, require_staff_permission
 from auth.errors import NotFoundError
 from auth.scopes import Scope
+from auth.staff import StaffPermission
 from models.base import stored_id
 from models.contract import Contract, ContractStatus, Instalment
 from models.i18n import DEFAULT_LANGUAGE, Msg, _, translate
@@ -60,7 +61,6 @@ from resolvers.simulation import (
     simulate_schedule_change,
     simulation_to_json,
 )
-from resolvers.staff import require_acting_staff
 from resolvers.validation import found, number_error, text_error
 
 KEY_MAX = 64
@@ -591,13 +591,13 @@ def comment_errors(comment: str) -> list[UserErrorData]:
 async def _own_request(
     ctx: Context, session: AsyncSession, request_global_id: str, scope: Scope
 ) -> Request:
-    """The request, for staff who act or for a client holding `scope` in its company; another
-    company's request is answered as a missing one."""
+    """The request, for staff who manage requests or for a client holding `scope` in its
+    company; another company's request is answered as a missing one."""
     row = await session.get(Request, pk_of(request_global_id, "Request", field="requestId"))
     if row is None:
         raise NotFoundError(field="requestId")
     if ctx.viewer.is_staff:
-        require_acting_staff(ctx)
+        require_staff_permission(ctx.viewer, StaffPermission.REQUESTS_MANAGE)
     else:
         require_scope(ctx.viewer, row.client_id, scope, field="requestId")
     return row

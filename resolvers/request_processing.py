@@ -21,14 +21,15 @@ from sqlalchemy import Select, and_, delete, insert, not_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from auth.access import require_staff
+from auth.access import require_staff_read
+from auth.scopes import Scope
+from auth.staff import StaffPermission
 from loaders.paging import Ordering, Page
 from models.client import Client
 from models.contract import Contract, ContractStatus, Instalment
 from models.deletion import DeletableTable, DeletedRow
 from models.finance import ScheduleRow
 from models.i18n import DEFAULT_LANGUAGE, Msg, _, translate
-from models.identity import User
 from models.outbox import Channel
 from models.request import (
     OPEN_STAGES,
@@ -49,7 +50,7 @@ from resolvers.simulation import (
     simulation_from_json,
     split_schedule,
 )
-from resolvers.staff import ACTING_ROLES, require_acting_staff
+from resolvers.staff import active_staff_with
 from resolvers.validation import found, text_error
 
 # The nearest deadline first; the id keeps cursors stable among requests due on one day.
@@ -135,8 +136,8 @@ def _queue_query(ctx: Context, wanted: QueueFilter) -> Select[Any]:
 async def request_queue(
     ctx: Context, *, wanted: QueueFilter, first: int | None, after: str | None
 ) -> Page[Request]:
-    """Every company's requests for customer service; auditors may look too."""
-    require_staff(ctx.viewer)
+    """Every company's requests for customer service: staff whose role reads requests."""
+    require_staff_read(ctx.viewer, Scope.REQUESTS_READ)
     return await root_list(
         ctx,
         _queue_query(ctx, wanted),
@@ -209,15 +210,8 @@ async def _fresh(session: AsyncSession, pk: int) -> Request:
 
 
 async def _staff_member(session: AsyncSession, pk: int) -> int:
-    """An active staff member who may process requests (auditors only look)."""
-    found = await session.execute(
-        select(col(User.id)).where(
-            col(User.id) == pk,
-            col(User.is_active),
-            col(User.staff_role).in_(ACTING_ROLES),
-        )
-    )
-    if found.scalar_one_or_none() is None:
+    """An active staff member whose role processes requests (an auditor only looks)."""
+    if await active_staff_with(session, pk, StaffPermission.REQUESTS_MANAGE) is None:
         raise Abort(_error("assigneeId", "NOT_FOUND", _("Not found.")))
     return pk
 
@@ -227,7 +221,6 @@ async def assign(
 ) -> tuple[Request | None, list[UserErrorData]]:
     """ "Take a request": it gets an assignee (the caller unless named), and a request nobody
     looked at yet moves to IN_REVIEW."""
-    require_acting_staff(ctx)
     pk = pk_of(request_global_id, "Request", field="requestId")
     assignee_pk = (
         pk_of(assignee_global_id, "User", field="assigneeId")
@@ -278,7 +271,6 @@ async def read_stage(session: AsyncSession, pk: int) -> RequestStage:
 async def change_stage(
     ctx: Context, *, request_global_id: str, stage: RequestStage, comment: str
 ) -> tuple[Request | None, list[UserErrorData]]:
-    require_acting_staff(ctx)
     pk = pk_of(request_global_id, "Request", field="requestId")
     waiting = stage is RequestStage.WAITING_FOR_CLIENT  # what the client must answer
     errors = found(text_error(comment, field="comment", limit=COMMENT_MAX, required=waiting))
@@ -587,7 +579,6 @@ async def decide(
 ) -> tuple[Request | None, list[UserErrorData]]:
     """Once per request: the decision, the final answer, the effect, the history entry and the
     e-mail, in one transaction."""
-    require_acting_staff(ctx)
     pk = pk_of(request_global_id, "Request", field="requestId")
     if errors := found(text_error(answer, field="answer", limit=ANSWER_MAX)):
         return None, errors

@@ -1,7 +1,8 @@
 """The lessor's tyre desk (issue 14, point 5): the queue of relocations, dispatching and
 completing them, and keeping the centres' data.
 
-Staff only: auditors read the queue, ADMIN and OPERATOR act (`require_acting_staff`).
+Staff only: roles that read tyres see the queue, those with TYRES_MANAGE act (declared on the
+mutations, schema/tyre_desk.py).
 
 - Dispatching takes an open (ORDERED, CONFIRMED) relocation to DISPATCHED: from then on the
   fleet manager can no longer edit or cancel it (`OPEN_RELOCATION` leaves it out).
@@ -30,7 +31,8 @@ from sqlalchemy import Select, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from auth.access import require_staff
+from auth.access import require_staff_read
+from auth.scopes import Scope
 from loaders.paging import Ordering, Page
 from models.i18n import DEFAULT_LANGUAGE, Msg, _
 from models.identity import AuditEvent, User
@@ -50,7 +52,6 @@ from resolvers.errors import Abort, UserErrorData
 from resolvers.ids import pk_of
 from resolvers.paging import root_list
 from resolvers.request_file import phone_error
-from resolvers.staff import require_acting_staff
 from resolvers.tyre_centre import centre_load, lock_centre
 from resolvers.tyre_centre_schedule import (
     DayHours,
@@ -113,8 +114,8 @@ def _queue_query(wanted: DeskFilter) -> Select[Any]:
 async def relocation_queue(
     ctx: Context, *, wanted: DeskFilter, first: int | None, after: str | None
 ) -> Page[TyreRelocation]:
-    """Every company's relocations for the tyre desk; auditors may look too."""
-    require_staff(ctx.viewer)
+    """Every company's relocations for the tyre desk: staff whose role reads tyres."""
+    require_staff_read(ctx.viewer, Scope.TYRES_READ)
     return await root_list(
         ctx,
         _queue_query(wanted),
@@ -264,7 +265,6 @@ async def _names(session: AsyncSession, row: TyreRelocation) -> tuple[str, TyreS
 
 async def dispatch(ctx: Context, *, relocation_global_id: str) -> Moved:
     """The tyres leave: the relocation is no longer the fleet manager's to change."""
-    require_acting_staff(ctx)
     pk = pk_of(relocation_global_id, "TyreRelocation", field="relocationId")
     refusal = _("Only an ordered or confirmed relocation can be dispatched.")
     try:
@@ -305,7 +305,6 @@ async def dispatch(ctx: Context, *, relocation_global_id: str) -> Moved:
 
 async def complete(ctx: Context, *, relocation_global_id: str) -> Moved:
     """The tyres arrived: the relocation is done and the set is stored at the target centre."""
-    require_acting_staff(ctx)
     pk = pk_of(relocation_global_id, "TyreRelocation", field="relocationId")
     refusal = _("This relocation is done or cancelled already.")
     try:
@@ -480,7 +479,6 @@ async def _write_centre(
 async def update_centre(
     ctx: Context, *, centre_global_id: str, changes: CentreChanges
 ) -> CentreOutcome:
-    require_acting_staff(ctx)
     pk = pk_of(centre_global_id, "TyreServiceCentre", field="centreId")
     if errors := _change_errors(changes, ctx.today):
         return CentreOutcome(None, errors)

@@ -22,6 +22,7 @@ from auth.errors import PublicError
 from hub.settings import Environment, Settings, get_settings
 from schema import enums as enums  # registers the domain enums as GraphQL enums
 from schema.admin import AdminUser
+from schema.audit import audit_mutations
 from schema.client import BankAccount, Client
 from schema.contract import Contract, Instalment, InsurancePolicy, LeasedItem
 from schema.cost import QueryCostLimiter
@@ -122,6 +123,11 @@ def extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
 
 
 def build_schema(settings: Settings) -> Schema:
+    """The schema with every mutation named on the audit log of its writes (schema/audit.py)."""
+    return audit_mutations(_schema(settings))
+
+
+def _schema(settings: Settings) -> Schema:
     return LeaseHubSchema(
         query=Query,
         mutation=Mutation,

@@ -6,22 +6,40 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import strawberry
+from strawberry.extensions.field_extension import FieldExtension
 
+from auth.scopes import Scope
+from auth.staff import StaffPermission
 from loaders.identity import RecentEventsByKeyLoader, UserByIdLoader
 from models.document import DocumentKind
 from models.identity import StaffRole
 from models.identity import User as UserRow
 from models.invoice import InvoiceKind
 from models.vat import VatCategory
-from resolvers import document_issue, invoice_issue, messages, request_processing, staff
+from resolvers import audit, document_issue, invoice_issue, messages, request_processing, staff
+from resolvers.audit import AuditFilter
 from resolvers.client import search_clients
 from resolvers.identity import login_account_key
 from resolvers.node import staff_only
-from schema.base import Connection, Info, Node, connection, node_id, node_type
+from schema.audit import AuditEntry, AuditLogFilterInput
+from schema.base import (
+    Connection,
+    Info,
+    Node,
+    connection,
+    node_id,
+    node_type,
+    staff_permission,
+)
 from schema.identity import UserError, user_errors
 from schema.message import MessageThread, MessageThreadFilterInput
 from schema.refs import ClientRef, DocumentRef, InvoiceRef, RequestRef
 from schema.request_admin import AdminRequestFilterInput
+from schema.support_view import (
+    AdminSupportViewStartInput,
+    AdminSupportViewStartPayload,
+    support_view_start,
+)
 from schema.tyre import TyreRelocation
 from schema.tyre_desk import AdminTyreRelocationFilterInput, tyre_relocation_queue
 
@@ -54,9 +72,27 @@ class AdminUser(Node):
         return await ctx.loaders[RecentEventsByKeyLoader].load((key, since))
 
 
+REASON = "Why (3 to 500 characters): kept in the audit log with the change."
+
+
 @strawberry.input
 class AdminUserInput:
     user_id: strawberry.ID
+    reason: str = strawberry.field(default="", description=REASON)
+
+
+@strawberry.input
+class AdminSubaccountScopesInput:
+    user_id: strawberry.ID
+    client_id: strawberry.ID = strawberry.field(description="The company of the subaccount.")
+    scopes: list[Scope] = strawberry.field(description="The whole new set, from the catalogue.")
+    reason: str = strawberry.field(default="", description=REASON)
+
+
+@strawberry.input
+class AdminApiTokenRevokeInput:
+    token_id: strawberry.ID
+    reason: str = strawberry.field(default="", description=REASON)
 
 
 @strawberry.type
@@ -64,24 +100,138 @@ class AdminUserPayload:
     user: AdminUser | None
     errors: list[UserError]
 
+    @staticmethod
+    def of(outcome: staff.Outcome) -> AdminUserPayload:
+        return AdminUserPayload(user=outcome.user, errors=user_errors(outcome.errors))  # type: ignore[arg-type]
 
-@strawberry.type
+
+def users_manage() -> list[FieldExtension]:
+    return staff_permission(StaffPermission.USERS_MANAGE)
+
+
+@strawberry.type(
+    description="Staff with USERS_MANAGE (a staff member's account: STAFF_MANAGE too). Each "
+    "takes a reason (REQUIRED, TOO_LONG) and is audited with it and the before and after; "
+    "a change that finds nothing to change answers the same and is not audited twice."
+)
 class AdminMutation:
-    @strawberry.mutation(description="Staff: clear a user's failed logins (no more captcha).")
-    async def admin_user_unlock(self, info: Info, input: AdminUserInput) -> AdminUserPayload:
-        user = await staff.unlock_user(info.context, global_id=input.user_id)
-        return AdminUserPayload(user=user, errors=[])  # type: ignore[arg-type]
+    @strawberry.mutation(
+        description="Disable an account: its sessions end and its API tokens are refused at "
+        "once. Codes: CANNOT_DISABLE_SELF.",
+        extensions=users_manage(),
+    )
+    async def admin_user_disable(self, info: Info, input: AdminUserInput) -> AdminUserPayload:
+        ctx = info.context
+        return AdminUserPayload.of(
+            await staff.disable_user(ctx, global_id=input.user_id, reason=input.reason)
+        )
 
-    @strawberry.mutation(description="Staff: e-mail the user a reset link (staff never set it).")
+    @strawberry.mutation(description="Enable a disabled account.", extensions=users_manage())
+    async def admin_user_enable(self, info: Info, input: AdminUserInput) -> AdminUserPayload:
+        ctx = info.context
+        return AdminUserPayload.of(
+            await staff.enable_user(ctx, global_id=input.user_id, reason=input.reason)
+        )
+
+    @strawberry.mutation(
+        description="End every session of the user (API tokens stay).", extensions=users_manage()
+    )
+    async def admin_user_sessions_end(self, info: Info, input: AdminUserInput) -> AdminUserPayload:
+        ctx = info.context
+        return AdminUserPayload.of(
+            await staff.end_user_sessions(ctx, global_id=input.user_id, reason=input.reason)
+        )
+
+    @strawberry.mutation(
+        description="Clear a user's failed logins (no more captcha).", extensions=users_manage()
+    )
+    async def admin_user_unlock(self, info: Info, input: AdminUserInput) -> AdminUserPayload:
+        ctx = info.context
+        return AdminUserPayload.of(
+            await staff.unlock_user(ctx, global_id=input.user_id, reason=input.reason)
+        )
+
+    @strawberry.mutation(
+        description="E-mail the user a reset link (staff never see or set a password).",
+        extensions=users_manage(),
+    )
     async def admin_password_reset_start(
         self, info: Info, input: AdminUserInput
     ) -> AdminUserPayload:
-        user = await staff.start_reset(info.context, global_id=input.user_id)
-        return AdminUserPayload(user=user, errors=[])  # type: ignore[arg-type]
+        ctx = info.context
+        return AdminUserPayload.of(
+            await staff.start_reset(ctx, global_id=input.user_id, reason=input.reason)
+        )
+
+    @strawberry.mutation(
+        description="E-mail a person who never set a password a fresh activation link (the "
+        "earlier one stops working). Codes: ALREADY_ACTIVE (send a reset), USER_DISABLED.",
+        extensions=users_manage(),
+    )
+    async def admin_welcome_resend(self, info: Info, input: AdminUserInput) -> AdminUserPayload:
+        ctx = info.context
+        return AdminUserPayload.of(
+            await staff.resend_welcome(ctx, global_id=input.user_id, reason=input.reason)
+        )
+
+    @strawberry.mutation(
+        description="Set a subaccount's scopes on its company's behalf. Codes: MAIN_ACCOUNT "
+        "(a main account holds every scope), NOT_FOUND (no account in this company).",
+        extensions=users_manage(),
+    )
+    async def admin_subaccount_scopes_set(
+        self, info: Info, input: AdminSubaccountScopesInput
+    ) -> AdminUserPayload:
+        outcome = await staff.set_subaccount_scopes(
+            info.context,
+            global_id=input.user_id,
+            client_global_id=input.client_id,
+            scopes=input.scopes,
+            reason=input.reason,
+        )
+        return AdminUserPayload.of(outcome)
+
+    @strawberry.mutation(
+        description="Revoke an API token; it stops working at once. `user` is its owner.",
+        extensions=users_manage(),
+    )
+    async def admin_api_token_revoke(
+        self, info: Info, input: AdminApiTokenRevokeInput
+    ) -> AdminUserPayload:
+        ctx = info.context
+        return AdminUserPayload.of(
+            await staff.revoke_api_token(ctx, token_global_id=input.token_id, reason=input.reason)
+        )
+
+    @strawberry.mutation(
+        description="Staff with SUPPORT_VIEW: a short-lived, read-only token that reads the API "
+        "exactly as the client user sees it; audited, and every read goes to the access log. "
+        "Codes: REQUIRED and TOO_LONG (reason), NOT_FOUND (userId: no such client user).",
+        extensions=staff_permission(StaffPermission.SUPPORT_VIEW),
+    )
+    async def admin_support_view_start(
+        self, info: Info, input: AdminSupportViewStartInput
+    ) -> AdminSupportViewStartPayload:
+        return await support_view_start(info, input)
 
 
 @strawberry.type(description="Staff only: every client, for the admin console.")
 class Admin:
+    @strawberry.field(
+        extensions=staff_permission(StaffPermission.AUDIT_READ),
+        description="The audit log: every write, newest first (ADMIN and AUDITOR).",
+    )
+    async def audit_log(
+        self,
+        info: Info,
+        filter: AuditLogFilterInput | None = None,
+        first: int | None = 20,
+        after: str | None = None,
+    ) -> Connection[AuditEntry]:
+        filters = filter.audit_filter() if filter else AuditFilter()
+        page = await audit.audit_log(info.context, filters=filters, first=first, after=after)
+        return connection(page)
+
     @strawberry.field(description="Users by e-mail or last name.")
     async def users(
         self,
@@ -187,7 +337,8 @@ class InvoiceIssuePayload:
 class InvoiceAdminMutation:
     @strawberry.mutation(
         description="Staff: issue an invoice; the client is notified by e-mail "
-        "(and welcomed to the portal with its first invoice)."
+        "(and welcomed to the portal with its first invoice).",
+        extensions=staff_permission(StaffPermission.INVOICES_MANAGE),
     )
     async def invoice_issue(self, info: Info, input: InvoiceIssueInput) -> InvoiceIssuePayload:
         order = invoice_issue.InvoiceOrder(
@@ -253,7 +404,8 @@ class DocumentIssuePayload:
 @strawberry.type
 class DocumentAdminMutation:
     @strawberry.mutation(
-        description="Staff: issue a document to a client; the client is notified by e-mail."
+        description="Staff: issue a document to a client; the client is notified by e-mail.",
+        extensions=staff_permission(StaffPermission.DOCUMENTS_MANAGE),
     )
     async def document_issue(self, info: Info, input: DocumentIssueInput) -> DocumentIssuePayload:
         document, errors = await document_issue.issue_document(

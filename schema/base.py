@@ -18,6 +18,7 @@ from auth.staff import StaffPermission
 from loaders.base import ByIdLoader
 from loaders.paging import ChildPageLoader, Page
 from loaders.rows import row_type
+from models.audit import note_read
 from models.base import stored_id
 from models.client import Client as ClientRow
 from models.contract import Currency
@@ -111,7 +112,12 @@ class HasScope(BasePermission):
         self.message = str(missing_scope(scope))
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
-        return info.context.viewer.has_scope(client_id_of(source), self.scope)
+        viewer = info.context.viewer
+        client_id = client_id_of(source)
+        allowed = viewer.has_scope(client_id, self.scope)
+        if allowed and viewer.looks_as_staff:  # a person at the lessor: the access log
+            note_read(client_id, self.scope)
+        return allowed
 
     def on_unauthorized(self) -> None:
         """The same ForbiddenError as `require_scope`'s: coded, and translated with the rest."""

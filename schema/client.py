@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from auth.scopes import Scope
+from auth.staff import StaffPermission
 from loaders.client import BankAccountByIdLoader, BankAccountsByClientIdLoader, ClientByIdLoader
 from loaders.contract import ContractFilter, ContractsByClientIdLoader
 from loaders.document import DocumentsByClientIdLoader
@@ -24,19 +25,25 @@ from models.client import BankAccount as BankAccountRow
 from models.client import Client as ClientRow
 from models.contract import ContractStatus
 from models.request import RequestStage, RequestType
+from resolvers import access_log
+from resolvers.client360 import client_users
 from resolvers.invoice import document_filter, payment_filter
 from resolvers.node import in_client
 from resolvers.tyre import vehicle_filter
+from schema.audit import AccessLogEntry
 from schema.base import (
     Connection,
     Info,
     Money,
     Node,
     child_connection,
+    connection,
     node_id,
     node_type,
     scoped,
+    staff_permission,
 )
+from schema.client360 import ClientUser
 from schema.document import DocumentFilterInput
 from schema.invoice import InvoiceFilterInput, PaymentFilterInput, invoice_list
 from schema.refs import (
@@ -255,6 +262,26 @@ class Client(Node):
     @strawberry.field(extensions=scoped(Scope.SUBACCOUNTS_MANAGE))
     async def subaccounts(self, root: ClientRow, info: Info) -> list[SubaccountRef] | None:
         return await info.context.loaders[SubaccountsByClientIdLoader].load(stored_id(root))
+
+    @strawberry.field(
+        extensions=staff_permission(StaffPermission.CLIENTS_READ),
+        description="Staff (client 360): the company's people, main account first, with their "
+        "flags, API tokens and open sessions.",
+    )
+    async def users(self, root: ClientRow, info: Info) -> list[ClientUser] | None:
+        return await client_users(info.context, root)
+
+    @strawberry.field(
+        description="Who at the lessor read the company's data, when, which parts and why "
+        "(RODO), newest first: the main account only (and staff who audit)."
+    )
+    async def access_log(
+        self, root: ClientRow, info: Info, first: int | None = 20, after: str | None = None
+    ) -> Connection[AccessLogEntry]:
+        page = await access_log.access_log(
+            info.context, client_id=stored_id(root), first=first, after=after
+        )
+        return connection(page)
 
     @strawberry.field(
         description="Company master data is changed through this request, not edited here."

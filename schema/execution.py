@@ -59,6 +59,7 @@ from strawberry.types.field import StrawberryField
 
 from auth.access import missing_scope
 from auth.errors import ForbiddenError
+from models.audit import note_read
 from schema.flat import (
     PLAIN,
     Call,
@@ -513,7 +514,10 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
         key = (client_id_of(source), scope)
         allowed = self._scopes.get(key)
         if allowed is None:
-            allowed = self._scopes[key] = self.context_value.viewer.has_scope(key[0], scope)
+            viewer = self.context_value.viewer
+            allowed = self._scopes[key] = viewer.has_scope(key[0], scope)
+            if allowed and viewer.looks_as_staff:  # as HasScope: the company's access log
+                note_read(key[0], scope)
         return allowed
 
     def info_for(self, field: FieldPlan, path: Path | None) -> Any:

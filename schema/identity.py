@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from auth.scopes import Scope
+from auth.staff import StaffPermission, permissions_of
 from loaders.client import ClientByIdLoader
 from loaders.identity import ApiTokensByUserIdLoader, UserByIdLoader
 from models.i18n import Msg, translate
@@ -46,6 +47,11 @@ class ClientAccess:
         return await info.context.loaders[ClientByIdLoader].load(self.client_id)
 
 
+strawberry.enum(
+    StaffPermission, description="What a staff role allows in the console (USE-3); see StaffRole."
+)
+
+
 @strawberry.type(description="Who is asking.")
 class Viewer:
     user_id: strawberry.Private[int]
@@ -65,6 +71,12 @@ class Viewer:
     @strawberry.field
     def is_staff(self) -> bool:
         return self.staff_role is not None
+
+    @strawberry.field(
+        description="What the staff role allows, for the console to offer; empty for clients."
+    )
+    def staff_permissions(self) -> list[StaffPermission]:
+        return sorted(permissions_of(self.staff_role))
 
     @strawberry.field(description="Your API tokens (the secrets are never shown again).")
     async def api_tokens(self, info: Info) -> list[ApiTokenRef]:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from auth.scopes import Scope
+from auth.staff import StaffPermission
 from loaders.contract import ContractByIdLoader
 from loaders.identity import UserByIdLoader
 from loaders.message import (
@@ -23,7 +24,7 @@ from models.message import MessageThread as ThreadRow
 from models.message import MessageTopic, ThreadStatus
 from resolvers import messages
 from resolvers.node import in_client
-from schema.base import Info, Node, node_id, node_type, scoped
+from schema.base import Info, Node, node_id, node_type, scoped, staff_permission
 from schema.identity import UserError, user_errors
 from schema.refs import ContractRef
 from schema.request import Attachment
@@ -230,7 +231,8 @@ class MessageMutation:
         return MessageReplyPayload(thread=thread, message=message, errors=user_errors(errors))  # type: ignore[arg-type]
 
     @strawberry.mutation(
-        description="Staff: the final answer; the thread is CLOSED and the client e-mailed."
+        description="Staff: the final answer; the thread is CLOSED and the client e-mailed.",
+        extensions=staff_permission(StaffPermission.MESSAGES_MANAGE),
     )
     async def message_thread_answer(
         self, info: Info, input: MessageThreadAnswerInput
@@ -249,7 +251,10 @@ class MessageMutation:
         thread = await messages.mark_read(info.context, thread_global_id=input.thread_id)
         return MessageThreadPayload(thread=thread, errors=[])
 
-    @strawberry.mutation(description="Staff: who handles the thread.")
+    @strawberry.mutation(
+        description="Staff: who handles the thread (staff whose role manages messages).",
+        extensions=staff_permission(StaffPermission.MESSAGES_MANAGE),
+    )
     async def message_thread_assign(
         self, info: Info, input: MessageThreadAssignInput
     ) -> MessageThreadPayload:

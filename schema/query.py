@@ -19,6 +19,7 @@ from schema.booking import BookingMutation
 from schema.calendar import WorkingDayCalendar
 from schema.client import Client
 from schema.identity import IdentityMutation, Viewer, resolve_viewer
+from schema.intake import IntakeMutation
 from schema.interest_notes import InterestNotesMutation
 from schema.invoice import InvoiceMutation
 from schema.message import MessageMutation, MessageTopicInfo, message_topics
@@ -136,5 +137,6 @@ class Mutation(
     TyreRelocationMutation,
     TyreDeskMutation,
     TyreBookingMutation,
+    IntakeMutation,
 ):
     pass

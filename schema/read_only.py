@@ -1,5 +1,5 @@
 """Rules on what an operation may be, by who sends it and how: read-only API tokens (the default
-for BI tools) run queries only; a WebSocket runs subscriptions only."""
+for BI tools) and support views run queries only; a WebSocket runs subscriptions only."""
 
 from __future__ import annotations
 
@@ -25,10 +25,12 @@ class ReadOnlyTokens(SchemaExtension):
 def _refusal(context: Any, operation: OperationType) -> LocalizedError | None:
     viewer = getattr(context, "viewer", None)
     if viewer is not None and viewer.read_only and operation is OperationType.MUTATION:
-        return LocalizedError(
-            _("This API token is read-only: it cannot run mutations."),
-            extensions={"code": "FORBIDDEN"},
+        message = (
+            _("This API token is read-only: it cannot run mutations.")
+            if viewer.on_behalf_of is None
+            else _("A support view only reads: it cannot run mutations.")
         )
+        return LocalizedError(message, extensions={"code": "FORBIDDEN"})
     # A WebSocket lives on after its sign-in: its queries and mutations would run as whoever
     # signed in, even after a sign-out. Subscriptions verify the token at every push.
     request = getattr(context, "request", None)

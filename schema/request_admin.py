@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import strawberry
 
+from auth.staff import StaffPermission
 from models.request import RequestDecision, RequestStage, RequestType
 from resolvers import request_processing
-from schema.base import Info
+from schema.base import Info, staff_permission
 from schema.identity import UserError, user_errors
 from schema.refs import RequestRef
 
@@ -89,7 +90,8 @@ class RequestDecidePayload:
 class RequestAdminMutation:
     @strawberry.mutation(
         description="Staff: take a request (or give it to another staff member); a submitted "
-        "request goes into review."
+        "request goes into review.",
+        extensions=staff_permission(StaffPermission.REQUESTS_MANAGE),
     )
     async def request_assign(self, info: Info, input: RequestAssignInput) -> RequestAssignPayload:
         request, errors = await request_processing.assign(
@@ -99,7 +101,8 @@ class RequestAdminMutation:
 
     @strawberry.mutation(
         description="Staff: move a request to its next stage; asking the client "
-        "(WAITING_FOR_CLIENT) e-mails them."
+        "(WAITING_FOR_CLIENT) e-mails them.",
+        extensions=staff_permission(StaffPermission.REQUESTS_MANAGE),
     )
     async def request_stage_change(
         self, info: Info, input: RequestStageChangeInput
@@ -115,7 +118,8 @@ class RequestAdminMutation:
     @strawberry.mutation(
         description="Staff: accept or reject an open request with the final answer, once. An "
         "accepted payment-day change, schedule change or change of company data takes effect "
-        "in the same step; the client is e-mailed."
+        "in the same step; the client is e-mailed.",
+        extensions=staff_permission(StaffPermission.REQUESTS_MANAGE),
     )
     async def request_decide(self, info: Info, input: RequestDecideInput) -> RequestDecidePayload:
         request, errors = await request_processing.decide(

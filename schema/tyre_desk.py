@@ -7,10 +7,11 @@ from datetime import date, time
 
 import strawberry
 
+from auth.staff import StaffPermission
 from models.tyre import RelocationStatus
 from resolvers import tyre_desk
 from resolvers.tyre_centre_schedule import DayHours
-from schema.base import Connection, Info, connection
+from schema.base import Connection, Info, connection, staff_permission
 from schema.identity import UserError, user_errors
 from schema.tyre import TyreRelocation, TyreServiceCentre
 
@@ -119,9 +120,10 @@ class TyreCentreUpdatePayload:
 @strawberry.type
 class TyreDeskMutation:
     @strawberry.mutation(
-        description="Tyre desk (ADMIN, OPERATOR): the tyres of an ordered or confirmed "
+        description="Tyre desk (TYRES_MANAGE): the tyres of an ordered or confirmed "
         "relocation leave; the fleet manager can no longer edit or cancel it (NOT_EDITABLE). "
-        "The person who ordered it is e-mailed. Codes: NOT_EDITABLE, NOT_FOUND."
+        "The person who ordered it is e-mailed. Codes: NOT_EDITABLE, NOT_FOUND.",
+        extensions=staff_permission(StaffPermission.TYRES_MANAGE),
     )
     async def tyre_relocation_dispatch(
         self, info: Info, input: TyreRelocationDispatchInput
@@ -133,10 +135,11 @@ class TyreDeskMutation:
         )
 
     @strawberry.mutation(
-        description="Tyre desk (ADMIN, OPERATOR): the tyres arrived. The relocation is DONE and "
+        description="Tyre desk (TYRES_MANAGE): the tyres arrived. The relocation is DONE and "
         "the car's set is stored at the target centre from today (both centres' storedTyres "
         "change). Once: a second completion hears NOT_EDITABLE. Codes: NOT_EDITABLE, "
-        "NO_TYRES_DEPOSITED, NOT_FOUND."
+        "NO_TYRES_DEPOSITED, NOT_FOUND.",
+        extensions=staff_permission(StaffPermission.TYRES_MANAGE),
     )
     async def tyre_relocation_complete(
         self, info: Info, input: TyreRelocationCompleteInput
@@ -148,9 +151,10 @@ class TyreDeskMutation:
         )
 
     @strawberry.mutation(
-        description="Tyre desk (ADMIN, OPERATOR): change a centre's maximum, booking page, "
+        description="Tyre desk (TYRES_MANAGE): change a centre's maximum, booking page, "
         "phone or whether it is active; audited. Codes: BELOW_LOAD, INVALID_URL, "
-        "INVALID_PHONE, OUT_OF_RANGE, NOT_FOUND."
+        "INVALID_PHONE, OUT_OF_RANGE, NOT_FOUND.",
+        extensions=staff_permission(StaffPermission.TYRES_MANAGE),
     )
     async def tyre_centre_update(
         self, info: Info, input: TyreCentreUpdateInput

@@ -1,6 +1,6 @@
-"""Users and memberships: the three published demo logins (main account, subaccount, staff), and
-the memberships that give a client's main account every scope and a subaccount the read scopes
-of SUBACCOUNT_SCOPES."""
+"""Users and memberships: the published demo logins (main account, subaccount, the staff admin
+and one staff member per other role, DEMO_ROLE_STAFF), and the memberships that give a client's
+main account every scope and a subaccount the read scopes of SUBACCOUNT_SCOPES."""
 
 from __future__ import annotations
 
@@ -86,11 +86,26 @@ def add_membership(
     )
 
 
+# One published login per staff role besides the admin's, to try what each role may do.
+DEMO_ROLE_STAFF: tuple[tuple[StaffRole, str, Person, str], ...] = (
+    (
+        StaffRole.CUSTOMER_SERVICE,
+        "obsluga@demo.leasehub.pl",
+        Person("Marek", "Wójcik"),
+        "+48 22 555 01 01",
+    ),
+    (StaffRole.TYRE_DESK, "opony@demo.leasehub.pl", Person("Piotr", "Lis"), "+48 22 555 01 02"),
+    (StaffRole.FINANCE, "finanse@demo.leasehub.pl", Person("Joanna", "Mazur"), "+48 22 555 01 03"),
+    (StaffRole.AUDITOR, "audyt@demo.leasehub.pl", Person("Tomasz", "Krawczyk"), "+48 22 555 01 04"),
+)
+
+
 @dataclass(frozen=True, slots=True)
 class DemoUsers:
     main: UserRef
     sub: UserRef
     staff: UserRef
+    colleagues: tuple[UserRef, ...]  # DEMO_ROLE_STAFF, in its order
 
 
 def demo_users(rows: Rows, today: date) -> DemoUsers:
@@ -107,5 +122,8 @@ def demo_users(rows: Rows, today: date) -> DemoUsers:
         sub=add(Person("Jan", "Nowak"), DEMO_SUB_EMAIL, "+48 602 345 678"),
         staff=add(
             Person("Ewa", "Zielińska"), DEMO_STAFF_EMAIL, "+48 22 555 01 00", StaffRole.ADMIN
+        ),
+        colleagues=tuple(
+            add(person, email, phone, role) for role, email, person, phone in DEMO_ROLE_STAFF
         ),
     )

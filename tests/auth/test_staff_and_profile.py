@@ -21,15 +21,17 @@ from tests.schema.helpers import error_codes
 
 USERS = """query($s: String) { admin { users(search: $s, first: 5) {
   nodes { id email isActivated recentFailedLogins } } } }"""
-UNLOCK = "mutation($id: ID!) { adminUserUnlock(input: {userId: $id}) { user { email } } }"
-RESET = "mutation($id: ID!) { adminPasswordResetStart(input: {userId: $id}) { user { email } } }"
+UNLOCK = """mutation($id: ID!) {
+  adminUserUnlock(input: {userId: $id, reason: "Asked by phone"}) { user { email } } }"""
+RESET = """mutation($id: ID!) {
+  adminPasswordResetStart(input: {userId: $id, reason: "Asked by phone"}) { user { email } } }"""
 
 
 async def test_staff_unlock_clears_failed_logins_and_is_audited(flows: Hub) -> None:
     user, _ = await user_with_password(flows, 11)
     for _ in range(5):
         await flows.gql(LOGIN, {"login": user.email, "password": "Wrong#2026x"}, ip=fresh_ip())
-    staff = await staff_token(flows)
+    staff = await staff_token(flows, StaffRole.CUSTOMER_SERVICE)
     found = (await flows.gql(USERS, {"s": user.email}, token=staff))["data"]["admin"]["users"]
     target = found["nodes"][0]
     assert target["email"] == user.email and target["recentFailedLogins"] == 5
@@ -54,7 +56,7 @@ async def test_staff_unlock_clears_failed_logins_and_is_audited(flows: Hub) -> N
 
 async def test_staff_starts_a_reset_but_never_sees_or_sets_the_password(flows: Hub) -> None:
     user, _ = await user_with_password(flows, 11)
-    staff = await staff_token(flows)
+    staff = await staff_token(flows, StaffRole.CUSTOMER_SERVICE)
     target = (await flows.gql(USERS, {"s": user.email}, token=staff))["data"]["admin"]["users"]
     body = await flows.gql(RESET, {"id": target["nodes"][0]["id"]}, token=staff)
     mail = await last_message(flows, user.email, Channel.EMAIL)

@@ -52,7 +52,7 @@ async def templates_to(hub: Hub, recipient: str) -> list[str]:
 
 async def test_first_invoice_sends_the_welcome_and_every_invoice_a_notice(flows: Hub) -> None:
     client = await new_client(flows)
-    staff = await staff_token(flows, StaffRole.ADMIN)
+    staff = await staff_token(flows, StaffRole.FINANCE)
     variables = {"c": to_global_id("Client", client.id), "net": "100.00", "due": "2026-12-04"}  # type: ignore[arg-type]
     first = await flows.gql(ISSUE, variables, token=staff)
     assert first["data"]["invoiceIssue"]["errors"] == []
@@ -76,7 +76,7 @@ async def test_first_invoice_sends_the_welcome_and_every_invoice_a_notice(flows:
 
 
 async def test_invoice_input_is_validated_and_staff_only(flows: Hub) -> None:
-    staff = await staff_token(flows, StaffRole.ADMIN)
+    staff = await staff_token(flows, StaffRole.FINANCE)
     async with flows.db.read() as session:
         client_id = (
             await session.execute(select(Client.id).where(Client.number == "100001"))

@@ -129,7 +129,7 @@ async def test_issued_document_is_announced_and_pulled_with_its_formula_neutrali
     flows: Hub,
 ) -> None:
     anna = await token_of(flows, DEMO_MAIN_EMAIL)
-    staff = await staff_token(flows, StaffRole.ADMIN)
+    staff = await staff_token(flows, StaffRole.FINANCE)
     company = await first_company(flows)
     since = utcnow()
     title = '=HYPERLINK("http://evil.example","Kliknij")'
@@ -157,7 +157,7 @@ async def test_issued_document_is_announced_and_pulled_with_its_formula_neutrali
 async def test_document_issue_is_validated_staff_only_and_writes_nothing_on_error(
     flows: Hub,
 ) -> None:
-    staff = await staff_token(flows, StaffRole.ADMIN)
+    staff = await staff_token(flows, StaffRole.FINANCE)
     company = await first_company(flows)
     body = await flows.gql(DOCUMENT_ISSUE, {"c": company, "title": "  "}, token=staff)
     assert body["data"]["documentIssue"]["errors"] == [{"field": "title", "code": "REQUIRED"}]

@@ -357,7 +357,7 @@ async def test_second_correction_starts_from_the_invoice_as_first_corrected(flow
             )
             session.add(row)
             corrections.append(row)
-    staff = await staff_token(flows, StaffRole.ADMIN)
+    staff = await staff_token(flows, StaffRole.FINANCE)
     body = await flows.gql(
         NODE_LINK, {"id": to_global_id("Invoice", corrections[1].id)}, token=staff
     )
@@ -395,7 +395,7 @@ async def test_staff_issue_an_interest_note_with_its_interest_computed(flows: Hu
     async with flows.db.read() as session:
         invoice = await session.get(Invoice, from_global_id(paid_late)[1])
     assert invoice is not None
-    staff = await staff_token(flows, StaffRole.ADMIN)
+    staff = await staff_token(flows, StaffRole.FINANCE)
     # 11.75 % is the statutory rate of 2022 H1 (reference rate 1.75 % + 10 pp).
     variables = {"c": company, "i": paid_late, "rate": "0.1175"}
     issued = (await flows.gql(INTEREST_NOTE, variables, token=staff))["data"]["documentIssue"]
@@ -411,7 +411,7 @@ async def test_staff_issue_an_interest_note_with_its_interest_computed(flows: Hu
 
 async def test_interest_note_needs_its_details_and_an_invoice_of_the_client(flows: Hub) -> None:
     company = await first_company(flows)
-    staff = await staff_token(flows, StaffRole.ADMIN)
+    staff = await staff_token(flows, StaffRole.FINANCE)
     missing = await flows.gql(INTEREST_NOTE, {"c": company, "i": None}, token=staff)
     errors = {(e["field"], e["code"]) for e in missing["data"]["documentIssue"]["errors"]}
     assert errors == {("invoiceId", "REQUIRED")}  # the rate: the statutory one when left out

@@ -33,6 +33,7 @@ from hub.demo import (
     DemoSpec,
     load_demo,
 )
+from hub.demo.identity import DEMO_ROLE_STAFF
 from models.base import to_money
 from models.identifiers import is_valid_iban, is_valid_ksef_number, is_valid_nip, is_valid_regon
 from models.identity import StaffRole
@@ -346,8 +347,12 @@ async def test_demo_users_have_their_memberships(demo: AsyncEngine) -> None:
     users = {u["email"]: u for u in await rows(demo, models.User)}
     anna, jan, staff = (users[e] for e in (DEMO_MAIN_EMAIL, DEMO_SUB_EMAIL, DEMO_STAFF_EMAIL))
     assert all(verify_password(u["password_hash"], DEMO_PASSWORD) for u in (anna, jan, staff))
-    assert sum(u["password_hash"] is not None for u in users.values()) == 3
+    assert sum(u["password_hash"] is not None for u in users.values()) == 3 + len(DEMO_ROLE_STAFF)
     assert (staff["first_name"], staff["staff_role"]) == ("Ewa", StaffRole.ADMIN)
+    colleagues = [users[email] for _role, email, _person, _phone in DEMO_ROLE_STAFF]
+    assert [u["staff_role"] for u in colleagues] == [role for role, *_ in DEMO_ROLE_STAFF]
+    assert {staff["staff_role"], *(u["staff_role"] for u in colleagues)} == set(StaffRole)
+    assert all(verify_password(u["password_hash"], DEMO_PASSWORD) for u in colleagues)
     memberships = await rows(demo, models.Membership)
     access = {(m["user_id"], m["client_id"]): m for m in memberships}
     all_scopes = sorted(s.value for s in Scope)

@@ -18,7 +18,7 @@ from babel.messages.pofile import read_po
 from models.i18n import DEFAULT_LANGUAGE, Language, Msg, _, catalogue_path, negotiate, translate
 
 ROOT = Path(__file__).resolve().parents[2]
-PRODUCTION = ("auth", "exports", "hub", "loaders", "models", "resolvers", "schema")
+PRODUCTION = ("auth", "exports", "hub", "intake", "loaders", "models", "resolvers", "schema")
 
 
 def extracted() -> dict[str, str]:

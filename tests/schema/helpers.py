@@ -42,14 +42,17 @@ def break_settlements(monkeypatch: pytest.MonkeyPatch, message: str) -> None:
     monkeypatch.setattr(SettlementByInvoiceIdLoader, "load_batch", broken)
 
 
-async def desk_tokens(hub: Hub) -> tuple[dict[str, str], int]:
-    """Customer service and a client signed in on a demo: anna (the main account), the demo's
-    admin, an operator and an auditor; and the key of anna's first company."""
+async def desk_tokens(
+    hub: Hub, operator: StaffRole = StaffRole.CUSTOMER_SERVICE
+) -> tuple[dict[str, str], int]:
+    """Staff and a client signed in on a demo: anna (the main account), the demo's admin, an
+    operator (a staff member of the desk's role) and an auditor; and the key of anna's first
+    company."""
     tokens = {}
     for who, email in (("anna", DEMO_MAIN_EMAIL), ("admin", DEMO_STAFF_EMAIL)):
         body = await hub.gql(LOGIN, {"login": email, "password": DEMO_PASSWORD})
         tokens[who] = body["data"]["login"]["token"]
-    tokens["operator"] = await staff_token(hub, StaffRole.ADMIN)
+    tokens["operator"] = await staff_token(hub, operator)
     tokens["auditor"] = await staff_token(hub, StaffRole.AUDITOR)
     viewer = await hub.gql("{ viewer { clients { client { id } } } }", token=tokens["anna"])
     client_pk = from_global_id(viewer["data"]["viewer"]["clients"][0]["client"]["id"])[1]

@@ -84,7 +84,7 @@ async def invoice_paid(
 async def issue(
     hub: Hub, client: str, invoice: str | None, token: str = "", **given: Any
 ) -> dict[str, Any]:
-    staff = token or await staff_token(hub, StaffRole.ADMIN)
+    staff = token or await staff_token(hub, StaffRole.FINANCE)
     variables = {"c": client, "inv": invoice, "kind": "INTEREST_NOTE", "issue": TODAY, **given}
     body = await hub.gql(ISSUE, variables, token=staff)
     assert "errors" not in body, body  # no "Unexpected error."
@@ -112,7 +112,7 @@ async def refused(
 
 
 async def printed(hub: Hub, document_id: str) -> str:
-    staff = await staff_token(hub, StaffRole.ADMIN)
+    staff = await staff_token(hub, StaffRole.FINANCE)
     link = await hub.gql(LINK, {"id": document_id}, token=staff)
     response = await hub.client.get(link["data"]["node"]["downloadUrl"])
     assert response.status_code == 200, response.text
@@ -281,7 +281,7 @@ async def test_a_given_amount_must_be_the_interest(notes: Hub) -> None:
 
 async def test_twenty_identical_requests_issue_one_note(notes: Hub) -> None:
     client, invoice = await invoice_paid(notes, **JUNE)  # type: ignore[arg-type]
-    staff = await staff_token(notes, StaffRole.ADMIN)  # one login, before the race
+    staff = await staff_token(notes, StaffRole.FINANCE)  # one login, before the race
     answers = await asyncio.gather(
         *(issue(notes, client, invoice, staff, **JUNE_NOTE) for _ in range(20))
     )
@@ -293,7 +293,7 @@ async def test_twenty_identical_requests_issue_one_note(notes: Hub) -> None:
 
 async def test_twenty_overlapping_requests_issue_one_note(notes: Hub) -> None:
     client, invoice = await invoice_paid(notes, **JUNE)  # type: ignore[arg-type]
-    staff = await staff_token(notes, StaffRole.ADMIN)
+    staff = await staff_token(notes, StaffRole.FINANCE)
     # Twenty periods of their own, each containing 1–13 July.
     periods = [
         (date(2025, 6, 14) + timedelta(days=n % 17), date(2025, 7, 15) - timedelta(days=n // 17))

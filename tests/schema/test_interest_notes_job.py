@@ -47,7 +47,7 @@ async def job(databases: DatabaseFactory) -> AsyncIterator[Hub]:
 
 
 async def run(hub: Hub, month: str, token: str = "") -> dict[str, Any]:
-    staff = token or await staff_token(hub, StaffRole.ADMIN)
+    staff = token or await staff_token(hub, StaffRole.FINANCE)
     body = await hub.gql(ISSUE, {"month": month}, token=staff)
     assert "errors" not in body, body
     return body["data"]["interestNotesIssue"]  # type: ignore[no-any-return]
@@ -168,7 +168,7 @@ async def test_a_note_issued_by_hand_for_the_period_is_not_issued_again(job: Hub
       kind: INTEREST_NOTE, title: "Nota", issueDate: "2025-05-07", invoiceId: $inv,
       basisAmount: "1230.00", periodStart: "2025-04-01", periodEnd: "2025-04-30"}) {
       errors { code } } }"""
-    staff = await staff_token(job, StaffRole.ADMIN)
+    staff = await staff_token(job, StaffRole.FINANCE)
     body = await job.gql(by_hand, {"c": client, "inv": invoice}, token=staff)
     assert body["data"]["documentIssue"]["errors"] == []
     summary = await summary_of(job, "2025-05")
@@ -192,7 +192,7 @@ async def test_twenty_parallel_runs_of_a_month_issue_each_note_once(job: Hub) ->
     _, second = await invoice_paid(
         job, due=date(2025, 2, 24), gross="24600.00", paid=((date(2025, 3, 31), "24600.00"),)
     )
-    staff = await staff_token(job, StaffRole.ADMIN)  # one login, before the race
+    staff = await staff_token(job, StaffRole.FINANCE)  # one login, before the race
     answers = await asyncio.gather(*(run(job, "2025-03", staff) for _ in range(20)))
     assert all(answer["errors"] == [] for answer in answers)
     assert sum(answer["summary"]["issued"] for answer in answers) == 2
@@ -205,7 +205,7 @@ async def test_twenty_parallel_runs_of_a_month_issue_each_note_once(job: Hub) ->
 
 
 async def test_examining_a_month_costs_the_same_statements_for_more_invoices(job: Hub) -> None:
-    staff = await staff_token(job, StaffRole.ADMIN)
+    staff = await staff_token(job, StaffRole.FINANCE)
 
     async def statements_of_a_run(on_time: int) -> int:
         for _ in range(on_time):  # due and booked Monday 2.06.2025: on time

@@ -118,7 +118,7 @@ async def test_inbox_filters_by_status_company_topic_unread_and_assignee(inbox: 
     other = await threads_of_inbox(inbox, {"clientId": company, "topic": "TYRES"})
     assert not {question, answered} & {t["id"] for t in other}
     async with inbox.db.read() as session:
-        query = select(User.id).where(User.staff_role == StaffRole.ADMIN)
+        query = select(User.id).where(User.staff_role == StaffRole.CUSTOMER_SERVICE)
         operator = to_global_id("User", (await session.execute(query)).scalars().first() or 0)
     body = await inbox.gql(ASSIGN, {"t": question, "u": operator}, as_="staff")
     assert body["data"]["messageThreadAssign"]["errors"] == []

@@ -49,7 +49,7 @@ async def message_desk(
     hub, db = await open_hub(await databases.create(), LEASEHUB_ATTACHMENT_DIR=str(folder))
     await load_demo(db.engine, DemoSpec(clients=3, seed=11))
     hub.tokens["anna"] = await token_of(hub, DEMO_MAIN_EMAIL)
-    hub.tokens["staff"] = await staff_token(hub, StaffRole.ADMIN)
+    hub.tokens["staff"] = await staff_token(hub, StaffRole.CUSTOMER_SERVICE)
     hub.tokens["auditor"] = await staff_token(hub, StaffRole.AUDITOR)
     yield hub
     await hub.close()

@@ -216,10 +216,10 @@ async def test_taking_a_submitted_request_assigns_the_caller_and_starts_the_revi
     assert result["errors"] == []
     request = result["request"]
     assert request["stage"] == "IN_REVIEW"
-    assert request["assignee"] == {"email": "operator@staff.leasehub.pl"}
+    assert request["assignee"] == {"email": "customer_service@staff.leasehub.pl"}
     assert request["history"][-1] == {"stage": "IN_REVIEW", "fromClient": False, "comment": ""}
     entries = await history_of(setup.db, request_id)
-    assert entries[-1].author_id == await user_pk(setup.db, "operator@staff.leasehub.pl")
+    assert entries[-1].author_id == await user_pk(setup.db, "customer_service@staff.leasehub.pl")
 
 
 async def test_giving_a_request_in_review_to_another_staff_member_keeps_its_stage(
@@ -386,13 +386,13 @@ async def test_clients_and_auditors_cannot_process_requests(setup: Setup, who: s
 
 
 async def test_clients_do_not_see_who_took_their_request(setup: Setup) -> None:
-    operator = await user_pk(setup.db, "operator@staff.leasehub.pl")
+    operator = await user_pk(setup.db, "customer_service@staff.leasehub.pl")
     request_id = await add_request(setup.db, setup.client_pk, assignee_id=operator)
     query = "query($id: ID!) { node(id: $id) { ... on Request { assignee { email } } } }"
     client = await setup.gql(query, "anna", id=request_id)
     staff = await setup.gql(query, "auditor", id=request_id)
     assert client["data"]["node"]["assignee"] is None
-    assert staff["data"]["node"]["assignee"] == {"email": "operator@staff.leasehub.pl"}
+    assert staff["data"]["node"]["assignee"] == {"email": "customer_service@staff.leasehub.pl"}
 
 
 # ---- decisions ----------------------------------------------------------------------------

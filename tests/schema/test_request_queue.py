@@ -130,7 +130,7 @@ async def test_the_queue_filters_by_company(setup: Setup) -> None:
 
 async def test_the_queue_filters_by_assignee_and_unassigned(setup: Setup) -> None:
     company = await add_company(setup.db)
-    operator = await user_pk(setup.db, "operator@staff.leasehub.pl")
+    operator = await user_pk(setup.db, "customer_service@staff.leasehub.pl")
     admin = await user_pk(setup.db, DEMO_STAFF_EMAIL)
     taken = await add_request(setup.db, company, assignee_id=operator)
     others = await add_request(setup.db, company, assignee_id=admin)
@@ -174,7 +174,7 @@ async def test_an_auditor_may_read_the_queue(setup: Setup) -> None:
 async def _fill(setup: Setup, count: int) -> int:
     company = await add_company(setup.db)
     contracts = [await add_contract(setup.db, company) for _ in range(3)]
-    operator = await user_pk(setup.db, "operator@staff.leasehub.pl")
+    operator = await user_pk(setup.db, "customer_service@staff.leasehub.pl")
     for index in range(count):
         await add_request(
             setup.db,
@@ -204,7 +204,7 @@ async def test_the_statement_count_of_a_queue_page_does_not_grow_with_its_size(
         assert len(nodes) == size
         assert all(node["contract"]["client"]["name"].startswith("Kolejka") for node in nodes)
         assert {node["assignee"]["email"] for node in nodes if node["assignee"]} == {
-            "operator@staff.leasehub.pl"
+            "customer_service@staff.leasehub.pl"
         }
         counts.append(len(statements))
     assert counts[0] == counts[1], counts

@@ -54,7 +54,7 @@ async def written(hub: Hub) -> tuple[int, int, int]:
 
 async def refused(hub: Hub, query: str, variables: dict[str, Any]) -> list[tuple[str, str]]:
     """The (field, code) pairs of a staff mutation that must write nothing."""
-    staff = await staff_token(hub, StaffRole.ADMIN)
+    staff = await staff_token(hub, StaffRole.FINANCE)
     before = await written(hub)
     body = await hub.gql(query, {"c": await first_company(hub), **variables}, token=staff)
     assert "errors" not in body, body  # no "Unexpected error."

@@ -23,7 +23,7 @@ from hub.db import Database
 from hub.demo import DEMO_MAIN_EMAIL, DemoSpec, load_demo
 from models.base import utcnow
 from models.client import Client
-from models.identity import AuditEvent
+from models.identity import AuditEvent, StaffRole
 from models.outbox import OutboxMessage
 from models.tyre import (
     RelocationStatus,
@@ -104,7 +104,7 @@ async def desk(databases: DatabaseFactory) -> AsyncIterator[Desk]:
     # the shared demo count.
     hub, db = await open_hub(await databases.create())
     await load_demo(db.engine, DemoSpec(clients=2, seed=11))
-    tokens, client_pk = await desk_tokens(hub)
+    tokens, client_pk = await desk_tokens(hub, StaffRole.TYRE_DESK)
     yield Desk(hub, tokens, client_pk)
     await hub.close()
     await db.dispose()
