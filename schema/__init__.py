@@ -25,7 +25,7 @@ from schema.admin import AdminUser
 from schema.audit import audit_mutations
 from schema.client import BankAccount, Client
 from schema.contract import Contract, Instalment, InsurancePolicy, LeasedItem
-from schema.cost import QueryCostLimiter
+from schema.cost import PriceCache, QueryCostLimiter
 from schema.document import Document
 from schema.errors import (
     UNEXPECTED,
@@ -111,7 +111,12 @@ def extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
         partial(ParserCache, maxsize=512),
         partial(ValidationCache, maxsize=512),
         *(policy if production else []),
-        partial(QueryCostLimiter, budget=settings.max_query_cost, page_max=settings.page_size_max),
+        partial(
+            QueryCostLimiter,
+            budget=settings.max_query_cost,
+            page_max=settings.page_size_max,
+            prices=PriceCache(),
+        ),
         ReadOnlyTokens,
         partial(
             CodedMaskErrors,

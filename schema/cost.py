@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from graphql import (
+    ArgumentNode,
     DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
@@ -28,8 +29,10 @@ from graphql import (
     OperationDefinitionNode,
     SelectionSetNode,
     VariableNode,
+    Visitor,
     get_named_type,
     get_variable_values,
+    visit,
 )
 from graphql.utilities.coerce_input_value import coerce_default_value
 from strawberry.extensions import SchemaExtension
@@ -141,6 +144,7 @@ def query_cost(
     variables: dict[str, Any] | None,
     *,
     page_max: int,
+    prices: PriceCache | None = None,
 ) -> int:
     operation = _operation(document, operation_name)
     if operation is None:
@@ -148,14 +152,78 @@ def query_cost(
     coerced = _coerced(schema, operation, variables or {})
     if coerced is None:
         return 0
+    if prices is None:
+        return _price(schema, document, operation, coerced, page_max)
+    return prices.price(schema, document, operation, coerced, page_max)
+
+
+def _price(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation: OperationDefinitionNode,
+    coerced: dict[str, Any],
+    page_max: int,
+) -> int:
     pricer = _Pricer(schema, fragments_of(document), coerced, page_max)
     return pricer.selections(operation.selection_set, schema.get_root_type(operation.operation))
 
 
+def page_variables(document: DocumentNode) -> tuple[str, ...]:
+    """The variables any `first` argument of the document takes: all a price depends on
+    besides the document itself."""
+    names: set[str] = set()
+
+    class Finder(Visitor):
+        def enter_argument(self, node: ArgumentNode, *_args: Any) -> None:
+            if node.name.value == PAGE_ARGUMENT and isinstance(node.value, VariableNode):
+                names.add(node.value.name.value)
+
+    visit(document, Finder())
+    return tuple(sorted(names))
+
+
+class PriceCache:
+    """Prices of the documents the server sees, per operation and page-size variable values.
+
+    A dashboard sends the same few documents all day, and ParserCache hands out the same
+    `DocumentNode` for the same text: walking it again to price it was a tenth of a small
+    query's CPU. Keyed by the document's identity (the node itself is kept, so the id cannot
+    be reused while cached); bounded, emptied when full, as the parser cache turns over.
+    """
+
+    def __init__(self, maxsize: int = 512) -> None:
+        self.maxsize = maxsize
+        self._documents: dict[int, tuple[DocumentNode, tuple[str, ...], dict[Any, int]]] = {}
+
+    def price(
+        self,
+        schema: GraphQLSchema,
+        document: DocumentNode,
+        operation: OperationDefinitionNode,
+        coerced: dict[str, Any],
+        page_max: int,
+    ) -> int:
+        entry = self._documents.get(id(document))
+        if entry is None or entry[0] is not document:
+            if len(self._documents) >= self.maxsize:
+                self._documents.clear()
+            entry = self._documents[id(document)] = (document, page_variables(document), {})
+        _document, names, prices = entry
+        key = (id(operation), page_max, *(coerced.get(name) for name in names))
+        try:
+            return prices[key]
+        except TypeError:  # an unhashable value where an Int goes: coercion kept it as given
+            return _price(schema, document, operation, coerced, page_max)
+        except KeyError:
+            cost = prices[key] = _price(schema, document, operation, coerced, page_max)
+            return cost
+
+
 class QueryCostLimiter(SchemaExtension):
-    def __init__(self, *, budget: int, page_max: int) -> None:
+    def __init__(self, *, budget: int, page_max: int, prices: PriceCache | None = None) -> None:
         self.budget = budget
         self.page_max = page_max
+        self.prices = prices  # one per schema: a price is the schema's
         self.cost: int | None = None
 
     def on_validate(self) -> Iterator[None]:
@@ -168,6 +236,7 @@ class QueryCostLimiter(SchemaExtension):
                 context.operation_name,
                 context.variables,
                 page_max=self.page_max,
+                prices=self.prices,
             )
             if self.cost > self.budget:
                 context.pre_execution_errors = [self._refusal(self.cost)]

@@ -11,7 +11,7 @@ from graphql import parse
 
 from hub.app import create_app
 from hub.settings import Settings
-from schema.cost import query_cost
+from schema.cost import PriceCache, query_cost
 from tests.conftest import Hub
 from tests.schema.helpers import break_settlements, client_ids, error_codes
 
@@ -143,6 +143,26 @@ def test_absent_first_without_default_costs_the_page_maximum() -> None:
     assert cost("{ items(first: null) { a } }") == 1 + 100 * 1
     assert cost("{ paged { a } }") == 1 + 7 * 1
     assert cost("{ items(first: 3) { a } }") == 1 + 3 * 1
+
+
+def test_cached_prices_follow_the_operation_and_page_variables() -> None:
+    schema = build_graphql_schema("type Query { items(first: Int): [Item!] } type Item { a: Int }")
+    document = parse(
+        "query A($n: Int) { items(first: $n) { a } } query B { items(first: 2) { a a } }"
+    )
+    prices = PriceCache(maxsize=1)
+
+    def cost(operation: str, variables: dict[str, object]) -> int:
+        return query_cost(schema, document, operation, variables, page_max=100, prices=prices)
+
+    for _round in range(2):  # the second round answers from the cache
+        assert cost("A", {"n": 3}) == 1 + 3 * 1
+        assert cost("A", {"n": 40}) == 1 + 40 * 1
+        assert cost("A", {}) == 1 + 100 * 1
+        assert cost("B", {}) == 1 + 2 * 2
+    other = parse("query A($n: Int) { items(first: $n) { a a a } }")  # a full cache empties
+    assert query_cost(schema, other, "A", {"n": 3}, page_max=100, prices=prices) == 1 + 3 * 3
+    assert cost("A", {"n": 3}) == 1 + 3 * 1
 
 
 REFUSALS = {
