@@ -18,6 +18,26 @@ def to_global_id(type_name: str, pk: int) -> str:
     return encoded.translate(_URL_SAFE).decode().rstrip("=")
 
 
+class GlobalIds:
+    """One type's global ids, kept once made: an answer makes one for every object in it, and
+    a dashboard asks for the same objects again and again. Bounded: emptied when full."""
+
+    __slots__ = ("_made", "maxsize", "type_name")
+
+    def __init__(self, type_name: str, *, maxsize: int = 20_000) -> None:
+        self.type_name = type_name
+        self.maxsize = maxsize
+        self._made: dict[int, str] = {}
+
+    def __call__(self, pk: int) -> str:
+        made = self._made.get(pk)
+        if made is None:
+            if len(self._made) >= self.maxsize:
+                self._made.clear()
+            made = self._made[pk] = to_global_id(self.type_name, pk)
+        return made
+
+
 def from_global_id(global_id: str, *, field: str = "id") -> tuple[str, int]:
     """(type name, pk); a malformed id is simply not found, like any unknown one."""
     try:

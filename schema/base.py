@@ -23,7 +23,7 @@ from models.base import stored_id
 from models.client import Client as ClientRow
 from models.contract import Currency
 from resolvers.context import Context
-from resolvers.ids import to_global_id
+from resolvers.ids import GlobalIds
 from resolvers.node import Access, register_node
 from resolvers.paging import page_query
 from schema.flat import NO_DEFAULT, Projection
@@ -63,9 +63,13 @@ class Node:
 
 
 def node_id(type_name: str) -> Any:
-    def resolve(root: Any) -> strawberry.ID:
-        return strawberry.ID(to_global_id(type_name, root.id))
+    made = GlobalIds(type_name)
 
+    def resolve(root: Any) -> strawberry.ID:
+        return strawberry.ID(made(root.id))
+
+    # What the compiled path may call on the row's `id` instead (schema/flat.py).
+    resolve.__flat_global_id__ = made  # type: ignore[attr-defined]
     return strawberry.field(resolver=resolve, description="Opaque global id.")
 
 
@@ -85,9 +89,9 @@ def node_type(
         register_node(id_name or cls.__name__, type_name=cls.__name__, loader=loader, access=access)
         # Loaders answer light rows, writes answer entities: either is this type's object.
         kinds = (model, row_type(model))
-        cls.is_type_of = classmethod(  # type: ignore[attr-defined]
-            lambda _cls, obj, _info: isinstance(obj, kinds)
-        )
+        is_type_of = lambda _cls, obj, _info: isinstance(obj, kinds)  # noqa: E731
+        is_type_of.__flat_kinds__ = kinds  # type: ignore[attr-defined]  # for schema/flat.py
+        cls.is_type_of = classmethod(is_type_of)  # type: ignore[attr-defined]
         return cls
 
     return decorate

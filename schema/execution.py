@@ -765,6 +765,7 @@ def _object(field: FieldPlan, plan: ObjectPlan) -> Completer:
 def _list(field: FieldPlan, list_type: GraphQLList[Any], item: Completer) -> Completer:
     item_type = list_type.of_type
     item_flat = _twin_of(item)
+    twin = None if item_flat is None else flat_list(item_flat)
     message = (
         f"Expected Iterable, but did not find one for field '{field.parent.name}.{field.name}'."
     )
@@ -779,14 +780,14 @@ def _list(field: FieldPlan, list_type: GraphQLList[Any], item: Completer) -> Com
             return executor.complete_list_value(list_type, field.details, info, path, result, None)
         if not is_iterable(result):
             raise GraphQLError(message)
-        if item_flat is not None and type(result) is list:
+        if twin is not None and type(result) is list:
             try:
-                return [item_flat(value) for value in result]
+                return twin(result)
             except Exception:  # noqa: S110 - the general path answers, errors and all
                 pass
         return _complete_items(executor, field, item_type, item, result, path)
 
-    return _with_twin(complete, None if item_flat is None else flat_list(item_flat))
+    return _with_twin(complete, twin)
 
 
 def _complete_items(

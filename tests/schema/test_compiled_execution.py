@@ -228,6 +228,27 @@ async def test_an_irregular_value_in_a_flat_subtree_gets_the_general_paths_answe
     assert "Instalment" in seen  # the damaged list was completed item by item
 
 
+async def test_an_object_of_another_type_in_a_flat_list_gets_the_general_paths_answer(
+    hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    generic_load = InstalmentsByContractIdLoader.load_batch
+
+    class Stranger:  # has every attribute an instalment has, but is not one
+        def __init__(self, row: object) -> None:
+            self.__dict__.update(row._asdict())  # type: ignore[attr-defined]
+
+    async def mixed(self: InstalmentsByContractIdLoader, connection: object, keys: list) -> list:
+        lists = await generic_load(self, connection, keys)  # type: ignore[arg-type]
+        return [[Stranger(row) if row.number == 2 else row for row in rows] for rows in lists]
+
+    client_id = (await client_ids(hub, "anna"))[0]
+    monkeypatch.setattr(InstalmentsByContractIdLoader, "load_batch", mixed)
+    body = await _checked(hub, SCHEDULE, {"id": client_id}, "anna")
+    paths = [error["path"] for error in body["errors"]]
+    assert ["client", "contracts", "nodes", 0, "schedule", 1] in paths  # the type check held
+    assert body["data"]["client"]["contracts"]["nodes"][0]["schedule"] is None
+
+
 def test_crosscheck_sees_a_different_answer() -> None:
     same = ExecutionResult({"a": 1}, None)
     assert crosscheck.render(same) == crosscheck.render(ExecutionResult({"a": 1}, None))
