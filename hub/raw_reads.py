@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC
 from types import TracebackType
 from typing import Any, Final
 from weakref import WeakKeyDictionary
@@ -40,7 +41,9 @@ from sqlalchemy import exc
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import PoolProxiedConnection
-from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql import ClauseElement, sqltypes
+
+from models.base import UTCDateTime
 
 StatementListener = Callable[[str], None]
 
@@ -67,7 +70,7 @@ class PreparedRead:
     """One statement compiled for asyncpg: its text, where each parameter goes, and how each
     column's values are converted (learnt from the first connection that prepares it)."""
 
-    __slots__ = ("_converted", "_dialect", "_slots", "_types", "sql")
+    __slots__ = ("_convert", "_converted", "_dialect", "_slots", "_types", "sql")
 
     def __init__(self, statement: ClauseElement, dialect: Dialect) -> None:
         compiled: Any = statement.compile(dialect=dialect)
@@ -96,6 +99,7 @@ class PreparedRead:
         self._types = [column[3] for column in compiled._result_columns]
         self._dialect = dialect
         self._converted: tuple[tuple[int, Callable[[Any], Any]], ...] | None = None
+        self._convert: Callable[[list[Any]], list[Any]] | None = None
 
     def arguments(self, parameters: Mapping[str, Any]) -> list[Any]:
         """The positional arguments of `$1…$n`: the batch's own values, the fixed ones."""
@@ -121,18 +125,26 @@ class PreparedRead:
         and the OID of what the server sends (a NUMERIC column and a float are not read alike)."""
         if len(column_oids) != len(self._types):
             raise UnsupportedStatementError("result columns differ from the statement's")
-        pairs = zip(self._types, column_oids, strict=True)
+        pairs = list(zip(self._types, column_oids, strict=True))
         processors = [type_._cached_result_processor(self._dialect, oid) for type_, oid in pairs]
         self._converted = tuple(
             (index, process) for index, process in enumerate(processors) if process is not None
         )
+        self._convert = _converter(pairs, processors, self._dialect) if self._converted else None
 
     def rows(self, records: list[Any]) -> list[Any]:
         """asyncpg's records, each column through its result processor (records as they came
         when no column has one: they unpack and index as tuples do)."""
-        converted = self._converted
-        if not converted:
+        if self._convert is None:
             return records
+        try:
+            return self._convert(records)
+        except Exception:  # noqa: S110 - an inlined conversion failed: the processors say why
+            pass
+        return self._processed(records)
+
+    def _processed(self, records: list[Any]) -> list[Any]:
+        converted = self._converted or ()
         rows = []
         for record in records:
             values = list(record)
@@ -140,6 +152,54 @@ class PreparedRead:
                 values[index] = process(values[index])
             rows.append(tuple(values))
         return rows
+
+
+def _converter(
+    pairs: Sequence[tuple[Any, int]],
+    processors: Sequence[Callable[[Any], Any] | None],
+    dialect: Dialect,
+) -> Callable[[list[Any]], list[Any]]:
+    """All of a statement's records converted by one generated comprehension: the usual
+    conversions inline (an enum's lookup, a UTC timestamp), other processors called. A value
+    the inline form cannot take raises, and `rows` converts the records again the slow way,
+    which raises SQLAlchemy's own error or gives the same values."""
+    names: dict[str, Any] = {"UTC": UTC}
+    values = []
+    for index, ((type_, oid), process) in enumerate(zip(pairs, processors, strict=True)):
+        value = f"r[{index}]"
+        if process is None:
+            values.append(value)
+        elif _plain_utc(type_, oid, dialect):
+            values.append(
+                f"(None if (v{index} := {value}) is None else v{index}.astimezone(UTC) "
+                f"if v{index}.tzinfo is not None else v{index}.replace(tzinfo=UTC))"
+            )
+        elif (lookup := _plain_enum_lookup(type_, oid, dialect)) is not None:
+            names[f"m{index}"] = lookup
+            values.append(f"m{index}[{value}]")
+        else:
+            names[f"p{index}"] = process
+            values.append(f"p{index}({value})")
+    source = f"def convert(records):\n    return [({', '.join(values)},) for r in records]\n"
+    exec(compile(source, "<raw rows>", "exec"), names)  # noqa: S102 - our own text, no input
+    return names["convert"]
+
+
+def _plain_utc(type_: Any, oid: int, dialect: Dialect) -> bool:
+    """models.base.UTCDateTime over a driver value needing no processing of its own."""
+    return isinstance(type_, UTCDateTime) and (
+        type_.impl_instance.result_processor(dialect, oid) is None
+    )
+
+
+def _plain_enum_lookup(type_: Any, oid: int, dialect: Dialect) -> Mapping[Any, Any] | None:
+    """A string-stored Enum's value → member table, when that lookup is all its processor does."""
+    implementation = type_.dialect_impl(dialect)
+    if type(implementation) is not sqltypes.Enum:
+        return None
+    if sqltypes.String.result_processor(implementation, dialect, oid) is not None:
+        return None
+    return implementation._object_lookup
 
 
 class RawReads:
