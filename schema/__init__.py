@@ -16,7 +16,9 @@ from strawberry.extensions import (
     SchemaExtension,
     ValidationCache,
 )
+from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
 
 from auth.errors import PublicError
 from hub.settings import Environment, Settings, get_settings
@@ -35,6 +37,7 @@ from schema.errors import (
     code_parse_errors,
 )
 from schema.execution import CompiledExecutor
+from schema.hooks import GeneratorHooksRunner
 from schema.invoice import Invoice, Payment
 from schema.limits import IntrospectionPolicy, alias_rule, depth_rule
 from schema.message import MessageThread
@@ -81,6 +84,12 @@ def is_unexpected(error: GraphQLError) -> bool:
 
 
 class LeaseHubSchema(Schema):
+    def create_extensions_runner(
+        self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
+    ) -> SchemaExtensionsRunner:
+        """Our extensions' generator hooks run without a context manager each (schema/hooks.py)."""
+        return GeneratorHooksRunner(execution_context=execution_context, extensions=extensions)
+
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         """Expected errors are answers, not incidents: `is_unexpected` logs the others. Only the
         parse errors get their code here (see `code_parse_errors`); ErrorCodes codes the rest."""
