@@ -94,7 +94,7 @@ class LeaseHubGraphQL(HardenedGraphQL):
             request.headers.get("x-forwarded-for"),
         )
         request_id = request_id_of(request.headers.get("x-request-id"))
-        if response is not None:
+        if isinstance(response, Response):  # over HTTP (a WebSocket's headers are sent)
             response.headers["X-Request-Id"] = request_id
         return Context(
             request=request,
