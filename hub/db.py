@@ -281,8 +281,15 @@ class Database:
             async with await self._live_read_session() as session:
                 yield session
 
+    def _release_idle_reads(self) -> None:
+        """The raw path's idle connections back to the read pool, before a session or a bare
+        connection checks one out of it (hub/raw_reads.py `RawReads.take`)."""
+        if self._raw is not None:
+            self._raw.release_idle()
+
     async def _live_read_session(self) -> AsyncSession:
         """What pre-ping does, for `read` only: a dead connection is replaced, once."""
+        self._release_idle_reads()
         for attempt in (1, 2):
             session = AsyncSession(self.read_engine, expire_on_commit=False)
             try:
@@ -301,6 +308,7 @@ class Database:
 
     @asynccontextmanager
     async def _read_session(self) -> AsyncIterator[AsyncSession]:
+        self._release_idle_reads()
         with unavailable_on_fault():
             async with AsyncSession(self.read_engine, expire_on_commit=False) as session:
                 yield session
@@ -308,6 +316,7 @@ class Database:
     @asynccontextmanager
     async def read_connection(self) -> AsyncIterator[AsyncConnection]:
         """A bare read connection for Core statements: no session to set up and close."""
+        self._release_idle_reads()
         with unavailable_on_fault():
             async with self.read_engine.connect() as connection:
                 yield connection
@@ -353,6 +362,7 @@ class Database:
                 self.changes.committed(session)
 
     async def dispose(self) -> None:
+        self._release_idle_reads()
         await self.changes.close()
         await self.engine.dispose()
         await self.read_engine.dispose()

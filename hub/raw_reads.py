@@ -15,7 +15,8 @@ path answers:
   string); each column's result processor, chosen by the column's type OID as SQLAlchemy
   chooses it, turns what asyncpg returns into what the model says (a string into its enum
   member, a timestamp into a UTC-aware one).
-* The connections: the read engine's own pool, checked out raw. Its size, timeout and
+* The connections: the read engine's own pool, checked out raw, and a few kept idle between
+  batches while the pool has others free (`RawReads.take`). Its size, timeout and
   connection settings (no JIT, JSON codecs, prepared statements) hold for both paths; a full
   pool raises its `TimeoutError`. A connection found dead is invalidated with every pooled
   connection older than it, as SQLAlchemy does on a disconnect, and the error is raised as a
@@ -202,12 +203,17 @@ def _plain_enum_lookup(type_: Any, oid: int, dialect: Dialect) -> Mapping[Any, A
     return implementation._object_lookup
 
 
+IDLE_MAX: Final = 4  # connections kept idle between batches (see `RawReads.take`)
+
+
 class RawReads:
     """The fast read path of one read engine (asyncpg only): what `RawReader`s share."""
 
-    __slots__ = ("_prepared", "dialect", "engine", "listeners")
+    __slots__ = ("_idle", "_prepared", "dialect", "engine", "idle_max", "listeners")
 
-    def __init__(self, engine: AsyncEngine, listeners: list[StatementListener]) -> None:
+    def __init__(
+        self, engine: AsyncEngine, listeners: list[StatementListener], *, idle_max: int = IDLE_MAX
+    ) -> None:
         if engine.dialect.driver != "asyncpg":
             raise ValueError(f"raw reads are asyncpg's, not {engine.dialect.driver}'s")
         self.engine = engine
@@ -215,6 +221,37 @@ class RawReads:
         self.listeners = listeners  # the caller's list: listeners it adds later are heard
         # Keyed on the statement object, dropped with it (a page statement leaving its cache).
         self._prepared: WeakKeyDictionary[ClauseElement, PreparedRead] = WeakKeyDictionary()
+        self._idle: list[PoolProxiedConnection] = []
+        self.idle_max = idle_max
+
+    # A checkout from SQLAlchemy's async pool runs in a greenlet and a check-in resets the
+    # record: two-thirds of a small query's connection handling. A few connections a batch
+    # gave back are kept checked out here, idle, for the next batch to take as they are. Only
+    # while the pool has free connections too, so that nobody waiting on the pool is passed
+    # over; a session on the read engine, a lost connection and `dispose` give them all back.
+
+    async def take(self) -> PoolProxiedConnection:
+        idle = self._idle
+        while idle:
+            fairy = idle.pop()
+            if fairy.is_valid:
+                return fairy
+            fairy.close()
+        return await self.engine.raw_connection()
+
+    def give_back(self, fairy: PoolProxiedConnection) -> None:
+        pool: Any = self.engine.sync_engine.pool
+        keep = len(self._idle) < self.idle_max and pool.checkedout() < pool.size()
+        if keep and fairy.is_valid:
+            self._idle.append(fairy)
+        else:
+            fairy.close()
+
+    def release_idle(self) -> None:
+        """Every idle connection back to the pool."""
+        idle, self._idle = self._idle, []
+        for fairy in idle:
+            fairy.close()
 
     def prepared(self, statement: ClauseElement) -> PreparedRead:
         read = self._prepared.get(statement)
@@ -239,10 +276,10 @@ class RawReader:
         self._echo = False
 
     async def __aenter__(self) -> RawReader:
-        engine = self._reads.engine
-        self._fairy = fairy = await engine.raw_connection()
+        reads = self._reads
+        self._fairy = fairy = await reads.take()
         self._driver = fairy.driver_connection
-        self._echo = engine.sync_engine.logger.isEnabledFor(logging.INFO)  # as a Connection
+        self._echo = reads.engine.sync_engine.logger.isEnabledFor(logging.INFO)  # as a Connection
         return self
 
     async def __aexit__(
@@ -253,7 +290,7 @@ class RawReader:
     ) -> None:
         fairy, self._fairy, self._driver = self._fairy, None, None
         if fairy is not None:
-            fairy.close()  # back to the pool: no transaction to end, nothing to await
+            self._reads.give_back(fairy)  # no transaction to end, nothing to await
 
     async def execute(self, statement: ClauseElement, parameters: Mapping[str, Any]) -> list[Any]:
         """The statement's rows, as sequences of the values the SQLAlchemy path answers."""
@@ -291,6 +328,7 @@ class RawReader:
         if fairy is None:
             return
         if pool:
+            self._reads.release_idle()  # made before the loss too: replaced at their checkout
             self._reads.engine.sync_engine.pool._invalidate(fairy, error)
         else:
             fairy.invalidate(error)

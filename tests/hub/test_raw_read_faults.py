@@ -52,7 +52,9 @@ async def _read_pool_pids(db: Database) -> set[int]:
     async with AsyncExitStack() as held:
         pids = set()
         for _ in range(2):
-            connection = await held.enter_async_context(db.read_engine.connect())
+            # Through the hub's own bare connection, which first gives back the connections
+            # the raw path keeps idle (hub/raw_reads.py), so both of the pool's are seen.
+            connection = await held.enter_async_context(db.read_connection())
             pids.add(
                 int((await connection.exec_driver_sql("SELECT pg_backend_pid()")).scalar_one())
             )
@@ -189,3 +191,37 @@ async def test_a_batch_sent_straight_to_asyncpg_is_counted_and_echoed(
     assert sql in logged
     assert "parameters hidden" in logged[logged.index(sql) + 1]
     assert str(client_id) not in logged[logged.index(sql) + 1]
+
+
+async def test_consecutive_batches_reuse_an_idle_connection_without_the_pool(
+    small: Database,
+) -> None:
+    client_id = await _a_client_id(small)
+    checkouts: list[object] = []
+
+    def checked_out(*_args: object) -> None:
+        checkouts.append(_args)
+
+    pool = small.read_engine.sync_engine.pool
+    event.listen(pool, "checkout", checked_out)
+    try:
+        for _ in range(5):
+            assert await Loaders(small)[ClientByIdLoader].load(client_id) is not None
+    finally:
+        event.remove(pool, "checkout", checked_out)
+    assert len(checkouts) <= 1  # the first batch's connection served the four after it
+
+
+async def test_an_idle_connection_never_keeps_a_waiting_reader_from_the_pool(
+    small: Database,
+) -> None:
+    """The read pool holds two: with one busy elsewhere and one kept idle, twenty parallel
+    batches and a session read all get a connection within the pool's 0.2 s wait."""
+    client_id = await _a_client_id(small)
+    await Loaders(small)[ClientByIdLoader].load(client_id)  # leaves one connection idle
+    async with asyncio.timeout(GUARD_SECONDS):
+        rows = await asyncio.gather(
+            *(Loaders(small)[ClientByIdLoader].load(client_id) for _ in range(20)),
+            _a_client_id(small),
+        )
+    assert all(row is not None for row in rows)
