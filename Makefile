@@ -68,7 +68,7 @@ bench-payments: $(VENV)/.installed-test
 
 # Issue 15: 100,000 invoices imported from CSV and from XLSX (rows/s, memory, statements).
 bench-intake: $(VENV)/.installed-test
-	$(BIN)/python -m bench.intake
+	$(BIN)/python -m bench.imports
 
 clean:
 	rm -rf $(VENV) leasehub.db

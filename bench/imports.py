@@ -9,7 +9,7 @@ more, which must change nothing. Measured: wall time and rows/s, SQL statements 
 `before_cursor_execute`; an executemany is one statement) and statements per 1,000 rows, the
 child's peak RSS (VmHWM) and, with `--trace`, tracemalloc's peak.
 
-Run: `make bench-intake` or `.venv/bin/python -m bench.intake --help`.
+Run: `make bench-intake` or `.venv/bin/python -m bench.imports --help`.
 """
 
 from __future__ import annotations
@@ -193,7 +193,7 @@ def child_import(kind: str, path: Path, trace: bool) -> dict[str, Any]:
 
 
 def run_child(url: str, kind: str, path: Path, *, trace: bool) -> dict[str, Any]:
-    command = [sys.executable, "-m", "bench.intake", "--child", kind, str(path)]
+    command = [sys.executable, "-m", "bench.imports", "--child", kind, str(path)]
     command += ["--trace"] if trace else []
     env = {**os.environ, "DATABASE_URL": url, "LEASEHUB_ENV": "production"}
     env["LEASEHUB_SECRET_KEY"] = "bench-" + "x" * 40
