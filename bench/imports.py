@@ -30,11 +30,9 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook  # type: ignore[import-untyped]
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
 
 from bench.common import database
-from bench.payments import StatementCounter, peak_rss_kib
+from bench.payments import measured_command
 from hub.migrate import upgrade
 from models.finance import vat_amount
 from models.identifiers import make_nip, make_regon
@@ -163,33 +161,9 @@ def invoices_xlsx(path: Path, rows: Any) -> Path:
 
 def child_import(kind: str, path: Path, trace: bool) -> dict[str, Any]:
     """`leasehub import KIND PATH` in this process, measured (DATABASE_URL from the env)."""
-    import tracemalloc
-
-    from hub.cli import main as cli_main
     from intake import run  # noqa: F401 - imported before the baseline is taken
 
-    counter = StatementCounter()
-    event.listen(Engine, "before_cursor_execute", counter)
-    before = peak_rss_kib()
-    if trace:
-        tracemalloc.start()
-    try:
-        started = time.perf_counter()
-        code = cli_main(["import", kind, str(path)])
-        seconds = time.perf_counter() - started
-        traced = tracemalloc.get_traced_memory()[1] if trace else 0
-    finally:
-        tracemalloc.stop()
-        event.remove(Engine, "before_cursor_execute", counter)
-    after = peak_rss_kib()
-    return {
-        "code": code,
-        "seconds": seconds,
-        "statements": counter.statements,
-        "rss_kib": after,
-        "rss_growth_kib": after - before,
-        "traced_peak": traced,
-    }
+    return measured_command(["import", kind, str(path)], trace=trace)
 
 
 def run_child(url: str, kind: str, path: Path, *, trace: bool) -> dict[str, Any]:

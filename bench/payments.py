@@ -357,10 +357,17 @@ def peak_rss_kib() -> int:
 
 def child_import(path: Path, trace: bool) -> dict[str, Any]:
     """`leasehub import-statement PATH` in this process, measured (DATABASE_URL from the env)."""
+    from resolvers import booking  # noqa: F401 - imported before the baseline is taken
+
+    return measured_command(["import-statement", str(path)], trace=trace)
+
+
+def measured_command(argv: list[str], *, trace: bool) -> dict[str, Any]:
+    """A `leasehub` command run in this process: its exit code, time, statements and memory
+    (the peak resident size, its growth, and with `trace` Python's own allocations' peak)."""
     import tracemalloc
 
     from hub.cli import main as cli_main
-    from resolvers import booking  # noqa: F401 - imported before the baseline is taken
 
     counter = StatementCounter()
     event.listen(Engine, "before_cursor_execute", counter)
@@ -369,7 +376,7 @@ def child_import(path: Path, trace: bool) -> dict[str, Any]:
         tracemalloc.start()
     try:
         started = time.perf_counter()
-        code = cli_main(["import-statement", str(path)])
+        code = cli_main(argv)
         seconds = time.perf_counter() - started
         traced = tracemalloc.get_traced_memory()[1] if trace else 0
     finally:
