@@ -41,6 +41,11 @@ def keyed_hash(secret_key: str, value: str) -> str:
     return hmac.new(secret_key.encode(), value.encode(), hashlib.sha256).hexdigest()
 
 
+def secret_hash(secret_key: str, purpose: CodePurpose, user_id: int, secret: str) -> str:
+    """What is stored of a code or link secret: keyed by purpose and user, so neither moves."""
+    return keyed_hash(secret_key, f"{purpose.value}:{user_id}:{secret}")
+
+
 def new_numeric_code(digits: int = CODE_DIGITS) -> str:
     """A random numeric code; pyotp's HOTP over a fresh random secret gives uniform digits."""
     return pyotp.HOTP(pyotp.random_base32(), digits=digits).at(secrets.randbelow(2**31))
@@ -76,7 +81,7 @@ async def issue(
     code = OneTimeCode(
         user_id=user_id,
         purpose=purpose,
-        secret_hash=keyed_hash(secret_key, f"{purpose.value}:{user_id}:{secret}"),
+        secret_hash=secret_hash(secret_key, purpose, user_id, secret),
         expires_at=expires_at,
         max_attempts=max_attempts,
         payload=payload or {},
@@ -150,7 +155,7 @@ async def check_code(
     counted = await _count_attempt(session, code.id)
     if counted is None:
         return CodeCheck(None, "CODE_EXPIRED")  # killed or used by a parallel request
-    expected = keyed_hash(secret_key, f"{purpose.value}:{user_id}:{secret.strip()}")
+    expected = secret_hash(secret_key, purpose, user_id, secret.strip())
     if hmac.compare_digest(expected, code.secret_hash):
         used = await _end(session, code.id, used_at=now)  # a parallel right guess may win
         return CodeCheck(code) if used else CodeCheck(None, "CODE_EXPIRED")
@@ -178,7 +183,7 @@ async def find_link(
         return None
     if code.expires_at <= now:
         return None
-    expected = keyed_hash(secret_key, f"{purpose.value}:{code.user_id}:{secret}")
+    expected = secret_hash(secret_key, purpose, code.user_id, secret)
     return code if hmac.compare_digest(expected, code.secret_hash) else None
 
 
@@ -193,7 +198,11 @@ async def redeem_link(
 
 
 def link_token(code: OneTimeCode, secret: str) -> str:
-    return f"{code.id}.{secret}"
+    return token_of(code.id, secret)  # type: ignore[arg-type]
+
+
+def token_of(code_id: int, secret: str) -> str:
+    return f"{code_id}.{secret}"
 
 
 def parse_link_token(token: str) -> tuple[int, str] | None:

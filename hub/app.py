@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Coroutine
+from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -20,6 +21,10 @@ from starlette.routing import Route, WebSocketRoute
 from strawberry import Schema
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import Message
 from strawberry.types.unset import UNSET, UnsetType
 
 from auth.cache import ViewerCache
@@ -54,6 +59,7 @@ from resolvers.context import Context
 from resolvers.gateway import provider_of
 from resolvers.gateway.endpoint import payu_notify_endpoint
 from resolvers.gateway.polling import POLL_INTERVAL_SECONDS, poll_continuously
+from resolvers.sso import backchannel_logout_endpoint
 from schema import build_schema
 
 logger = logging.getLogger("leasehub")
@@ -62,7 +68,21 @@ OUTBOX_INTERVAL_SECONDS = 2.0
 CONNECTION_INIT_SECONDS = 10  # a WebSocket that does not sign in by then is closed
 
 
+class AccessLoggedWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
+    """graphql-transport-ws whose every pushed result puts its staff reads on the access log
+    before it is sent, not when the socket closes."""
+
+    view: LeaseHubGraphQL
+
+    async def send_message(self, message: Message) -> None:
+        if message["type"] == "next":
+            await self.view.log_pushed_reads(self.context)
+        await super().send_message(message)
+
+
 class LeaseHubGraphQL(HardenedGraphQL):
+    graphql_transport_ws_handler_class = AccessLoggedWSHandler
+
     def __init__(
         self, schema: Schema, *, db: Database, settings: Settings, captcha: CaptchaVerifier
     ) -> None:
@@ -145,7 +165,20 @@ class LeaseHubGraphQL(HardenedGraphQL):
             raise ConnectionRejectionError({"code": UnauthenticatedError.code})
         context.viewer = viewer
         context.renew_viewer = partial(self._viewer, secret)
+        # The frame was made for the upgrade request's viewer: the connection's is this one.
+        request_frame(context.audit, viewer, ip=context.client_ip, request_id=context.request_id)
         return UNSET
+
+    async def log_pushed_reads(self, context: Context) -> None:
+        """A person at the lessor's reads since the last push, on record as this push goes
+        (one INSERT at most; nothing for a client's own subscription)."""
+        frame = context.audit
+        if not frame.reads:
+            return
+        pushed = replace(frame, reads=frame.reads)
+        frame.reads = {}  # the next push's reads start here
+        reason = context.request.headers.get(ACCESS_REASON_HEADER)
+        await write_access_log(self.db, pushed, reason=reason)
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
@@ -250,6 +283,11 @@ def create_app(
             ),
             Route(
                 "/gateway/payu/notify", payu_notify_endpoint(database, settings), methods=["POST"]
+            ),
+            Route(
+                "/sso/{provider}/backchannel-logout",
+                backchannel_logout_endpoint(database, settings),
+                methods=["POST"],
             ),
         ],
         lifespan=lifespan,

@@ -1,10 +1,12 @@
 """The `leasehub` command: run, serve, migrate, demo, export-schema, interest-rate,
-import-statement, import, interest-notes, gateway-sandbox, gateway-poll, reminders."""
+import-statement, import, interest-notes, gateway-sandbox, gateway-poll, reminders,
+idp-sandbox, sso-link."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -25,9 +27,11 @@ SERVERS = ("uvicorn", "granian")
 # on big answers, uvicorn a little ahead on small ones, and it writes the redacted access log.
 DEFAULT_SERVER = "uvicorn"
 SANDBOX_PORT = 8090  # `run` in development: the PayU-protocol sandbox (`gateway-sandbox`)
+IDP_SANDBOX_PORT = 8091  # `run` in development: the OpenID Connect sandbox (`idp-sandbox`)
 # `leasehub import KIND`: the kinds of intake/kinds.py, in the order a core system sends them.
 INTAKE_KINDS = (
     "clients",
+    "users",
     "contracts",
     "items",
     "schedules",
@@ -179,12 +183,14 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         )
         asyncio.run(_load_demo(settings.database_url, args.clients, args.seed, None))
     settings, sandbox = _with_sandbox(settings)
+    settings, idp = _with_idp_sandbox(settings)
     try:
         return cmd_serve(settings, args)
     finally:
-        if sandbox is not None:
-            sandbox.terminate()
-            sandbox.wait(timeout=10)
+        for process in (sandbox, idp):
+            if process is not None:
+                process.terminate()
+                process.wait(timeout=10)
 
 
 def _with_sandbox(settings: Settings) -> tuple[Settings, subprocess.Popen[bytes] | None]:
@@ -199,6 +205,74 @@ def _with_sandbox(settings: Settings) -> tuple[Settings, subprocess.Popen[bytes]
     print(f"PayU sandbox for development payments on {url}", file=sys.stderr)
     process = subprocess.Popen(command)  # noqa: S603 - our own interpreter and module
     return settings.model_copy(update={"payu_base_url": url}), process
+
+
+def _with_idp_sandbox(settings: Settings) -> tuple[Settings, subprocess.Popen[bytes] | None]:
+    """In development without sign-in providers configured, `run` starts the OpenID Connect
+    sandbox beside the hub as the providers `bank` (clients) and `staff`, and links the demo
+    main account to its bank customer, so the bank entry can be clicked through."""
+    if not settings.is_development or settings.sso_providers:
+        return settings, None
+    from hub.demo import DEMO_MAIN_EMAIL
+    from hub.idp_sandbox import DEMO_LINKED_SUBJECT, demo_providers
+
+    url = f"http://127.0.0.1:{IDP_SANDBOX_PORT}"
+    providers = json.dumps(demo_providers(url))
+    os.environ["LEASEHUB_SSO_PROVIDERS"] = providers  # server processes read it there
+    command = [sys.executable, "-m", "hub.cli", "idp-sandbox", "--port", str(IDP_SANDBOX_PORT)]
+    print(f"Sign-in sandbox (providers bank, staff) on {url}", file=sys.stderr)
+    process = subprocess.Popen(command)  # noqa: S603 - our own interpreter and module
+    configured = settings.model_copy(update={"sso_providers_json": providers})
+    asyncio.run(_sso_link(configured, "bank", DEMO_LINKED_SUBJECT, DEMO_MAIN_EMAIL))
+    return configured, process
+
+
+def cmd_idp_sandbox(settings: Settings, args: argparse.Namespace) -> int:
+    """The OpenID Connect sandbox (hub/idp_sandbox.py); back-channel logouts go to this hub."""
+    import uvicorn
+
+    from hub.idp_sandbox import IdpSandbox
+
+    sandbox = IdpSandbox(hub_url=f"http://{settings.host}:{settings.port}")
+    print(f"Sign-in sandbox on http://127.0.0.1:{args.port} (bank, staff)", file=sys.stderr)
+    uvicorn.run(sandbox.app(), host="127.0.0.1", port=args.port, log_level="warning")
+    return 0
+
+
+def cmd_sso_link(settings: Settings, args: argparse.Namespace) -> int:
+    """The lessor links a provider's subject (the bank's customer id) to an account."""
+    if args.provider not in settings.sso_providers:
+        print(f"No provider {args.provider!r} in LEASEHUB_SSO_PROVIDERS", file=sys.stderr)
+        return 1
+    refused = asyncio.run(_sso_link(settings, args.provider, args.subject, args.email))
+    if refused is not None:
+        print(
+            f"Not linked ({refused}): no such account, an account of the other audience "
+            "(clients / staff), or either side is linked already",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"Linked {args.provider}:{args.subject} to {args.email}", file=sys.stderr)
+    return 0
+
+
+async def _sso_link(settings: Settings, provider: str, subject: str, email: str) -> str | None:
+    """None when linked, else the refusal's code; audited and e-mailed (resolvers/sso.py)."""
+    from hub.db import Database
+    from resolvers.sso import link_by_lessor
+
+    db = Database.from_settings(settings)
+    try:
+        refused = await link_by_lessor(
+            db,
+            provider=settings.sso_providers[provider],
+            subject=subject,
+            email=email,
+            now=datetime.now(UTC),
+        )
+    finally:
+        await db.dispose()
+    return refused.code if refused is not None else None
 
 
 def cmd_export_schema(_settings: Settings, args: argparse.Namespace) -> int:
@@ -289,8 +363,9 @@ async def _audit_export(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_prune(settings: Settings, args: argparse.Namespace) -> int:
-    """Forget attempt counters, spent captchas and failed-login history older than --days, and
-    attachment uploads declared but never finished (with their files)."""
+    """Forget attempt counters, spent captchas and failed-login history older than --days,
+    expired single sign-on starts and spent logout tokens, and attachment uploads declared but
+    never finished (with their files)."""
     removed, uploads = asyncio.run(_prune(settings, days=args.days))
     print(f"prune: {removed} rows removed, {uploads} unfinished uploads", file=sys.stderr)
     return 0
@@ -301,11 +376,13 @@ async def _prune(settings: Settings, *, days: float) -> tuple[int, int]:
     from hub.db import Database
     from models.base import utcnow
     from resolvers.attachments import prune_uploads
+    from resolvers.sso import prune_sign_ins
 
     db = Database.from_settings(settings)
     try:
         async with db.write() as session:
             removed = await throttle.prune(session, older_than=utcnow() - timedelta(days=days))
+            removed += await prune_sign_ins(session, now=utcnow())
         return removed, await prune_uploads(db, settings, now=utcnow())
     finally:
         await db.dispose()
@@ -498,6 +575,7 @@ async def _import(
             dry_run=args.dry_run,
             portal_url=settings.portal_url,
             progress=progress,
+            settings=settings,
         )
     finally:
         await db.dispose()
@@ -777,6 +855,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sandbox.add_argument("--port", type=_positive, default=SANDBOX_PORT)
     sandbox.set_defaults(handler=cmd_gateway_sandbox)
+    idp = commands.add_parser(
+        "idp-sandbox",
+        help="an OpenID Connect identity provider on 127.0.0.1 for development (bank, staff)",
+    )
+    idp.add_argument("--port", type=_positive, default=IDP_SANDBOX_PORT)
+    idp.set_defaults(handler=cmd_idp_sandbox)
+    link = commands.add_parser(
+        "sso-link", help="link a sign-in provider's subject (e.g. a bank customer id) to an account"
+    )
+    link.add_argument("provider", help="a provider of LEASEHUB_SSO_PROVIDERS")
+    link.add_argument("subject", help="the person's id at the provider")
+    link.add_argument("email", help="the LeaseHub account's e-mail")
+    link.set_defaults(handler=cmd_sso_link)
     poll = commands.add_parser(
         "gateway-poll",
         help="ask the gateway about payments whose notification never came (one round)",
@@ -806,7 +897,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.handler(get_settings(), args))
 
 
-SERVING_COMMANDS = frozenset({"run", "serve", "gateway-sandbox"})
+SERVING_COMMANDS = frozenset({"run", "serve", "gateway-sandbox", "idp-sandbox"})
 
 
 if __name__ == "__main__":

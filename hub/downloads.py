@@ -28,13 +28,17 @@ from auth.errors import ServiceUnavailableError
 from exports.links import Grant, verify
 from hub.db import Database
 from hub.settings import Settings
+from models.audit import acting
 from models.base import utcnow
 from models.i18n import Language, _, negotiate, translate
+from resolvers.access_log import ACCESS_REASON_HEADER, write_access_log
 from resolvers.attachments import ATTACHMENT, open_attachment
+from resolvers.audit import http_frame
 from resolvers.downloads import File, open_download
 from resolvers.tables import PullDatabase
 
 T = TypeVar("T")
+DOWNLOAD_ACTION = "download"
 
 
 def _not_found(language: Language) -> Response:
@@ -179,12 +183,16 @@ def _headers(file: File) -> dict[str, str]:
 
 
 async def _attachment(
-    db: Database, settings: Settings, grant: Grant, language: Language
+    db: Database, settings: Settings, grant: Grant, request: Request, language: Language
 ) -> Response:
-    """An uploaded file from storage (streamed), or one stored before in the database."""
-    file = await open_attachment(db, settings, grant, now=utcnow())
+    """An uploaded file from storage (streamed), or one stored before in the database; a
+    person at the lessor's download on the company's access log, as for other downloads."""
+    frame = http_frame(request, settings.proxies, action=DOWNLOAD_ACTION)
+    with acting(frame):
+        file = await open_attachment(db, settings, grant, now=utcnow())
     if file is None:
         return _not_found(language)
+    await write_access_log(db, frame, reason=request.headers.get(ACCESS_REASON_HEADER))
     if file.chunks is not None:
         return StreamingResponse(file.chunks, media_type=file.media_type, headers=_headers(file))
     return Response(file.content, media_type=file.media_type, headers=_headers(file))
@@ -202,15 +210,20 @@ def download_endpoint(
         if grant is None:
             return _not_found(language)
         if grant.kind == ATTACHMENT:  # a stored file: nothing to render, so no worker
-            return await _attachment(db, settings, grant, language)
+            return await _attachment(db, settings, grant, request, language)
         # Admitted before any work: a refusal costs neither a worker nor a connection.
         ticket = heavy.admit(grant.user_id, language)
         if isinstance(ticket, Response):
             return ticket
+        # A person at the lessor's download is noted in this frame (resolvers/downloads.py).
+        frame = http_frame(request, settings.proxies, action=DOWNLOAD_ACTION)
         try:
-            file = await open_download(
-                db, settings, grant, now=now, today=warsaw_today(now), heavy=ticket
-            )
+            with acting(frame):
+                file = await open_download(
+                    db, settings, grant, now=now, today=warsaw_today(now), heavy=ticket
+                )
+            if file is not None:  # one access-log row per download, before the file goes
+                await write_access_log(db, frame, reason=request.headers.get(ACCESS_REASON_HEADER))
         except ServiceUnavailableError as error:
             return _refusal(503, error.code, translate(error.text, language))
         finally:

@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from auth.addresses import TrustedProxies
 from auth.policy import PasswordPolicy
+from auth.sso import ProviderSettings, parse_providers
 from models.identifiers import is_valid_nip, is_valid_regon
 
 PLACEHOLDER_SECRET = "changethis-development-only"  # noqa: S105 - refused outside development
@@ -41,6 +42,13 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", alias="HOST")
     port: int = Field(default=8000, alias="PORT", ge=1, le=65535)
     db_pool_size: int = Field(default=10, alias="LEASEHUB_DB_POOL_SIZE", ge=1)
+    # PostgreSQL: the role the server connects as, when it is not the one that migrates. The
+    # migrations (0025) grant it the application's reads and writes but only SELECT, INSERT on
+    # audit_log (and DELETE on access_log, the purge): it owns no table, so it can neither
+    # change the audit log nor alter or drop its append-only trigger. README: two roles.
+    db_app_role: str | None = Field(
+        default=None, alias="LEASEHUB_DB_APP_ROLE", pattern=r"^[a-z_][a-z0-9_]{0,62}$"
+    )
     # How long a request waits for a pooled connection before SERVICE_UNAVAILABLE.
     db_pool_timeout_seconds: float = Field(
         default=3.0, alias="LEASEHUB_DB_POOL_TIMEOUT_SECONDS", gt=0
@@ -181,6 +189,31 @@ class Settings(BaseSettings):
     # Proxies whose X-Forwarded-For is believed: comma-separated addresses or networks.
     trusted_proxies: str = Field(default="", alias="LEASEHUB_TRUSTED_PROXIES")
 
+    # Single sign-on (OpenID Connect, auth/sso.py): the providers as a JSON list (README), the
+    # portal pages a provider may send the browser back to (comma-separated; unset: the
+    # portal's /sso/callback in development, none elsewhere), how long a started sign-in
+    # waits, and how soon after a fetch a provider's keys may be fetched again.
+    sso_providers_json: str = Field(default="", alias="LEASEHUB_SSO_PROVIDERS")
+    sso_redirect_uris_text: str | None = Field(default=None, alias="LEASEHUB_SSO_REDIRECT_URIS")
+    sso_login_minutes: int = Field(default=10, alias="LEASEHUB_SSO_LOGIN_MINUTES", ge=1)
+    sso_timeout_seconds: float = Field(default=5.0, alias="LEASEHUB_SSO_TIMEOUT_SECONDS", gt=0)
+    sso_keys_refresh_seconds: float = Field(
+        default=10.0, alias="LEASEHUB_SSO_KEYS_REFRESH_SECONDS", ge=0
+    )
+    # How long a provider's discovery document and keys are believed before fetched again.
+    sso_keys_cache_seconds: float = Field(
+        default=3600.0, alias="LEASEHUB_SSO_KEYS_CACHE_SECONDS", gt=0
+    )
+    # `ssoStart` per client IP and login window: each one stores a row until it expires.
+    sso_starts_per_ip: int = Field(default=60, alias="LEASEHUB_SSO_STARTS_PER_IP", ge=1)
+    # Staff sessions made through a staff provider: short, so a person removed from the
+    # provider's group loses access soon even if its back-channel logout never arrives.
+    sso_staff_session_minutes: int = Field(
+        default=60, alias="LEASEHUB_SSO_STAFF_SESSION_MINUTES", ge=1
+    )
+    # Staff may sign in with a password; turn off where staff use the lessor's provider.
+    staff_password_login: bool = Field(default=True, alias="LEASEHUB_STAFF_PASSWORD_LOGIN")
+
     @property
     def is_development(self) -> bool:
         return self.environment is Environment.DEVELOPMENT
@@ -223,8 +256,49 @@ class Settings(BaseSettings):
         return TrustedProxies.parse(self.trusted_proxies)
 
     @property
+    def sso_providers(self) -> dict[str, ProviderSettings]:
+        return _providers(self.sso_providers_json)
+
+    @property
+    def sso_redirect_uris(self) -> frozenset[str]:
+        if self.sso_redirect_uris_text is None:
+            listed = [f"{self.portal_url.rstrip('/')}/sso/callback"] if self.is_development else []
+        else:
+            listed = self.sso_redirect_uris_text.split(",")
+        return frozenset(uri.strip() for uri in listed if uri.strip())
+
+    @model_validator(mode="after")
+    def _check_sso_providers(self) -> Self:
+        try:
+            self.sso_providers  # noqa: B018 - parsed now: a typo fails at start, not at sign-in
+        except ValueError as error:
+            raise ValueError(f"LEASEHUB_SSO_PROVIDERS: {error}") from error
+        return self
+
+    @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @model_validator(mode="after")
+    def _check_sso_transport(self) -> Self:
+        """Outside development and tests: providers and return addresses over HTTPS only (a
+        code or an ID token over plain HTTP can be read on the way), and no placeholder
+        client secret (the sandbox's)."""
+        if self.environment is not Environment.PRODUCTION:
+            return self
+        for provider in self.sso_providers.values():
+            if not provider.issuer.startswith("https://"):
+                raise ValueError(
+                    f"LEASEHUB_SSO_PROVIDERS: {provider.name}: the issuer must be https://"
+                )
+            if provider.client_secret == PLACEHOLDER_SECRET:
+                raise ValueError(
+                    f"LEASEHUB_SSO_PROVIDERS: {provider.name}: the client secret is the "
+                    "development placeholder; set the real one"
+                )
+        if any(not uri.startswith("https://") for uri in self.sso_redirect_uris):
+            raise ValueError("LEASEHUB_SSO_REDIRECT_URIS: every address must be https://")
+        return self
 
     @model_validator(mode="after")
     def _check_lessor(self) -> Self:
@@ -278,6 +352,11 @@ def _gc_thresholds(text: str) -> tuple[int, int, int] | None:
         raise ValueError("LEASEHUB_GC_THRESHOLDS: three positive integers, e.g. 20000,20,100")
     first, second, third = (int(part) for part in parts)
     return first, second, third
+
+
+@lru_cache(maxsize=8)
+def _providers(text: str) -> dict[str, ProviderSettings]:
+    return parse_providers(text)  # parsed once per text, not on every sign-in
 
 
 @lru_cache

@@ -14,12 +14,15 @@ from starlette.responses import JSONResponse, Response
 
 from hub.db import Database
 from hub.settings import Settings
+from models.audit import acting
 from models.base import utcnow
 from models.i18n import negotiate, translate
 from resolvers.attachments import UploadRefused, receive
+from resolvers.audit import http_frame
 from resolvers.ids import to_global_id
 
 NO_STORE = {"Cache-Control": "no-store"}
+UPLOAD_ACTION = "upload"  # the audit log's action of what an upload link writes
 
 
 def _length(request: Request) -> int | None:
@@ -30,15 +33,17 @@ def _length(request: Request) -> int | None:
 def upload_endpoint(db: Database, settings: Settings) -> Callable[[Request], Awaitable[Response]]:
     async def upload(request: Request) -> Response:
         language = negotiate(request.headers.get("accept-language"))
+        frame = http_frame(request, settings.proxies, action=UPLOAD_ACTION)
         try:
-            stored = await receive(
-                db,
-                settings,
-                request.path_params["token"],
-                request.stream(),
-                now=utcnow(),
-                length=_length(request),
-            )
+            with acting(frame):  # the link's user is filled in once the link is verified
+                stored = await receive(
+                    db,
+                    settings,
+                    request.path_params["token"],
+                    request.stream(),
+                    now=utcnow(),
+                    length=_length(request),
+                )
         except UploadRefused as refused:
             body = {"error": translate(refused.message, language), "code": refused.code}
             return JSONResponse(body, status_code=refused.status, headers=NO_STORE)

@@ -39,5 +39,11 @@ async def import_batch(ctx: Context, *, kind: str, rows: list[Any], dry_run: boo
     chosen = kind_of(kind, today=ctx.today)
     assert chosen is not None  # the schema's enum
     return await import_rows(
-        ctx.db, kind=chosen, rows=rows, dry_run=dry_run, portal_url=ctx.settings.portal_url
+        ctx.db,
+        kind=chosen,
+        rows=rows,
+        dry_run=dry_run,
+        portal_url=ctx.settings.portal_url,
+        settings=ctx.settings,
+        today=ctx.today,
     )

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from auth.scopes import Scope
 from models.i18n import Msg, _
 from models.identifiers import (
     is_valid_iban,
@@ -162,3 +163,13 @@ email = _Checked(
     lambda v: v.count("@") == 1 and "." in v.partition("@")[2] and " " not in v,
     str.lower,
 )
+
+
+def scopes(value: str) -> list[str]:
+    """Scope values (auth/scopes.py) separated by spaces or commas, sorted, each once."""
+    given = value.replace(",", " ").split()
+    unknown = [name for name in given if name not in Scope._value2member_map_]
+    if unknown:
+        message = _("Unknown scopes: {scopes}.", scopes=", ".join(unknown))
+        raise Problem("INVALID_SCOPE", message)
+    return sorted(set(given))

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlmodel import SQLModel
 
+from auth.scopes import ALL_SCOPES
 from intake import fields as f
 from models.client import Client
 from models.contract import (
@@ -31,6 +32,7 @@ from models.contract import (
 from models.document import Document, DocumentKind
 from models.finance import VatTreatment, treatment_of, vat_amount, vat_for
 from models.i18n import _
+from models.identity import User
 from models.invoice import Invoice, InvoiceKind, Payment, PaymentSource
 from models.vat import VatCategory
 from resolvers.errors import UserErrorData
@@ -74,6 +76,7 @@ class Kind:
     complete: Complete = _nothing
     derived: tuple[str, ...] = ()
     notices: bool = False  # new rows are announced (invoices: INV-8, AUTH-8)
+    settles: bool = False  # open payments meet open invoices after a batch (booking.allocate)
     headers: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -155,7 +158,16 @@ CORRECTED = Reference(
     Invoice,
     "corrects_id",
     required=False,
-    reads=("id", "client_id", "kind", "vat_category", "vat_basis", "contract_id", "issue_date"),
+    reads=(
+        "id",
+        "client_id",
+        "kind",
+        "vat_category",
+        "vat_basis",
+        "contract_id",
+        "issue_date",
+        "currency",
+    ),
 )
 INVOICE_CONTRACT = Reference(
     CONTRACT.name, Contract, "contract_id", required=False, reads=CONTRACT.reads
@@ -215,6 +227,29 @@ def _invoice_treatment(values: Values, refs: Refs) -> tuple[VatTreatment, list[U
     return treatment_of(chosen, contract_kind=contract_kind, invoice_kind=values["kind"]), []
 
 
+def _currency_errors(values: Values, refs: Refs) -> list[UserErrorData]:
+    """As the API (resolvers/invoice_issue.py `_currency`): a correction is in the corrected
+    invoice's currency, another invoice in its contract's, PLN without one. The file may
+    leave it out; a different one is refused."""
+    corrected, contract = refs.get(CORRECTED.name), refs.get(CONTRACT.name)
+    if corrected is not None:
+        expected = corrected["currency"]
+        message = _(
+            "A correction is in the currency of the invoice it corrects ({currency}).",
+            currency=expected,
+        )
+    elif contract is not None:
+        expected = contract["currency"]
+        message = _("An invoice is in its contract's currency ({currency}).", currency=expected)
+    else:
+        expected = Currency.PLN
+        message = _("An invoice without a contract is in {currency}.", currency=expected)
+    given, values["currency"] = values["currency"], expected
+    if given is None or given == expected:
+        return []
+    return [_error("currency", "CURRENCY_MISMATCH", message)]
+
+
 def _invoice(values: Values, refs: Refs) -> list[UserErrorData]:
     client = refs[CLIENT.name]
     assert client is not None
@@ -226,7 +261,7 @@ def _invoice(values: Values, refs: Refs) -> list[UserErrorData]:
     if errors:
         values.pop("vat_category")
         return errors
-    errors += _net_errors(values)
+    errors += _net_errors(values) + _currency_errors(values, refs)
     if corrected is not None and values["contract_id"] is None:
         values["contract_id"] = corrected["contract_id"]
     values["sale_date"] = values["sale_date"] or values["issue_date"]
@@ -280,6 +315,43 @@ def _optional(name: str, parse: f.Parser, default: Any = None) -> Column:
     return Column(name, parse, required=False, default=default)
 
 
+USER_CLIENT = Reference("client_external_id", Client, None, reads=("id",))
+MAIN_SCOPES = sorted(scope.value for scope in ALL_SCOPES)  # what a main account holds
+
+
+def _user(values: Values, refs: Refs) -> list[UserErrorData]:
+    """A subaccount holds the scopes given (none when empty); a main account holds all."""
+    client = refs[USER_CLIENT.name]
+    assert client is not None
+    values["client_id"] = client["id"]
+    if not values["is_main"]:
+        values["scopes"] = values["scopes"] or []
+        return []
+    if values["scopes"]:
+        message = _("A main account holds every scope: scopes are given for a subaccount only.")
+        return [_error("scopes", "INVALID_SCOPE", message)]
+    values["scopes"] = MAIN_SCOPES
+    return []
+
+
+# Users to invite: the person's row in `users`, their membership in the company (is_main,
+# scopes) and, for someone new, an invitation (intake/users.py writes them).
+USERS = Kind(
+    "users",
+    User,
+    (
+        Column("email", f.email),
+        Column("first_name", f.text(100)),
+        Column("last_name", f.text(100)),
+        _optional("phone", f.text(20)),
+        Column("is_main", f.flag),
+        _optional("scopes", f.scopes),
+    ),
+    (USER_CLIENT,),
+    _user,
+)
+
+
 def kinds(today: date) -> dict[str, Kind]:
     """Every kind by its name on the command line; `today` bounds the dates invoices and
     payments may carry, as in the API."""
@@ -305,6 +377,7 @@ def kinds(today: date) -> dict[str, Kind]:
                     Column("einvoice_email", f.email),
                 ),
             ),
+            USERS,
             Kind(
                 "contracts",
                 Contract,
@@ -389,7 +462,7 @@ def kinds(today: date) -> dict[str, Kind]:
                     Column("issue_date", dated),
                     _optional("sale_date", dated),
                     Column("due_date", dated),
-                    _optional("currency", f.choice(Currency), Currency.PLN),
+                    _optional("currency", f.choice(Currency)),  # the contract's when empty
                     _optional("vat_category", f.choice(VatCategory)),
                     Column("net", money),
                     Column("vat", money),
@@ -402,6 +475,7 @@ def kinds(today: date) -> dict[str, Kind]:
                 _invoice,
                 ("client_id", "vat_category", "vat_rate", "vat_basis"),
                 notices=True,
+                settles=True,
             ),
             Kind(
                 "payments",
@@ -417,6 +491,7 @@ def kinds(today: date) -> dict[str, Kind]:
                 (CLIENT,),
                 _payment,
                 ("client_id",),
+                settles=True,
             ),
             Kind(
                 "documents",

@@ -16,7 +16,7 @@ companies invoiced before and one INSERT of the notices.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -26,19 +26,25 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from auth.clock import warsaw_today
 from intake.fields import Problem
 from intake.files import FileFormat, Record, chunks, record_of
 from intake.kinds import CLIENT, Found, Kind, Refs, Values, kinds
+from models.audit import record_audit
 from models.base import utcnow
+from models.client import Client
 from models.i18n import DEFAULT_LANGUAGE, Msg, _, translate
+from models.identity import User
 from models.invoice import Invoice
 from models.outbox import Channel, OutboxMessage
+from resolvers.booking import allocate, lock_clients
 from resolvers.errors import UserErrorData
 from resolvers.invoice_issue import invoice_notices
 from resolvers.outbox import GREETING_COMPANY, letter
 
 if TYPE_CHECKING:
     from hub.db import Database
+    from hub.settings import Settings
 
 BATCH_ROWS = 1000
 EXTERNAL_ID_LIMIT = 64
@@ -79,6 +85,7 @@ class _Outcome:
     created: list[tuple[_Parsed, Refs]] = field(default_factory=list)
     updated: list[tuple[int, _Parsed]] = field(default_factory=list)
     unchanged: int = 0
+    companies: set[int] = field(default_factory=set)  # of the records written
 
 
 def _required(row: int, name: str) -> RowError:
@@ -139,17 +146,22 @@ class _Statements:
                 | {"updated_at": sa.bindparam("p_updated_at")}
             )
         )
-        self.references = {
-            ref.name: sa.select(
-                ref.model.__table__.c.external_id,  # type: ignore[attr-defined]
-                *(ref.model.__table__.c[name] for name in ref.reads),  # type: ignore[attr-defined]
-            ).where(
-                ref.model.__table__.c.external_id.in_(  # type: ignore[attr-defined]
-                    sa.bindparam("ids", expanding=True)
-                )
+        self.references = reference_selects(kind)
+
+
+def reference_selects(kind: Kind) -> dict[str, Any]:
+    """Per reference, the named records by external id, with the columns the checks read."""
+    return {
+        ref.name: sa.select(
+            ref.model.__table__.c.external_id,  # type: ignore[attr-defined]
+            *(ref.model.__table__.c[name] for name in ref.reads),  # type: ignore[attr-defined]
+        ).where(
+            ref.model.__table__.c.external_id.in_(  # type: ignore[attr-defined]
+                sa.bindparam("ids", expanding=True)
             )
-            for ref in kind.references
-        }
+        )
+        for ref in kind.references
+    }
 
 
 _INVOICES: sa.Table = Invoice.__table__  # type: ignore[attr-defined]
@@ -173,20 +185,27 @@ class Intake:
         portal_url: str,
         batch_rows: int = BATCH_ROWS,
         progress: Progress | None = None,
+        settings: Settings | None = None,
+        today: date | None = None,
     ) -> None:
         self.db = db
         self.progress = progress
         self.kind = kind
         self.dry_run = dry_run
         self.portal_url = portal_url
+        self.settings = settings
+        self.today = today or warsaw_today(utcnow())
         self.batch_rows = batch_rows
         self.summary = Summary()
-        self._sql = _Statements(kind)
+        self._sql = self._statements(kind)
         self._seen: set[str] = set()
         # A dry run writes nothing, so records the file names of its own kind (a correction's
         # invoice) are looked up here: the valid ones met so far, with what the checks read.
         self._met: dict[str, Found] = {}
         self._waiting: list[_Parsed] = []
+
+    def _statements(self, kind: Kind) -> Any:
+        return _Statements(kind)
 
     async def feed(self, records: Iterable[Record]) -> None:
         for record in records:
@@ -252,6 +271,11 @@ class Intake:
             now, later = self._round_split(batch)
             await self._round(session, now, outcome)
             batch = later
+        if self.kind.settles and outcome.companies and not self.dry_run:
+            # Once the whole batch is in (a correction lowers what its invoice asks): money
+            # paid over what was owed settles new invoices and new money settles open ones,
+            # as when staff issue an invoice or a bank statement is booked.
+            await allocate(session, today=self.today, client_ids=sorted(outcome.companies))
 
     def _round_split(self, batch: list[_Parsed]) -> tuple[list[_Parsed], list[_Parsed]]:
         own = [ref.name for ref in self.kind.references if ref.model is self.kind.model]
@@ -274,6 +298,8 @@ class Intake:
             old = existing.get(parsed.external_id)
             if old is None:
                 created.append((parsed, refs))
+            elif self._moved(parsed, old):
+                continue
             elif any(old[name] != parsed.values[name] for name in self.kind.stored):
                 updated.append((old["id"], parsed))
             else:
@@ -281,9 +307,12 @@ class Intake:
         if self.dry_run:
             self._remember(created)
         else:
-            await self._write(session, created, updated)
+            await self._write(session, created, updated, existing)
         outcome.created += created
         outcome.updated += updated
+        if self.kind.settles:
+            written = [p for p, _ in created] + [p for _, p in updated]
+            outcome.companies.update(p.values["client_id"] for p in written)
 
     async def _references(
         self, session: AsyncSession, rows: list[_Parsed]
@@ -318,6 +347,16 @@ class Intake:
             return None
         return refs
 
+    def _moved(self, parsed: _Parsed, old: Found) -> bool:
+        """A record of one company never moves to another (refused, CLIENT_CHANGED): its
+        invoices, payments and history would follow it to a company that did not have them."""
+        if "client_id" not in self.kind.stored or old["client_id"] == parsed.values["client_id"]:
+            return False
+        field = self.kind.references[0].name  # the record naming the company
+        message = _("The record belongs to another client in the hub; it cannot be moved.")
+        self._refuse_all([RowError(parsed.row, field, "CLIENT_CHANGED", message)])
+        return True
+
     async def _existing(self, session: AsyncSession, ids: list[str]) -> dict[str, Found]:
         if not ids:
             return {}
@@ -338,13 +377,20 @@ class Intake:
         session: AsyncSession,
         created: list[tuple[_Parsed, Refs]],
         updated: list[tuple[int, _Parsed]],
+        existing: dict[str, Found],
     ) -> None:
         now = utcnow()
         if created and self.kind.notices:
             await self._announce(session, created, now)
         if created:
             rows = [self._row(p, now) | {"created_at": now} for p, _ in created]
-            await session.execute(self._sql.insert, rows)
+            table = self._sql.table
+            inserted = await session.execute(
+                self._sql.insert.returning(table.c.id, table.c.external_id), rows
+            )
+            ids = {external_id: pk for pk, external_id in inserted}
+            for parsed, _refs in created:
+                self._audit(session, ids[parsed.external_id], parsed, None)
         if updated:
             changes = [
                 {f"p_{name}": p.values[name] for name in self.kind.stored}
@@ -352,6 +398,19 @@ class Intake:
                 for pk, p in updated
             ]
             await session.execute(self._sql.update, changes)
+            for pk, parsed in updated:
+                self._audit(session, pk, parsed, existing[parsed.external_id])
+
+    def _audit(self, session: AsyncSession, pk: int, parsed: _Parsed, old: Found | None) -> None:
+        audit_row(
+            session,
+            table=self._sql.table.name,
+            pk=pk,
+            client_id=pk if self.kind.model is Client else parsed.values.get("client_id"),
+            external_id=parsed.external_id,
+            before=old,
+            after={name: parsed.values[name] for name in self.kind.stored},
+        )
 
     def _row(self, parsed: _Parsed, now: datetime) -> dict[str, Any]:
         values = {name: parsed.values[name] for name in self.kind.stored}
@@ -363,6 +422,9 @@ class Intake:
         """INV-8 for each new invoice, and AUTH-8 first for a company never invoiced before:
         asked before the batch's invoices go in, so the batch's first is the first."""
         client_ids = sorted({p.values["client_id"] for p, _ in created})
+        # Locked first: a parallel import or invoiceIssue for the same company waits here, and
+        # then sees this batch's invoices, so a company is welcomed once.
+        await lock_clients(session, client_ids)
         invoiced = set((await session.execute(_INVOICED, {"ids": client_ids})).scalars())
         messages = []
         for parsed, refs in created:
@@ -372,6 +434,40 @@ class Intake:
             invoiced.add(client["id"])
             messages += _notice_rows(client, parsed, first=first, url=self.portal_url, now=now)
         await session.execute(_OUTBOX, messages)
+
+
+def _plain(value: Any) -> Any:
+    """An audit row is JSON: dates, amounts and enums as their text."""
+    if value is None or isinstance(value, bool | int | float | str | list | dict):
+        return value
+    return str(value)
+
+
+def audit_row(
+    session: AsyncSession,
+    *,
+    table: str,
+    pk: int,
+    client_id: int | None,
+    external_id: str,
+    before: Found | None,
+    after: Mapping[str, Any],
+) -> None:
+    """One audit row per imported record, with its id, company and the changed columns'
+    before and after: the executemany statements' own rows name no record."""
+    changes: dict[str, Any] = {"op": "insert" if before is None else "update"}
+    changes["external_id"] = external_id
+    for name, value in after.items():
+        old = None if before is None else before[name]
+        if old != value:
+            changes[name] = [_plain(old), _plain(value)]
+    record_audit(
+        session.sync_session,
+        object_type=table,
+        object_key=str(pk),
+        client_id=client_id,
+        changes=changes,
+    )
 
 
 def _notice_rows(
@@ -405,6 +501,16 @@ def _notice_rows(
     ]
 
 
+def open_intake(db: Database, kind: Kind, **options: Any) -> Intake:
+    """Users are written by intake/users.py (a user, a membership, an invitation); every other
+    kind is one table's rows."""
+    if kind.model is not User:
+        return Intake(db, kind, **options)
+    from intake.users import UserIntake  # it builds on this module
+
+    return UserIntake(db, kind, **options)
+
+
 def kind_of(name: str, *, today: date) -> Kind | None:
     return kinds(today).get(name)
 
@@ -419,14 +525,16 @@ async def import_file(
     portal_url: str,
     progress: Progress | None = None,
     batch_rows: int = BATCH_ROWS,
+    settings: Settings | None = None,
 ) -> Summary:
-    intake = Intake(
+    intake = open_intake(
         db,
         kind,
         dry_run=dry_run,
         portal_url=portal_url,
         batch_rows=batch_rows,
         progress=progress,
+        settings=settings,
     )
     for chunk in chunks(path, file_format, chunk=batch_rows):
         await intake.feed(chunk)
@@ -440,8 +548,12 @@ async def import_rows(
     rows: list[dict[str, Any]],
     dry_run: bool,
     portal_url: str,
+    settings: Settings | None = None,
+    today: date | None = None,
 ) -> Summary:
     """Records given as objects (the staff mutation), numbered from 1."""
-    intake = Intake(db, kind, dry_run=dry_run, portal_url=portal_url)
+    intake = open_intake(
+        db, kind, dry_run=dry_run, portal_url=portal_url, settings=settings, today=today
+    )
     await intake.feed(record_of(number, row) for number, row in enumerate(rows, start=1))
     return await intake.finish()

@@ -9,7 +9,7 @@ or a session, not the request's context.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -35,18 +35,41 @@ SECRET_COLUMNS = frozenset(
         "token_hash",
         "secret_hash",
         "code_hash",
+        "state_hash",  # an OpenID Connect sign-in's state (issue 16)
         "outbox.body",
         "gateway_orders.redirect_url",
     }
 )
 HIDDEN = "***"  # what a secret column's before/after shows: that it changed, never the value
-# Bookkeeping, not data: the logs themselves and the throttling counters of every login attempt.
-UNAUDITED_TABLES = frozenset({"audit_log", "access_log", "auth_events", "attempt_counters"})
+# Bookkeeping, not data: the logs themselves, the throttling counters of every login attempt,
+# and single sign-ons started (anyone may start one: their rows must not grow an append-only log).
+UNAUDITED_TABLES = frozenset(
+    {
+        "audit_log",
+        "access_log",
+        "auth_events",
+        "attempt_counters",
+        "sso_logins",
+        "sso_logout_tokens",
+    }
+)
+# Bookkeeping columns, as `column` (any table) or `table.column`: an update that changes only
+# these is not recorded (a row's `updated_at`, an API token's last use stamped on every call).
+BOOKKEEPING_COLUMNS = frozenset(
+    {"updated_at", "auth_tokens.last_used_at", "linked_identities.last_used_at"}
+)
 SYSTEM = "system"  # the action of a write no request or named job made
+# Access-log parts that are not client scopes: the client 360's people (accounts, tokens,
+# sessions), which staff read with a staff permission, not a scope.
+USERS_PART = "users"
 
 
 def is_secret(table: str, column: str) -> bool:
     return column in SECRET_COLUMNS or f"{table}.{column}" in SECRET_COLUMNS
+
+
+def only_bookkeeping(table: str, columns: Iterable[str]) -> bool:
+    return all(c in BOOKKEEPING_COLUMNS or f"{table}.{c}" in BOOKKEEPING_COLUMNS for c in columns)
 
 
 class AuditEvent(SQLModel, table=True):
@@ -218,7 +241,7 @@ def _entity_row(frame: AuditFrame, obj: Any, kind: str) -> dict[str, Any] | None
         if before is None and after is None:
             continue
         changes[key] = [_shown(table, key, before), _shown(table, key, after)]
-    if kind == "update" and set(changes) <= {"updated_at"}:
+    if kind == "update" and only_bookkeeping(table, changes):
         return None
     key_value = values.get("id")
     client_id = key_value if table == "clients" else values.get("client_id")
@@ -271,7 +294,8 @@ def _conditions(where: Any) -> dict[str, Any]:
         if not isinstance(left, sa.Column) or not isinstance(right, BindParameter):
             continue
         if right.value is not None and not callable(right.value):
-            found[left.name] = _json(right.value)
+            # A conditional update names the value it replaces (the old password hash).
+            found[left.name] = _shown(left.table.name, left.name, right.value)
     return found
 
 
@@ -300,6 +324,8 @@ def _collect_statement(state: ORMExecuteState) -> None:
         if not isinstance(v, sa.ClauseElement) or isinstance(v, BindParameter)
     }
     kind = "insert" if state.is_insert else "update" if state.is_update else "delete"
+    if kind == "update" and only_bookkeeping(table.name, shown):
+        return
     key = where.get("id")
     state.session.info[PENDING].append(
         frame.row(

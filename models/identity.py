@@ -184,3 +184,6 @@ class AttemptCounter(SQLModel, table=True):
 
 # The audit log lives in models/audit.py (issue 15); its old name here keeps importers working.
 from models.audit import AuditEvent as AuditEvent  # noqa: E402
+
+# Single sign-on's tables (models/sso.py) register with the identity tables they point at.
+from models.sso import LinkedIdentity as LinkedIdentity  # noqa: E402

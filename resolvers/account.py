@@ -187,6 +187,10 @@ async def activation_confirm_code(ctx: Context, *, email: str, code: str) -> lis
     return []
 
 
+ACTIVATION_PAGE = "aktywacja"
+ACTIVATION_VALIDITY = _("The link is valid until midnight tomorrow.")
+
+
 async def send_activation_link(
     session: AsyncSession,
     ctx: Context,
@@ -203,13 +207,13 @@ async def send_activation_link(
         ctx,
         user,
         purpose=CodePurpose.ACTIVATION_LINK,
-        page="aktywacja",
+        page=ACTIVATION_PAGE,
         expires_at=warsaw_midnight_after(ctx.now, days=1),
         language=language,
         template=template,
         subject=subject,
         text=text,
-        validity=_("The link is valid until midnight tomorrow."),
+        validity=ACTIVATION_VALIDITY,
     )
 
 

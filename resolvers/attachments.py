@@ -36,11 +36,12 @@ from models.attachment import (
     AttachmentPurpose,
     AttachmentStatus,
 )
+from models.audit import current_frame
 from models.base import stored_id
 from models.client import Client
 from models.i18n import Msg, _
 from resolvers.context import Context
-from resolvers.downloads import File, holder
+from resolvers.downloads import File, holder, may_read
 from resolvers.errors import Abort, UserErrorData
 from resolvers.ids import pk_of
 from resolvers.links import link
@@ -352,6 +353,7 @@ async def receive(
     grant = verify(settings.secret_key, token, now=now, purpose=UPLOAD)
     if grant is None or grant.kind != UPLOAD_KIND:
         raise UploadRefused(*NOT_FOUND)
+    current_frame().actor_id = grant.user_id  # the upload's writes are the link's user's
     storage = storage_of(settings)
     key = storage.new_key()
     row = await _win_link(db, grant, now, key)
@@ -502,8 +504,8 @@ async def open_attachment(
         row = await session.get(Attachment, grant.object_id)
         if row is None or row.status is not AttachmentStatus.READY:
             return None
-        if not (await holder(session, grant, now)).has_scope(row.client_id, read_scope(row)):
-            return None
+        if not may_read(await holder(session, grant, now), row.client_id, read_scope(row)):
+            return None  # (a person at the lessor reading it is noted for the access log)
     media_type = MEDIA_TYPES[row.kind] if row.kind else "application/octet-stream"
     if row.storage_key is not None:
         chunks = storage_of(settings).open(row.storage_key)

@@ -1,7 +1,8 @@
 """The client 360 (issue 15, point 2): a company's people, their tokens and sessions, for staff.
 
 Everything is read through loaders batched across the company's people, so the statements do
-not grow with them; the permission (clients:read) is declared on the schema's fields.
+not grow with them; the permission (clients:read) is declared on the schema's fields. Reading a
+company's people is on its access log as the part `users`.
 """
 
 from __future__ import annotations
@@ -13,13 +14,16 @@ from loaders.identity import (
     MembershipsByClientIdLoader,
     OpenSessionsByUserIdLoader,
 )
+from models.audit import USERS_PART, note_read
 from models.base import stored_id
 from resolvers.context import Context
 
 
 async def client_users(ctx: Context, client: Any) -> list[Any]:
     """The company's memberships, the main account first, then by when they were made."""
-    rows = await ctx.loaders[MembershipsByClientIdLoader].load(stored_id(client))
+    client_id = stored_id(client)
+    note_read(client_id, USERS_PART)  # only staff read this field: on the access log
+    rows = await ctx.loaders[MembershipsByClientIdLoader].load(client_id)
     return sorted(rows, key=lambda row: not row.is_main)
 
 

@@ -3,7 +3,9 @@
 `link` signs what to download for the viewer; `open_download` checks the holder's rights again
 when the link is used and gathers the data; rendering and table pulls run through `Heavy`, in
 worker processes (`hub/downloads.py`), so they take neither the server's CPU nor its pool.
-Every refusal is the same `None`, so a link never tells whether a document exists.
+Every refusal is the same `None`, so a link never tells whether a document exists. A person at
+the lessor (staff, or a support view) who is let through is noted in the download's audit
+frame, which `hub/downloads.py` writes to the company's access log.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from exports import pdf
 from exports.documents import BalanceConfirmationDocument, GeneralDocument, InterestNoteDocument
 from exports.links import Grant
 from exports.tables import SCHEDULE_COLUMNS, frame, to_csv, to_xlsx
+from models.audit import current_frame, note_read
 from models.client import Client
 from models.contract import Contract, Instalment
 from models.document import Document
@@ -112,9 +115,24 @@ class _Use:
     async def owned(self, session: AsyncSession, model: type[M], pk: int, scope: Scope) -> M | None:
         """The row, if it exists and the holder still has `scope` in its client."""
         row = await session.get(model, pk)
-        if row is None or not (await self.viewer(session)).has_scope(row.client_id, scope):  # type: ignore[attr-defined]
+        if row is None or not may_read(await self.viewer(session), row.client_id, scope):  # type: ignore[attr-defined]
             return None
         return row
+
+
+def may_read(viewer: Viewer, client_id: int, *scopes: Scope) -> bool:
+    """The holder has every scope in the company; a person at the lessor is noted for the
+    access log (one row per download, written by the route once the file is found)."""
+    if not all(viewer.has_scope(client_id, scope) for scope in scopes):
+        return False
+    if viewer.looks_as_staff:
+        frame = current_frame()
+        frame.actor_id, frame.token_id = viewer.user_id, viewer.token_id
+        frame.on_behalf_of_id = viewer.on_behalf_of
+        frame.reads = frame.reads if frame.reads is not None else {}
+        for scope in scopes:
+            note_read(client_id, scope)
+    return True
 
 
 def _safe_name(number: str) -> str:
@@ -204,8 +222,7 @@ async def _table(use: _Use) -> File | None:
         return None
     client_id = use.grant.object_id
     async with use.db.read() as session:
-        viewer = await use.viewer(session)
-        if not all(viewer.has_scope(client_id, s) for s in (table.scope, *table.also_needs)):
+        if not may_read(await use.viewer(session), client_id, table.scope, *table.also_needs):
             return None
     since = use.grant.option("since")
     polish = use.grant.option("lang") == "pl"

@@ -40,6 +40,11 @@ SECOND_FACTOR_REQUIRED = UserErrorData(
     code="SECOND_FACTOR_REQUIRED",
     message=_("Enter the code from your authenticator app (or a recovery code)."),
 )
+STAFF_PASSWORD_LOGIN_OFF = UserErrorData(
+    field=None,
+    code="STAFF_PASSWORD_LOGIN_OFF",
+    message=_("Staff sign in through the company's sign-in provider, not with a password."),
+)
 TOO_MANY_ATTEMPTS = UserErrorData(
     field=None,
     code="TOO_MANY_ATTEMPTS",
@@ -132,6 +137,10 @@ async def login(
         user = await _still_checked(session, admission) if matches else None
         if user is None:
             return _failed(session, ctx, admission, INVALID_CREDENTIALS)
+        if user.staff_role is not None and not ctx.settings.staff_password_login:
+            # Only after the password: a guessed login must not learn that it is staff's.
+            await _give_back(session, admission)
+            return None, [STAFF_PASSWORD_LOGIN_OFF]
         if user.totp_enabled_at and not otp:
             await _give_back(session, admission)
             return None, [SECOND_FACTOR_REQUIRED]

@@ -431,6 +431,9 @@ async def issue_invoice(
             client, contract_id = await client_and_contract(
                 session, order.client_global_id, order.contract_global_id
             )
+            # Whether this is the company's first invoice (the welcome) is decided under its
+            # row's lock: a parallel import or issue waits instead of welcoming it too.
+            await booking.lock_clients(session, [stored_id(client)])
             earlier = await session.execute(
                 select(func.count()).where(col(Invoice.client_id) == client.id)
             )

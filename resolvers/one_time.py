@@ -17,7 +17,12 @@ from resolvers.context import Context
 
 
 def portal_link(ctx: Context, page: str, token: str) -> str:
-    return f"{ctx.settings.portal_url.rstrip('/')}/{page}?token={quote(token)}"
+    return portal_url(ctx.settings.portal_url, page, token)
+
+
+def portal_url(portal: str, page: str, token: str) -> str:
+    """A portal page carrying a single-use token (outside a request too: the intake)."""
+    return f"{portal.rstrip('/')}/{page}?token={quote(token)}"
 
 
 async def new_code(

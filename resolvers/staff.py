@@ -5,7 +5,8 @@ subaccount's scopes on the company's behalf and revoke an API token.
 Staff never see or set a password or a code: links go to the owner by e-mail. Every action
 needs USERS_MANAGE (declared on the mutations, schema/admin.py) and, on a staff member's own
 account, STAFF_MANAGE too. Each takes a reason and is audited with it and the changed fields'
-before and after (`audit_user_action`, the one place these rows are written). Whatever cuts
+before and after (`audit_user_action`, the one place these rows are written), one row per
+company the person belongs to (or the one company the action names). Whatever cuts
 access raises the user's access version in the same transaction (auth/revocation.py), so the
 user's cached tokens stop working at once. A change that finds nothing to change (two staff
 disabling one person at once) answers the same and is audited once: by the one that changed it.
@@ -83,7 +84,7 @@ def _user_search(search: str | None) -> Select[Any]:
 async def search_users(
     ctx: Context, *, search: str | None, first: int | None, after: str | None
 ) -> Page[User]:
-    require_staff_permission(ctx.viewer, StaffPermission.CLIENTS_READ)
+    """CLIENTS_READ is declared on the field (schema/admin.py)."""
     return await root_list(
         ctx, _user_search(search), model=User, ordering=USER_ORDERING, first=first, after=after
     )
@@ -123,21 +124,33 @@ def before_after(before: Any, after: Any) -> dict[str, Any]:
     return {"before": plain(before), "after": plain(after)}
 
 
-def audit_user_action(
+async def _companies_of(session: AsyncSession, user: User, change: Change) -> list[int | None]:
+    """The companies an action concerns: the one it named, else every company the person
+    belongs to (an account action touches all of them), else none (a staff account)."""
+    if change.client_id is not None:
+        return [change.client_id]
+    query = select(col(Membership.client_id)).where(col(Membership.user_id) == user.id)
+    companies = sorted(set((await session.execute(query)).scalars()))
+    return [*companies] if companies else [None]
+
+
+async def audit_user_action(
     session: AsyncSession, ctx: Context, *, action: str, user: User, reason: str, change: Change
 ) -> None:
-    """The one place staff's account actions are recorded (to join the general audit log)."""
+    """The one place staff's account actions are recorded (to join the general audit log):
+    a row per company concerned, so each company's `auditLog(filter: {clientId})` shows it."""
     details = {"reason": reason.strip(), **change.objects, "changes": change.fields}
-    session.add(
-        AuditEvent(
-            actor_id=ctx.viewer.user_id,
-            action=action,
-            target_user_id=user.id,
-            client_id=change.client_id,
-            details=details,
-            created_at=ctx.now,
+    for client_id in await _companies_of(session, user, change):
+        session.add(
+            AuditEvent(
+                actor_id=ctx.viewer.user_id,
+                action=action,
+                target_user_id=user.id,
+                client_id=client_id,
+                details=details,
+                created_at=ctx.now,
+            )
         )
-    )
 
 
 # ---- one action: reason, target, permission, change, audit ---------------------------------
@@ -187,7 +200,7 @@ async def _act(ctx: Context, *, action: str, reason: str, find: Find, step: Step
             _may_manage(ctx, user)
             change = await step(session, user)
             if change is not None:
-                audit_user_action(
+                await audit_user_action(
                     session, ctx, action=action, user=user, reason=reason, change=change
                 )
             await session.flush()

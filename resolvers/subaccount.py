@@ -11,29 +11,36 @@ existing user gets a link to accept, and has no access to the company until they
 from __future__ import annotations
 
 import hmac
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
+import sqlalchemy as sa
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from auth import codes
 from auth.access import require_scope, require_session
+from auth.clock import warsaw_midnight_after
 from auth.codes import parse_link_token
 from auth.errors import NotFoundError
 from auth.scopes import Scope
 from models.client import Client
-from models.i18n import DEFAULT_LANGUAGE, _
-from models.identity import AuthToken, Invitation, Membership, User
+from models.i18n import DEFAULT_LANGUAGE, Language, _, translate
+from models.identity import AuthToken, CodePurpose, Invitation, Membership, OneTimeCode, User
+from models.outbox import Channel, OutboxMessage
 from resolvers import outbox
-from resolvers.account import send_activation_link, user_by_email
+from resolvers.account import ACTIVATION_PAGE, ACTIVATION_VALIDITY, user_by_email
 from resolvers.context import Context
 from resolvers.errors import Abort, UserErrorData, required
 from resolvers.ids import pk_of
 from resolvers.node import managed_subaccount
-from resolvers.one_time import portal_link
+from resolvers.one_time import portal_link, portal_url
+
+if TYPE_CHECKING:
+    from hub.settings import Settings
 
 INVITATION_LIFETIME = timedelta(days=7)
 
@@ -198,7 +205,7 @@ async def _invite(
     )
     session.add(invitation)
     if existing is None:
-        await _send_activation(session, ctx, user)
+        await _send_activation(session, ctx, user, client_id)
     else:
         await _ask_consent(session, ctx, existing, membership, invitation)
     return membership
@@ -223,19 +230,88 @@ async def _member_of(session: AsyncSession, user_id: int, client_id: int) -> boo
     return (await session.execute(query)).first() is not None
 
 
-async def _send_activation(session: AsyncSession, ctx: Context, user: User) -> None:
+async def _send_activation(session: AsyncSession, ctx: Context, user: User, client_id: int) -> None:
     """A new person sets a password through the activation link, like any new account."""
-    await send_activation_link(
+    await send_invitations(
         session,
-        ctx,
-        user,
+        settings=ctx.settings,
+        now=ctx.now,
         language=DEFAULT_LANGUAGE,  # the invitee's language is not the inviter's to choose
-        template="subaccount_invitation",
-        subject=_("Invitation to the client portal"),
-        text=_(
-            "You have been given access to the client portal. To set your password, open the link:"
-        ),
+        people=[NewPerson(user.id, user.email, user.first_name, client_id)],  # type: ignore[arg-type]
     )
+
+
+@dataclass(frozen=True, slots=True)
+class NewPerson:
+    """Someone just given an account without a password, to be invited to set one."""
+
+    user_id: int
+    email: str
+    first_name: str
+    client_id: int | None
+
+
+_CODES = OneTimeCode.__table__  # type: ignore[attr-defined]
+_OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
+INVITATION_SUBJECT = _("Invitation to the client portal")
+INVITATION_TEXT = _(
+    "You have been given access to the client portal. To set your password, open the link:"
+)
+
+
+async def send_invitations(
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    now: datetime,
+    language: Language,
+    people: Sequence[NewPerson],
+) -> None:
+    """The activation link of `send_activation_link` for each person, outside a request (the
+    intake) as inside one: one INSERT of the links and one of the e-mails, whatever the number
+    of people. They were created in this transaction, so no earlier link of theirs is live."""
+    if not people:
+        return
+    purpose = CodePurpose.ACTIVATION_LINK
+    expires_at = warsaw_midnight_after(now, days=1)
+    secrets = {person.user_id: codes.new_link_secret() for person in people}
+    rows = [
+        {
+            "user_id": user_id,
+            "purpose": purpose,
+            "secret_hash": codes.secret_hash(settings.secret_key, purpose, user_id, secret),
+            "expires_at": expires_at,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for user_id, secret in secrets.items()
+    ]
+    # RETURNING by user, not in parameter order: SQLite would then send one INSERT a row.
+    inserted = await session.execute(
+        sa.insert(_CODES).returning(_CODES.c.id, _CODES.c.user_id), rows
+    )
+    code_ids = {user_id: code_id for code_id, user_id in inserted}
+    subject = translate(INVITATION_SUBJECT, language)
+    text, validity = translate(INVITATION_TEXT, language), translate(ACTIVATION_VALIDITY, language)
+    messages = []
+    for person in people:
+        token = codes.token_of(code_ids[person.user_id], secrets[person.user_id])
+        url = portal_url(settings.portal_url, ACTIVATION_PAGE, token)
+        greeting = _("Hello {first_name},", first_name=person.first_name)
+        messages.append(
+            {
+                "channel": Channel.EMAIL,
+                "recipient": person.email,
+                "template": "subaccount_invitation",
+                "subject": subject,
+                "body": outbox.letter(language, greeting, f"{text}\n{url}\n\n{validity}"),
+                "user_id": person.user_id,
+                "client_id": person.client_id,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+    await session.execute(sa.insert(_OUTBOX), messages)
 
 
 def _secret_hash(ctx: Context, membership_id: int, secret: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import strawberry
 from strawberry.extensions.field_extension import FieldExtension
@@ -11,6 +12,8 @@ from strawberry.extensions.field_extension import FieldExtension
 from auth.scopes import Scope
 from auth.staff import StaffPermission
 from loaders.identity import RecentEventsByKeyLoader, UserByIdLoader
+from loaders.paging import Page
+from models.audit import note_read
 from models.document import DocumentKind
 from models.identity import StaffRole
 from models.identity import User as UserRow
@@ -103,6 +106,18 @@ class AdminUserPayload:
     @staticmethod
     def of(outcome: staff.Outcome) -> AdminUserPayload:
         return AdminUserPayload(user=outcome.user, errors=user_errors(outcome.errors))  # type: ignore[arg-type]
+
+
+def logged(page: Page[Any], scope: Scope) -> Connection[Any]:
+    """A list of every company's rows read by staff: each company shown goes to its access
+    log (the rows carry their company, so no statement more)."""
+    for row in page.rows:
+        note_read(row.client_id, scope)
+    return connection(page)
+
+
+def clients_read() -> list[FieldExtension]:
+    return staff_permission(StaffPermission.CLIENTS_READ)
 
 
 def users_manage() -> list[FieldExtension]:
@@ -232,7 +247,7 @@ class Admin:
         page = await audit.audit_log(info.context, filters=filters, first=first, after=after)
         return connection(page)
 
-    @strawberry.field(description="Users by e-mail or last name.")
+    @strawberry.field(description="Users by e-mail or last name.", extensions=clients_read())
     async def users(
         self,
         info: Info,
@@ -243,7 +258,9 @@ class Admin:
         page = await staff.search_users(info.context, search=search, first=first, after=after)
         return connection(page)
 
-    @strawberry.field(description="Clients by name, NIP, client number or city.")
+    @strawberry.field(
+        description="Clients by name, NIP, client number or city.", extensions=clients_read()
+    )
     async def clients(
         self,
         info: Info,
@@ -254,7 +271,12 @@ class Admin:
         page = await search_clients(info.context, search=search, first=first, after=after)
         return connection(page)
 
-    @strawberry.field(description="Every company's message threads, the latest activity first.")
+    # Every role with CLIENTS_READ gets past the declaration; the resolver then asks for the
+    # role's client scope of the list's kind (messages:read), as each role reads other data.
+    @strawberry.field(
+        description="Every company's message threads, the latest activity first.",
+        extensions=clients_read(),
+    )
     async def message_threads(
         self,
         info: Info,
@@ -264,11 +286,12 @@ class Admin:
     ) -> Connection[MessageThread]:
         filters = filter.inbox_filter() if filter else messages.InboxFilter()
         page = await messages.inbox(info.context, filters=filters, first=first, after=after)
-        return connection(page)
+        return logged(page, Scope.MESSAGES_READ)
 
     @strawberry.field(
         description="Customer service's queue: every company's requests, the nearest deadline "
-        "first."
+        "first.",
+        extensions=clients_read(),
     )
     async def requests(
         self,
@@ -281,11 +304,12 @@ class Admin:
         page = await request_processing.request_queue(
             info.context, wanted=wanted, first=first, after=after
         )
-        return connection(page)
+        return logged(page, Scope.REQUESTS_READ)
 
     @strawberry.field(
         description="The tyre desk's queue: every company's relocations, the nearest planned "
-        "date first."
+        "date first.",
+        extensions=clients_read(),
     )
     async def tyre_relocations(
         self,
@@ -294,7 +318,8 @@ class Admin:
         first: int | None = 20,
         after: str | None = None,
     ) -> Connection[TyreRelocation]:
-        return await tyre_relocation_queue(info, filter=filter, first=first, after=after)
+        queue = await tyre_relocation_queue(info, filter=filter, first=first, after=after)
+        return logged(queue.page, Scope.TYRES_READ)
 
 
 @strawberry.input

@@ -7,10 +7,11 @@ from decimal import Decimal
 
 import strawberry
 
+from auth.staff import StaffPermission
 from loaders.invoice import InvoiceByIdLoader, PaymentByIdLoader
 from models.contract import Currency
 from resolvers import booking
-from schema.base import Info, Money
+from schema.base import Info, Money, staff_permission
 from schema.identity import UserError, user_errors
 from schema.refs import InvoiceRef, PaymentRef
 
@@ -108,7 +109,8 @@ class BookingMutation:
         description="Staff: import an MT940 bank statement. Each credit is matched to a company "
         "by its repayment account or an invoice number in the title, booked as a payment and "
         "settled: the named invoice first, then the oldest due; the rest is an overpayment, "
-        "applied to the company's open invoices at every import."
+        "applied to the company's open invoices at every import.",
+        extensions=staff_permission(StaffPermission.INVOICES_MANAGE),
     )
     async def statement_import(
         self, info: Info, input: StatementImportInput
@@ -121,7 +123,8 @@ class BookingMutation:
         )
 
     @strawberry.mutation(
-        description="Staff: allocate part of a booked payment to an invoice of the same company."
+        description="Staff: allocate part of a booked payment to an invoice of the same company.",
+        extensions=staff_permission(StaffPermission.INVOICES_MANAGE),
     )
     async def payment_allocate(
         self, info: Info, input: PaymentAllocateInput

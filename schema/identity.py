@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import strawberry
 
 from auth.scopes import Scope
@@ -12,6 +14,7 @@ from models.i18n import Msg, translate
 from models.identity import StaffRole
 from models.identity import User as UserRow
 from resolvers import identity as identity_resolvers
+from resolvers import sso as sso_resolvers
 from resolvers.errors import UserErrorData
 from schema.base import Info
 from schema.refs import ApiTokenRef, ClientRef
@@ -52,6 +55,14 @@ strawberry.enum(
 )
 
 
+@strawberry.type(description="An identity at a sign-in provider that opens this account.")
+class LinkedIdentity:
+    provider: str
+    subject: str = strawberry.field(description="The person's id at the provider.")
+    linked_at: datetime
+    last_used_at: datetime | None = strawberry.field(description="The last sign-in through it.")
+
+
 @strawberry.type(description="Who is asking.")
 class Viewer:
     user_id: strawberry.Private[int]
@@ -81,6 +92,20 @@ class Viewer:
     @strawberry.field(description="Your API tokens (the secrets are never shown again).")
     async def api_tokens(self, info: Info) -> list[ApiTokenRef]:
         return await info.context.loaders[ApiTokensByUserIdLoader].load(self.user_id)
+
+    @strawberry.field(description="Sign-in providers (single sign-on) linked to this account.")
+    async def linked_identities(self, info: Info) -> list[LinkedIdentity]:
+        async with info.context.db.read() as session:
+            rows = await sso_resolvers.linked_identities(session, user_id=self.user_id)
+        return [
+            LinkedIdentity(
+                provider=row.provider,
+                subject=row.subject,
+                linked_at=row.created_at,
+                last_used_at=row.last_used_at,
+            )
+            for row in rows
+        ]
 
     @strawberry.field(description="Client companies to switch between; staff have none here.")
     def clients(self, info: Info) -> list[ClientAccess]:

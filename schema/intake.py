@@ -18,6 +18,7 @@ from schema.base import Info, staff_permission
 @strawberry.enum(description="The kinds of record the core leasing system sends.")
 class IntakeKind(enum.Enum):
     CLIENTS = "clients"
+    USERS = "users"
     CONTRACTS = "contracts"
     ITEMS = "items"
     SCHEDULES = "schedules"

@@ -6,11 +6,12 @@ from datetime import date
 
 import strawberry
 
+from auth.staff import StaffPermission
 from models.contract import Currency
 from models.i18n import Msg, translate
 from resolvers import interest_notes
 from resolvers.ids import to_global_id
-from schema.base import Info, Money
+from schema.base import Info, Money, staff_permission
 from schema.identity import UserError, user_errors
 from schema.refs import DocumentRef
 
@@ -82,7 +83,8 @@ class InterestNotesMutation:
         description="Staff: issue the interest notes a month calls for: every invoice's money "
         "booked in the month after its legal deadline (art. 115 KC) is charged statutory "
         "interest from the first day of delay to the day booked; each client gets the e-mail "
-        "notice. Never twice for the same invoice and period."
+        "notice. Never twice for the same invoice and period.",
+        extensions=staff_permission(StaffPermission.INVOICES_MANAGE),
     )
     async def interest_notes_issue(
         self, info: Info, input: InterestNotesIssueInput

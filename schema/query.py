@@ -29,6 +29,7 @@ from schema.request import RequestTypeInfo
 from schema.request_admin import RequestAdminMutation
 from schema.request_catalogue import RequestCatalogue, request_catalogue
 from schema.request_file import RequestFileMutation
+from schema.sso import SsoMutation
 from schema.subaccount import ScopeInfo, SubaccountMutation, scope_catalogue
 from schema.tyre import TyreCentreNearInput, TyreServiceCentre
 from schema.tyre_booking import TyreBookingMutation
@@ -119,6 +120,7 @@ class Query:
 @strawberry.type
 class Mutation(
     IdentityMutation,
+    SsoMutation,
     AccountMutation,
     SecondFactorMutation,
     SubaccountMutation,

@@ -15,9 +15,12 @@ from typing import TYPE_CHECKING
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from models.audit import acting
 from models.base import utcnow
+from resolvers.audit import http_frame
 from resolvers.gateway import InvalidNotification, NotificationRefusal, provider_of
 from resolvers.payments import OrderMismatch, UnknownOrder, apply_notification
+from resolvers.request_body import capped_body
 
 if TYPE_CHECKING:
     from hub.db import Database
@@ -25,6 +28,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("leasehub.gateway")
 MAX_NOTIFICATION_BYTES = 64 * 1024
+NOTIFY_ACTION = "gatewayNotify"  # the audit log's action of what a notification changes
 STATUS = {
     NotificationRefusal.UNSIGNED: 401,
     NotificationRefusal.INVALID_SIGNATURE: 401,
@@ -36,16 +40,6 @@ def _answer(status: int, code: str) -> Response:
     return JSONResponse({"status": code}, status_code=status)
 
 
-async def _body(request: Request) -> bytes | None:
-    """The body, or None once it passes the limit (never read whole past it)."""
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_NOTIFICATION_BYTES:
-            return None
-    return bytes(body)
-
-
 def payu_notify_endpoint(
     db: Database, settings: Settings
 ) -> Callable[[Request], Awaitable[Response]]:
@@ -53,7 +47,7 @@ def payu_notify_endpoint(
         provider = provider_of(settings)
         if provider is None:
             return _answer(404, "NOT_FOUND")
-        body = await _body(request)
+        body = await capped_body(request, MAX_NOTIFICATION_BYTES)
         if body is None:
             return _answer(413, "TOO_LARGE")
         try:
@@ -62,7 +56,8 @@ def payu_notify_endpoint(
             logger.warning("gateway notification refused: %s", refused.reason.value)
             return _answer(STATUS[refused.reason], refused.reason.value)
         try:
-            changed = await apply_notification(db, state, now=utcnow())
+            with acting(http_frame(request, settings.proxies, action=NOTIFY_ACTION)):
+                changed = await apply_notification(db, state, now=utcnow())
         except UnknownOrder:
             return _answer(404, "NOT_FOUND")
         except OrderMismatch:

@@ -14,13 +14,16 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
+from sqlmodel import col
 
 from exports.links import UPLOAD, sign
 from hub.demo import DEMO_MAIN_EMAIL, DEMO_PASSWORD, DemoSpec, load_demo
 from models.attachment import Attachment, AttachmentStatus
+from models.audit import AccessLogEntry
 from models.base import utcnow
 from models.client import Client
+from models.identity import StaffRole
 from models.message import Message
 from models.request import Request, RequestStageEntry
 from resolvers.attachments import (
@@ -32,7 +35,7 @@ from resolvers.attachments import (
 )
 from resolvers.errors import Abort
 from resolvers.ids import from_global_id, to_global_id
-from tests.auth.helpers import TOKEN_CREATE, first_company
+from tests.auth.helpers import TOKEN_CREATE, first_company, staff_token
 from tests.conftest import LOGIN, DatabaseFactory, Hub, open_hub
 from tests.schema.helpers import client_ids, error_codes
 
@@ -675,3 +678,28 @@ async def test_twenty_parallel_declarations_never_pass_the_quota(uploads: Hub) -
         async with uploads.db.write() as session:
             for gid in accepted:
                 await session.delete(await session.get(Attachment, from_global_id(gid)[1]))
+
+
+async def test_a_staff_download_of_an_attachment_is_on_the_companys_access_log(
+    uploads: Hub,
+) -> None:
+    response, pk = await upload(uploads, "skan.pdf", pdf_file())
+    assert response.status_code == 200, response.text
+    async with uploads.db.read() as session:
+        attachment = await session.get(Attachment, pk)
+        assert attachment is not None
+        company = attachment.client_id
+    uploads.tokens["staff"] = await staff_token(uploads, StaffRole.CUSTOMER_SERVICE)
+
+    async def logged() -> int:
+        async with uploads.db.read() as session:
+            query = select(func.count()).where(col(AccessLogEntry.client_id) == company)
+            return int((await session.execute(query)).scalar_one())
+
+    for who, more in (("anna", 0), ("staff", 1)):
+        node = await uploads.gql(LINK, {"id": to_global_id("Attachment", pk)}, as_=who)
+        url = node["data"]["node"]["downloadUrl"]
+        before = await logged()
+        download = await uploads.client.get(url)
+        assert download.status_code == 200, download.text
+        assert await logged() - before == more, who  # the client's own read is not logged

@@ -57,6 +57,7 @@ async def run(
         dry_run=dry_run,
         portal_url=PORTAL,
         batch_rows=batch_rows,
+        settings=hub.settings,
     )
 
 

@@ -4,6 +4,7 @@ client's own reads add nothing; the retention purge is its only delete path."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
@@ -12,8 +13,11 @@ import pytest
 from sqlalchemy import func, insert, select
 from sqlmodel import col
 
-from models.audit import AccessLogEntry, AuditEvent
+from models.audit import USERS_PART, AccessLogEntry, AuditEvent
 from models.base import utcnow
+from models.message import MessageThread
+from models.request import Request
+from models.tyre import TyreRelocation
 from resolvers.access_log import purge_access_log
 from resolvers.ids import from_global_id
 from tests.conftest import Hub, count_statements
@@ -170,3 +174,82 @@ async def test_support_view_reads_are_logged_with_the_user_shown_and_the_reason(
     assert newest["reason"] == "Klient prosi o pomoc z fakturą"
     assert newest["who"]["role"] == "CUSTOMER_SERVICE" and newest["asUser"]
     assert {"contracts:read", "invoices:read"} <= set(newest["parts"])
+
+
+LISTS = {
+    "messageThreads": (MessageThread, "messages:read"),
+    "requests": (Request, "requests:read"),
+    "tyreRelocations": (TyreRelocation, "tyres:read"),
+}
+
+
+async def logged(hub: Hub, request_id: str) -> dict[int, set[str]]:
+    """Company → parts of the access-log rows a request left."""
+    async with hub.db.read() as session:
+        query = select(AccessLogEntry).where(col(AccessLogEntry.request_id) == request_id)
+        return {row.client_id: set(row.parts) for row in (await session.execute(query)).scalars()}
+
+
+@pytest.mark.parametrize("name", sorted(LISTS))
+async def test_every_companys_list_logs_each_company_shown(audited: Hub, name: str) -> None:
+    model, part = LISTS[name]
+    request_id = f"list-{name}-{uuid.uuid4().hex[:8]}"
+    query = f"{{ admin {{ {name}(first: 50) {{ nodes {{ id }} }} }} }}"
+    body = await audited.gql(query, as_="admin", headers={"X-Request-Id": request_id})
+    assert "errors" not in body, body
+    pks = [from_global_id(node["id"])[1] for node in body["data"]["admin"][name]["nodes"]]
+    async with audited.db.read() as session:
+        table: Any = model  # each of the three has its company
+        found = await session.execute(select(table.client_id).where(col(table.id).in_(pks)))
+        companies = set(found.scalars())
+    assert companies  # the demo has some of each
+    seen = await logged(audited, request_id)
+    assert set(seen) == companies
+    assert all(part in parts for parts in seen.values())
+
+
+async def test_a_companys_people_read_by_staff_are_logged(audited: Hub) -> None:
+    _, client = await first_client(audited, "anna")
+    request_id = f"users-{uuid.uuid4().hex[:8]}"
+    query = "query($c: ID!) { client(id: $c) { users { isMain user { email } } } }"
+    body = await audited.gql(
+        query, {"c": client}, as_="service", headers={"X-Request-Id": request_id}
+    )
+    assert body["data"]["client"]["users"], body
+    assert (await logged(audited, request_id)) == {from_global_id(client)[1]: {USERS_PART}}
+
+
+async def test_a_node_read_by_staff_is_logged(audited: Hub) -> None:
+    _, client = await first_client(audited, "anna")
+    invoices = await audited.gql(READ, {"c": client, "first": 1}, as_="anna")
+    assert "errors" not in invoices
+    ids = await audited.gql(
+        "query($c: ID!) { client(id: $c) { invoices(first: 1) { nodes { id } } } }",
+        {"c": client},
+        as_="anna",
+    )
+    invoice = ids["data"]["client"]["invoices"]["nodes"][0]["id"]
+    request_id = f"node-{uuid.uuid4().hex[:8]}"
+    query = "query($id: ID!) { node(id: $id) { ... on Invoice { number } } }"
+    body = await audited.gql(
+        query, {"id": invoice}, as_="admin", headers={"X-Request-Id": request_id}
+    )
+    assert body["data"]["node"]["number"], body
+    assert "invoices:read" in (await logged(audited, request_id))[from_global_id(client)[1]]
+
+
+async def test_a_download_by_staff_is_logged_and_a_clients_is_not(audited: Hub) -> None:
+    _, client = await first_client(audited, "anna")
+    pk = from_global_id(client)[1]
+    query = """query($c: ID!) { client(id: $c) { invoices(first: 1) {
+      nodes { downloadUrl } } } }"""
+    for who, more in (("anna", 0), ("admin", 1)):
+        body = await audited.gql(query, {"c": client}, as_=who)
+        url = body["data"]["client"]["invoices"]["nodes"][0]["downloadUrl"]
+        before = len(await entries(audited, pk))
+        headers = {"X-Access-Reason": quote("Reklamacja 12")}
+        response = await audited.client.get(url, headers=headers)
+        assert response.status_code == 200, response.text
+        after = await entries(audited, pk)
+        assert len(after) == before + more, who
+    assert after[-1].parts == ["invoices:read"] and after[-1].reason == "Reklamacja 12"

@@ -241,24 +241,34 @@ async def test_a_core_statement_is_recorded_with_the_rows_it_named(audited: Hub)
     assert entry.changes["where"] == {"id": pk}
 
 
-async def test_no_secret_reaches_any_audit_row(audited: Hub) -> None:
-    _, client = await first_client(audited, "anna")
-    made = await audited.gql(TOKEN_CREATE, {"c": client, "s": None, "ro": True}, as_="anna")
-    api_secret = made["data"]["apiTokenCreate"]["token"]
-    await audited.gql(TOTP_START, {"p": DEMO_PASSWORD}, as_="anna")
-    new_password = "Inne-Haslo!2027x"
-    changed = await audited.gql(CHANGE, {"c": DEMO_PASSWORD, "n": new_password}, as_="anna")
-    assert changed["data"]["passwordChange"]["errors"] == []
-    again = await audited.gql(LOGIN, {"login": DEMO_MAIN_EMAIL, "password": new_password})
-    session_secret = again["data"]["login"]["token"]
-    async with audited.db.read() as session:
-        hashes = [
+async def secret_values(hub: Hub) -> set[str]:
+    """Every secret the database holds right now: hashes, TOTP secrets, e-mailed bodies."""
+    async with hub.db.read() as session:
+        found = [
             *(await session.execute(select(col(AuthToken.token_hash)))).scalars(),
             *(await session.execute(select(col(User.password_hash)))).scalars(),
             *(await session.execute(select(col(User.totp_secret)))).scalars(),
             *(await session.execute(select(col(OneTimeCode.secret_hash)))).scalars(),
             *(await session.execute(select(col(OutboxMessage.body)))).scalars(),
         ]
+    return {value for value in found if value and len(value) >= 16}
+
+
+async def test_no_secret_reaches_any_audit_row(audited: Hub) -> None:
+    """Secrets seen at every step, including the ones a write replaces (the old password
+    hash a password change names in its WHERE), are searched for in every row."""
+    _, client = await first_client(audited, "anna")
+    seen = await secret_values(audited)
+    made = await audited.gql(TOKEN_CREATE, {"c": client, "s": None, "ro": True}, as_="anna")
+    api_secret = made["data"]["apiTokenCreate"]["token"]
+    await audited.gql(TOTP_START, {"p": DEMO_PASSWORD}, as_="anna")
+    seen |= await secret_values(audited)  # the old hash, before the change replaces it
+    new_password = "Inne-Haslo!2027x"
+    changed = await audited.gql(CHANGE, {"c": DEMO_PASSWORD, "n": new_password}, as_="anna")
+    assert changed["data"]["passwordChange"]["errors"] == []
+    again = await audited.gql(LOGIN, {"login": DEMO_MAIN_EMAIL, "password": new_password})
+    session_secret = again["data"]["login"]["token"]
+    seen |= await secret_values(audited)
     everything = json.dumps(
         [
             {c.key: getattr(row, c.key) for c in sa_inspect(AuditEvent).mapper.column_attrs}
@@ -269,13 +279,7 @@ async def test_no_secret_reaches_any_audit_row(audited: Hub) -> None:
     assert (
         "login" in everything and "passwordChange" in everything and "apiTokenCreate" in everything
     )
-    for secret in (
-        api_secret,
-        session_secret,
-        DEMO_PASSWORD,
-        new_password,
-        *(h for h in hashes if h and len(h) >= 16),
-    ):
+    for secret in (api_secret, session_secret, DEMO_PASSWORD, new_password, *seen):
         assert secret not in everything
     assert '"***"' in everything  # hidden, not dropped: that it changed is on record
 
@@ -343,3 +347,24 @@ async def test_auditors_export_the_log_as_a_table(
     assert len(table) == written
     assert table["E-mail wykonującego"].iloc[-1] == DEMO_MAIN_EMAIL
     assert "Eksport" in table["Zmiany (JSON)"].iloc[-1]
+
+
+async def test_a_tokens_last_use_stamp_is_bookkeeping_not_audited(audited: Hub) -> None:
+    """Stamped on an API token's use: like an `updated_at`-only change, never a row; a real
+    change of the same token still is one."""
+    async with audited.db.read() as session:
+        token = (await session.execute(select(AuthToken).limit(1))).scalar_one()
+    before = len(await rows(audited, object_type="auth_tokens"))
+    with acting(AuditFrame(action="stamp")):
+        async with audited.db.write() as session:
+            stamp = update(AuthToken).where(col(AuthToken.id) == token.id)
+            await session.execute(stamp.values(last_used_at=utcnow()))
+            row = await session.get(AuthToken, token.id)
+            assert row is not None
+            row.last_used_at = utcnow() + timedelta(minutes=1)
+    assert len(await rows(audited, object_type="auth_tokens")) == before
+    with acting(AuditFrame(action="rename")):
+        async with audited.db.write() as session:
+            stamp = update(AuthToken).where(col(AuthToken.id) == token.id)
+            await session.execute(stamp.values(last_used_at=utcnow(), name=token.name))
+    assert len(await rows(audited, object_type="auth_tokens")) == before + 1

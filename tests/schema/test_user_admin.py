@@ -10,13 +10,14 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from sqlmodel import col
 
 from auth.passwords import hash_password
 from auth.tokens import hash_secret
 from hub.demo import DEMO_MAIN_EMAIL, DEMO_PASSWORD
 from models.identity import AuditEvent, AuthToken, Membership, StaffRole, User
 from models.outbox import Channel
-from resolvers.ids import to_global_id
+from resolvers.ids import from_global_id, to_global_id
 from tests.auth.helpers import (
     TOKEN_CREATE,
     last_message,
@@ -286,3 +287,33 @@ async def test_an_action_needs_a_reason(flows: Hub, reason: str, code: str) -> N
     assert payload(body) == {"user": None, "errors": [{"field": "reason", "code": code}]}
     assert await works(flows, session_token)
     assert await audits(flows, user, "user.disable") == []
+
+
+COMPANY_LOG = """query($c: ID!) { admin { auditLog(filter: {clientId: $c}, first: 50) {
+  nodes { action targetUser { id } } } } }"""
+
+
+async def test_actions_on_a_person_are_on_each_of_their_companies_logs(flows: Hub) -> None:
+    """One row per company the person belongs to, so that `auditLog(filter: {clientId})`
+    shows what was done to a company's people."""
+    user, _session, company = await person(flows)
+    other, _number = await new_main_account(flows)
+    async with flows.db.write() as session:
+        query = select(col(Membership.client_id)).where(col(Membership.user_id) == other.id)
+        second = (await session.execute(query)).scalar_one()
+        session.add(Membership(user_id=user.id, client_id=second, scopes=["contracts:read"]))  # type: ignore[arg-type]
+    service = await staff_token(flows, StaffRole.CUSTOMER_SERVICE)
+    for mutation in (DISABLE, UNLOCK):
+        body = await flows.gql(mutation, {"u": gid(user), "why": REASON}, token=service)
+        assert payload(body)["errors"] == []
+    companies = {from_global_id(company)[1], second}
+    for name in ("user.disable", "user.unlock"):
+        assert {row.client_id for row in await audits(flows, user, name)} == companies
+    auditor = await staff_token(flows, StaffRole.AUDITOR)
+    for client in companies:
+        body = await flows.gql(COMPANY_LOG, {"c": to_global_id("Client", client)}, token=auditor)
+        nodes = body["data"]["admin"]["auditLog"]["nodes"]
+        shown = {
+            node["action"] for node in nodes if (node["targetUser"] or {}).get("id") == gid(user)
+        }
+        assert shown >= {"user.disable", "user.unlock"}
