@@ -11,8 +11,8 @@ from strawberry.scalars import JSON
 from auth.staff import StaffPermission
 from intake.api import MAX_ROWS, import_batch
 from intake.run import RowError
-from models.i18n import Msg, translate
 from schema.base import Info, staff_permission
+from schema.identity import UserError
 
 
 @strawberry.enum(description="The kinds of record the core leasing system sends.")
@@ -38,15 +38,8 @@ class AdminImportInput:
 
 
 @strawberry.type(description="A problem of one row (numbered from 1), or of the input (row 0).")
-class IntakeError:
+class IntakeError(UserError):
     row: int
-    field: str | None
-    code: str
-    text: strawberry.Private[str | Msg]
-
-    @strawberry.field(description="For people, in the request's language (Accept-Language).")
-    def message(self, info: Info) -> str:
-        return translate(self.text, info.context.language)
 
 
 @strawberry.type
