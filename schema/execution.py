@@ -57,8 +57,9 @@ from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.arguments import convert_arguments
 from strawberry.types.field import StrawberryField
 
-from auth.access import missing_scope
+from auth.access import missing_scope, require_staff_permission
 from auth.errors import ForbiddenError
+from auth.staff import StaffPermission
 from models.audit import note_read
 from schema.flat import (
     PLAIN,
@@ -468,7 +469,9 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
                 {} if raw is None else self._arguments(field, raw, self.info_for(field, path))
             )
             for scope in field.scopes:
-                if not self._has_scope(source, scope):
+                if type(scope) is StaffPermission:  # the viewer's, whatever the source
+                    require_staff_permission(self.context_value.viewer, scope)
+                elif not self._has_scope(source, scope):
                     raise ForbiddenError(missing_scope(scope))
         except Exception as error:
             if field.is_async:  # strawberry's async resolver fails when awaited, not when called
@@ -661,14 +664,17 @@ def pending(value: Any) -> bool:
 
 
 def _scope_of(extension: Any) -> Any:
-    """The scope of a `scoped()` extension; anything else is not compiled."""
-    from schema.base import HasScope
+    """The scope of a `scoped()` extension, or the staff permission of a `staff_permission()`
+    one; anything else is not compiled."""
+    from schema.base import HasScope, HasStaffPermission
 
     if not isinstance(extension, PermissionExtension) or extension.fail_silently:
         raise NotCompilable(type(extension).__name__)
     if extension.use_directives or len(extension.permissions) != 1:
         raise NotCompilable(type(extension).__name__)
     permission = extension.permissions[0]
+    if type(permission) is HasStaffPermission:
+        return permission.permission
     if type(permission) is not HasScope:
         raise NotCompilable(type(permission).__name__)
     return permission.scope

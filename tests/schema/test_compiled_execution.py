@@ -17,9 +17,11 @@ from graphql.execution.executor import Executor
 
 from loaders.client import ClientByIdLoader
 from loaders.contract import InstalmentsByContractIdLoader
+from models.identity import StaffRole
 from schema.base import Money
 from schema.execution import CompiledExecutor, ObjectPlan
 from tests import crosscheck
+from tests.auth.helpers import staff_token
 from tests.conftest import Hub
 from tests.schema.helpers import break_settlements, client_ids
 
@@ -153,6 +155,35 @@ async def test_a_planned_query_runs_without_graphql_cores_field_machinery(
     assert calls == []
     await hub.gql("mutation { __typename }")
     assert calls  # mutations keep graphql-core's path
+
+
+async def test_staff_fields_with_a_declared_permission_are_planned_too(
+    hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`staff_permission(...)` is checked by the plan once per field: a staff console's big
+    answer (every client's contracts) must not fall back to graphql-core field by field, and a
+    refusal is the same on both paths."""
+    calls: list[str] = []
+    generic = Executor.execute_field
+
+    def counted(self: Executor, *args: object, **kwargs: object) -> object:
+        calls.append("execute_field")
+        return generic(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    query = """{ admin { clients(first: 3) { nodes { number
+      contracts(first: 2) { nodes { number } } } } } }"""
+    monkeypatch.setattr(CompiledExecutor, "crosscheck", None)
+    monkeypatch.setattr(Executor, "execute_field", counted)
+    body = await hub.gql(query, as_="staff")
+    assert body["data"]["admin"]["clients"]["nodes"] and "errors" not in body
+    assert calls == []  # planned: no field went through graphql-core
+    monkeypatch.undo()
+    before = crosscheck.CHECKED[0]
+    tyre_desk = await staff_token(hub, StaffRole.TYRE_DESK)
+    audit = "{ admin { auditLog(first: 1) { nodes { action } } } }"
+    refused = await hub.gql(audit, token=tyre_desk)
+    assert crosscheck.CHECKED[0] == before + 1  # both paths answered, the same
+    assert [error["extensions"]["code"] for error in refused["errors"]] == ["FORBIDDEN"]
 
 
 SCHEDULE = """query($id: ID!) { client(id: $id) { contracts(first: 2) { nodes { number
