@@ -35,9 +35,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from auth.access import require_staff_permission
 from auth.errors import NotFoundError
-from auth.staff import StaffPermission
 from hub.events import announce, invoice_topic
 from loaders.invoice import INVOICE_DUE, PAYMENT_LEFT
 from models.base import to_money, utcnow
@@ -520,7 +518,6 @@ async def import_statement(
     ctx: Context, *, content: str, file_name: str | None
 ) -> tuple[ImportSummary | None, list[UserErrorData]]:
     """The staff mutation `statementImport`: the same booking as `leasehub import-statement`."""
-    require_staff_permission(ctx.viewer, StaffPermission.INVOICES_MANAGE)
     try:
         async with ctx.db.write() as session:
             summary = await book_statement(
@@ -582,7 +579,6 @@ async def allocate_payment(
     """Staff settle part of a payment's unallocated money against one invoice of the same
     company: never more than is left of the payment nor than the invoice still has due. The
     company is locked while its sums are read, so parallel allocations cannot exceed either."""
-    require_staff_permission(ctx.viewer, StaffPermission.INVOICES_MANAGE)
     payment_id = pk_of(order.payment_global_id, "Payment", field="paymentId")
     invoice_id = pk_of(order.invoice_global_id, "Invoice", field="invoiceId")
     if error := _amount_error(order.amount):

@@ -8,8 +8,7 @@ from sqlalchemy import ColumnElement, Select, exists, or_, select
 from sqlmodel import col
 from stdnum.pl import nip
 
-from auth.access import require_client, require_staff_permission
-from auth.staff import StaffPermission
+from auth.access import require_client
 from loaders.client import ClientByIdLoader
 from loaders.paging import Ordering, Page
 from models.client import Client
@@ -64,7 +63,6 @@ def _has_user_with_email(term: str) -> ColumnElement[bool]:
 async def search_clients(
     ctx: Context, *, search: str | None, first: int | None, after: str | None
 ) -> Page[Client]:
-    require_staff_permission(ctx.viewer, StaffPermission.CLIENTS_READ)
     query = _client_search(search)
     return await root_list(
         ctx, query, model=Client, ordering=CLIENT_ORDERING, first=first, after=after

@@ -30,8 +30,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from auth.access import require_staff_permission
-from auth.staff import StaffPermission
 from hub.db import Database
 from models.calendar import late_from
 from models.client import Client
@@ -260,7 +258,6 @@ async def issue_month_notes(
     ctx: Context, *, month: str
 ) -> tuple[NotesSummary | None, list[UserErrorData]]:
     """The staff mutation `interestNotesIssue`: the same job as `leasehub interest-notes`."""
-    require_staff_permission(ctx.viewer, StaffPermission.INVOICES_MANAGE)
     first, error = month_error(month, today=ctx.today)
     if first is None:
         return None, [error] if error else []
