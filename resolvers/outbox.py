@@ -9,12 +9,17 @@ ever in a body: never in an API response, and senders never log bodies.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.client import Client
 from models.i18n import DEFAULT_LANGUAGE, Language, Msg, _, translate
 from models.identity import User
 from models.outbox import Channel, OutboxMessage
+
+if TYPE_CHECKING:  # resolvers hand their context over; nothing here builds one
+    from resolvers.context import Context
 
 __all__ = ["Channel", "email_client", "email_user", "enqueue", "letter", "sms_user"]
 
@@ -95,6 +100,26 @@ async def email_acting_user(
         session,
         user,
         language=DEFAULT_LANGUAGE,
+        template=template,
+        subject=subject,
+        body=body,
+        client_id=client_id,
+    )
+
+
+async def email_viewer(
+    session: AsyncSession,
+    ctx: Context,
+    *,
+    template: str,
+    subject: str | Msg,
+    body: str | Msg,
+    client_id: int | None = None,
+) -> None:
+    """To the person acting in this request (`email_acting_user` for the request's viewer)."""
+    await email_acting_user(
+        session,
+        user_id=ctx.viewer.user_id,
         template=template,
         subject=subject,
         body=body,

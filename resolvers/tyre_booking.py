@@ -168,7 +168,14 @@ async def book_appointment(
         async with ctx.db.write() as session:
             row, centre = await _write_booking(ctx, session, vehicle, centre_id, start)
             subject, body = _booked_subject(centre), _booked_body(row, centre, vehicle)
-            await _tell(session, ctx, subject, body, vehicle.client_id)
+            await outbox.email_viewer(
+                session,
+                ctx,
+                template="tyre_appointment",
+                subject=subject,
+                body=body,
+                client_id=vehicle.client_id,
+            )
     except Abort as abort:
         return Outcome(None, abort.errors)
     except IntegrityError:
@@ -375,7 +382,14 @@ async def cancel_appointment(ctx: Context, *, appointment_global_id: str) -> Out
                 centre=centre.name,
                 **_when(cancelled.starts_at),
             )
-            await _tell(session, ctx, subject, body, cancelled.client_id)
+            await outbox.email_viewer(
+                session,
+                ctx,
+                template="tyre_appointment",
+                subject=subject,
+                body=body,
+                client_id=cancelled.client_id,
+            )
     except Abort as abort:
         return Outcome(None, abort.errors)
     ctx.loaders.clear()
@@ -424,19 +438,6 @@ def _booked_body(row: TyreAppointment, centre: TyreServiceCentre, vehicle: Vehic
         city=centre.city,
         phone=centre.phone,
         **_when(row.starts_at),
-    )
-
-
-async def _tell(
-    session: AsyncSession, ctx: Context, subject: Msg, body: Msg, client_id: int
-) -> None:
-    await outbox.email_acting_user(
-        session,
-        user_id=ctx.viewer.user_id,
-        template="tyre_appointment",
-        subject=subject,
-        body=body,
-        client_id=client_id,
     )
 
 

@@ -203,19 +203,6 @@ def _record(
     )
 
 
-async def _tell(
-    session: AsyncSession, ctx: Context, subject: Msg, body: Msg, client_id: int
-) -> None:
-    await outbox.email_acting_user(
-        session,
-        user_id=ctx.viewer.user_id,
-        template="tyre_relocation",
-        subject=subject,
-        body=body,
-        client_id=client_id,
-    )
-
-
 async def _write_order(
     ctx: Context,
     session: AsyncSession,
@@ -300,7 +287,14 @@ async def order_relocations(
                 )
                 instruction = _instruction(centre)
                 subject = _("Tyre relocation to {centre}", centre=centre.name)
-                await _tell(session, ctx, subject, instruction, client_id)
+                await outbox.email_viewer(
+                    session,
+                    ctx,
+                    template="tyre_relocation",
+                    subject=subject,
+                    body=instruction,
+                    client_id=client_id,
+                )
         except Abort as abort:
             return Outcome([], None, abort.errors)
         except IntegrityError:
@@ -353,7 +347,14 @@ async def update_relocation(
             updated, centre = await _write_update(ctx, session, row, centre_id, planned)
             instruction = _instruction(centre)
             subject = _("Tyre relocation to {centre} changed", centre=centre.name)
-            await _tell(session, ctx, subject, instruction, row.client_id)
+            await outbox.email_viewer(
+                session,
+                ctx,
+                template="tyre_relocation",
+                subject=subject,
+                body=instruction,
+                client_id=row.client_id,
+            )
     except Abort as abort:
         return Outcome([], None, abort.errors)
     return Outcome([updated], instruction, [])
@@ -410,7 +411,14 @@ async def cancel_relocation(ctx: Context, *, relocation_global_id: str) -> Outco
             body = _(
                 "The tyre relocation planned for {planned} is cancelled.", planned=row.planned_date
             )
-            await _tell(session, ctx, subject, body, row.client_id)
+            await outbox.email_viewer(
+                session,
+                ctx,
+                template="tyre_relocation",
+                subject=subject,
+                body=body,
+                client_id=row.client_id,
+            )
     except Abort as abort:
         return Outcome([], None, abort.errors)
     return Outcome([updated], None, [])
