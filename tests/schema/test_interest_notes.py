@@ -17,9 +17,7 @@ import pypdf
 import pytest
 from sqlalchemy import func, select
 
-from auth.clock import warsaw_today
 from hub.demo import DemoSpec, load_demo
-from models.base import utcnow
 from models.client import Client
 from models.document import Document
 from models.identity import StaffRole
@@ -27,9 +25,9 @@ from models.invoice import Invoice, InvoiceKind, Payment, PaymentAllocation
 from resolvers.ids import from_global_id, to_global_id
 from tests.auth.helpers import staff_token
 from tests.conftest import DatabaseFactory, Hub, open_hub
+from tests.schema.contracts import today
 
 D = Decimal
-TODAY = str(warsaw_today(utcnow()))
 ISSUE = """mutation($c: ID!, $kind: DocumentKind!, $inv: ID, $basis: Decimal, $start: Date,
                    $end: Date, $rate: Decimal, $reason: String, $amount: Decimal, $issue: Date!) {
   documentIssue(input: {clientId: $c, kind: $kind, title: "Nota odsetkowa", issueDate: $issue,
@@ -85,7 +83,13 @@ async def issue(
     hub: Hub, client: str, invoice: str | None, token: str = "", **given: Any
 ) -> dict[str, Any]:
     staff = token or await staff_token(hub, StaffRole.FINANCE)
-    variables = {"c": client, "inv": invoice, "kind": "INTEREST_NOTE", "issue": TODAY, **given}
+    variables = {
+        "c": client,
+        "inv": invoice,
+        "kind": "INTEREST_NOTE",
+        "issue": str(today()),
+        **given,
+    }
     body = await hub.gql(ISSUE, variables, token=staff)
     assert "errors" not in body, body  # no "Unexpected error."
     return body["data"]["documentIssue"]  # type: ignore[no-any-return]

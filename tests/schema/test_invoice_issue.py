@@ -12,17 +12,15 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, update
 
-from auth.clock import warsaw_today
-from models.base import utcnow
 from models.contract import Contract, ContractKind, Currency, Instalment, LeasedItem
 from models.identity import StaffRole
 from models.invoice import Invoice, InvoiceKind
 from resolvers.ids import from_global_id, to_global_id
 from tests.auth.helpers import staff_token
 from tests.conftest import Hub
+from tests.schema.contracts import today
 from tests.schema.test_staff_inputs import refused
 
-TODAY = warsaw_today(utcnow())
 ISSUE = """mutation($c: ID!, $contract: ID, $kind: InvoiceKind!, $net: Decimal!, $issue: Date!,
                    $due: Date!, $category: VatCategory, $rate: Int! = 23, $corrects: ID) {
   invoiceIssue(input: {clientId: $c, contractId: $contract, kind: $kind, issueDate: $issue,
@@ -41,13 +39,17 @@ async def _contract(hub: Hub, kind: ContractKind) -> Contract:
         return (await session.execute(query)).scalar_one()
 
 
-def _variables(client_id: int, **changes: Any) -> dict[str, Any]:
+def _variables(
+    client_id: int, issue_in: int = 0, due_in: int = 14, **changes: Any
+) -> dict[str, Any]:
+    """Dates as days from the Warsaw today of the moment the test runs: the suite may cross
+    midnight."""
     return {
         "c": to_global_id("Client", client_id),
         "kind": "FEE",
         "net": "1000.00",
-        "issue": str(TODAY),
-        "due": str(TODAY + timedelta(days=14)),
+        "issue": str(today() + timedelta(days=issue_in)),
+        "due": str(today() + timedelta(days=due_in)),
         **changes,
     }
 
@@ -231,9 +233,9 @@ async def test_a_correction_is_in_the_corrected_invoices_currency(flows: Hub) ->
             client_id=contract.client_id,
             number="FV/TEST/EUR/1",
             kind=InvoiceKind.FEE,
-            issue_date=TODAY - timedelta(days=3),
-            sale_date=TODAY - timedelta(days=3),
-            due_date=TODAY + timedelta(days=11),
+            issue_date=today() - timedelta(days=3),
+            sale_date=today() - timedelta(days=3),
+            due_date=today() + timedelta(days=11),
             currency=Currency.EUR,
             net=Decimal("100.00"),
             vat=Decimal("23.00"),
@@ -253,8 +255,9 @@ async def test_a_correction_is_in_the_corrected_invoices_currency(flows: Hub) ->
 
 
 async def test_an_invoice_dated_today_is_issued(flows: Hub) -> None:
-    invoice = await _issue_under(flows, None, issue=str(TODAY))
-    assert invoice["number"].startswith(f"FV/{TODAY:%Y/%m}/")
+    day = today()
+    invoice = await _issue_under(flows, None, issue=str(day))
+    assert invoice["number"].startswith(f"FV/{day:%Y/%m}/")
 
 
 async def _refusal(hub: Hub, variables: dict[str, Any]) -> list[tuple[str, str]]:
@@ -347,7 +350,7 @@ async def test_a_correction_that_changes_the_rate_or_nothing_is_refused(
     [
         # Tomorrow is refused; today (test_an_invoice_dated_today_is_issued) is not.
         (
-            {"issue": str(TODAY + timedelta(days=1)), "due": str(TODAY + timedelta(days=15))},
+            {"issue_in": 1, "due_in": 15},
             [("issueDate", "FUTURE_ISSUE_DATE")],
         ),
         ({"net": "1000.022"}, [("net", "TOO_MANY_DECIMALS")]),  # never stored as 1000.02

@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from auth.clock import warsaw_today
 from hub.demo import (
     DEMO_MAIN_EMAIL,
     DEMO_PASSWORD,
@@ -33,6 +32,7 @@ from schema.request_file import ContractValueChangeKind, PaymentDayReason
 from tests.auth.helpers import TOKEN_CREATE, last_message
 from tests.conftest import LOGIN, DatabaseFactory, Hub, open_hub
 from tests.hub.test_uploads import pdf_file
+from tests.schema.contracts import today
 from tests.schema.helpers import error_codes
 
 FILE = """mutation($input: RequestFileInput!) { requestFile(input: $input) {
@@ -237,10 +237,6 @@ async def request_count(env: Env) -> int:
 
 def codes(payload: dict[str, Any]) -> list[tuple[str | None, str]]:
     return [(error["field"], error["code"]) for error in payload["errors"]]
-
-
-def today() -> Any:
-    return warsaw_today(datetime.now(UTC))
 
 
 # ---- every kind ---------------------------------------------------------------------------

@@ -9,8 +9,6 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from auth.clock import warsaw_today
-from models.base import utcnow
 from models.document import Document
 from models.identity import StaffRole
 from models.invoice import Invoice
@@ -18,6 +16,7 @@ from models.outbox import OutboxMessage
 from resolvers.ids import from_global_id, to_global_id
 from tests.auth.helpers import first_company, staff_token
 from tests.conftest import Hub
+from tests.schema.contracts import today
 
 INVOICE = """mutation($c: ID!, $net: Decimal!, $issue: Date!, $due: Date!) {
   invoiceIssue(input: {clientId: $c, kind: FEE, issueDate: $issue, dueDate: $due, net: $net,
@@ -30,12 +29,11 @@ DOCUMENT = """mutation($c: ID!, $kind: DocumentKind!, $issue: Date!, $amount: De
                         periodStart: $start, periodEnd: $end, annualRate: $rate}) {
     document { number } errors { field code message } } }"""
 
-TODAY = warsaw_today(utcnow())
-TOO_LATE = str(TODAY + timedelta(days=400))
-GOOD_INVOICE = {"net": "100.00", "issue": str(TODAY), "due": str(TODAY + timedelta(days=14))}
+TOO_LATE = str(today() + timedelta(days=400))  # out of range whenever the test runs
+GOOD_INVOICE = {"net": "100.00", "issue": "2026-02-02", "due": "2026-02-16"}  # past days stay valid
 GOOD_NOTE = {
     "kind": "INTEREST_NOTE",
-    "issue": str(TODAY),
+    "issue": "2026-02-02",
     "basis": "1000.00",
     "start": "2026-01-01",
     "end": "2026-01-31",

@@ -27,11 +27,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from auth.clock import warsaw_today
 from bench.payments import mt940_file, plan_credits, targets
 from hub.cli import main as cli_main
 from loaders.invoice import PAYMENT_LEFT
-from models.base import utcnow
 from models.client import BankAccount, Client
 from models.identity import StaffRole, User
 from models.invoice import Invoice, InvoiceKind, Payment
@@ -40,11 +38,11 @@ from resolvers.booking import parse_statement
 from resolvers.ids import to_global_id
 from tests.auth.helpers import staff_token, token_of
 from tests.conftest import DatabaseFactory, Hub, count_statements, open_hub
+from tests.schema.contracts import today
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "mt940"
 PKO = (FIXTURES / "pko_bp_virtual_account.sta").read_text(encoding="utf-8")
 ING = (FIXTURES / "ing_collective_account.sta").read_text(encoding="utf-8")
-TODAY = warsaw_today(utcnow())
 
 IMPORT = """mutation($content: String!) {
   statementImport(input: {content: $content, fileName: "wyciag.sta"}) {
@@ -123,9 +121,9 @@ async def _seed(hub: Hub) -> tuple[dict[str, int], dict[str, str]]:
                     client_id=client.id,
                     number=f"FV/2025/01/{number}",
                     kind=InvoiceKind.INSTALMENT,
-                    issue_date=TODAY - timedelta(days=60),
-                    sale_date=TODAY - timedelta(days=60),
-                    due_date=TODAY + timedelta(days=days),
+                    issue_date=today() - timedelta(days=60),
+                    sale_date=today() - timedelta(days=60),
+                    due_date=today() + timedelta(days=days),
                     net=Decimal(gross),
                     vat=Decimal("0.00"),
                     gross=Decimal(gross),
@@ -213,8 +211,8 @@ async def test_an_overpayment_lowers_the_next_invoice_as_soon_as_it_is_issued(
         ISSUE,
         {
             "c": to_global_id("Client", world.clients["GAMMA"]),
-            "issue": str(TODAY),
-            "due": str(TODAY + timedelta(days=14)),
+            "issue": str(today()),
+            "due": str(today() + timedelta(days=14)),
         },
     )
     invoice = issued["invoiceIssue"]["invoice"]
@@ -235,9 +233,9 @@ async def test_an_import_applies_unsettled_money_to_invoices_written_since(world
             client_id=world.clients["GAMMA"],
             number="FV/2025/01/900023",
             kind=InvoiceKind.INSTALMENT,
-            issue_date=TODAY,
-            sale_date=TODAY,
-            due_date=TODAY + timedelta(days=14),
+            issue_date=today(),
+            sale_date=today(),
+            due_date=today() + timedelta(days=14),
             net=Decimal("1000.00"),
             vat=Decimal("0.00"),
             gross=Decimal("1000.00"),
@@ -329,9 +327,9 @@ async def test_payment_allocate_keeps_to_the_unallocated_part_the_due_and_the_co
             client_id=world.clients["GAMMA"],
             number="FV/2025/01/900022",
             kind=InvoiceKind.INSTALMENT,
-            issue_date=TODAY,
-            sale_date=TODAY,
-            due_date=TODAY + timedelta(days=30),
+            issue_date=today(),
+            sale_date=today(),
+            due_date=today() + timedelta(days=30),
             net=Decimal("1000.00"),
             vat=Decimal("0.00"),
             gross=Decimal("1000.00"),
@@ -368,7 +366,7 @@ async def test_an_import_sends_the_same_statements_for_4_credits_and_for_40(worl
     counted = []
     for seed, credits in ((1, 4), (2, 40)):
         planned = plan_credits(
-            open_=open_, paid=paid, credits=credits, days=3, today=TODAY, seed=seed
+            open_=open_, paid=paid, credits=credits, days=3, today=today(), seed=seed
         )
         with count_statements(world.hub.db) as sent:
             summary = await world.import_(mt940_file(planned)[0])

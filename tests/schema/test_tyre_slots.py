@@ -33,6 +33,7 @@ from resolvers.ids import from_global_id, to_global_id
 from resolvers.tyre_booking import send_reminders
 from tests.auth.helpers import TOKEN_CREATE
 from tests.conftest import Hub, count_statements
+from tests.schema.contracts import today
 from tests.schema.test_tyre_relocations import CANCEL as RELOCATION_CANCEL
 from tests.schema.test_tyre_relocations import (
     MINE,
@@ -114,10 +115,6 @@ async def book(hub: Hub, car: str, centre: str, start: str, *, who: str = "anna"
 async def slots(hub: Hub, centre: str, first: date, last: date) -> Any:
     variables = {"id": centre, "from": first.isoformat(), "to": last.isoformat()}
     return await hub.gql(SLOTS, variables, as_="anna")
-
-
-def today() -> date:
-    return warsaw_today(utcnow())
 
 
 async def test_slots_follow_the_hours_the_closed_days_and_public_holidays(hub: Hub) -> None:
