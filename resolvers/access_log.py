@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import unquote
 
-from sqlalchemy import delete, func, insert, literal, select
+from sqlalchemy import Insert, Table, delete, func, insert, select
 from sqlmodel import col
 
 from auth.access import require_authenticated, require_client
@@ -34,20 +34,28 @@ REASON_LENGTH = 500
 ACCESS_ORDERING = Ordering(("id",))  # newest first
 
 
-def _reason(frame: AuditFrame, given: str | None) -> Any:
+ACCESS_LOG: Table = AccessLogEntry.__table__  # type: ignore[attr-defined]
+
+
+def _statement(frame: AuditFrame) -> Insert:
+    """The INSERT; in a support view it reads the view's own reason in the same statement
+    (no round trip)."""
+    statement = insert(ACCESS_LOG)
     if frame.on_behalf_of_id is not None and frame.token_id is not None:
-        # The support view's own reason, read in the same statement (no round trip).
-        return (
-            select(col(AuthToken.reason))
-            .where(col(AuthToken.id) == frame.token_id)
-            .scalar_subquery()
-        )
-    text = unquote(given or "").strip()[:REASON_LENGTH]
-    return literal(text or None)
+        reason = select(col(AuthToken.reason)).where(col(AuthToken.id) == frame.token_id)
+        statement = statement.values(reason=reason.scalar_subquery())
+    return statement
+
+
+def _reason(frame: AuditFrame, given: str | None) -> dict[str, str | None]:
+    """The reason a staff member gave, unless the statement reads the support view's."""
+    if frame.on_behalf_of_id is not None and frame.token_id is not None:
+        return {}
+    return {"reason": unquote(given or "").strip()[:REASON_LENGTH] or None}
 
 
 async def write_access_log(db: Any, frame: AuditFrame, *, reason: str | None) -> None:
-    """One INSERT for every company the request read, inside its own short write."""
+    """One INSERT of a row for every company the request read, autocommitted on its own."""
     if not frame.reads or frame.actor_id is None:
         return
     staff_id = frame.on_behalf_of_id or frame.actor_id
@@ -61,13 +69,12 @@ async def write_access_log(db: Any, frame: AuditFrame, *, reason: str | None) ->
             "staff_user_id": staff_id,
             "as_user_id": as_user,
             "parts": sorted(str(part) for part in parts),
-            "reason": why,
+            **why,
             "request_id": frame.request_id,
         }
         for client_id, parts in sorted(frame.reads.items())
     ]
-    async with db.write() as session:
-        await session.execute(insert(AccessLogEntry).values(rows))
+    await db.append(_statement(frame), rows)
 
 
 def require_own_log(ctx: Context, client_id: int) -> None:
