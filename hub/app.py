@@ -114,13 +114,15 @@ class LeaseHubGraphQL(HardenedGraphQL):
             request.headers.get("x-forwarded-for"),
         )
         request_id = request_id_of(request.headers.get("x-request-id"))
-        if isinstance(response, Response):  # over HTTP (a WebSocket's headers are sent)
+        over_http = isinstance(response, Response)  # else a WebSocket: its headers are sent
+        if over_http:
             response.headers["X-Request-Id"] = request_id
         return Context(
             request=request,
             response=response,
             viewer=viewer,
-            loaders=Loaders(self.db),
+            # One operation per HTTP request: its plan may narrow the loaders' reads.
+            loaders=Loaders(self.db, narrowable=over_http),
             db=self.db,
             settings=self.settings,
             now=now,

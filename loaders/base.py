@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
+from functools import lru_cache
+from types import MappingProxyType
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from aiodataloader import DataLoader
@@ -23,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlmodel import SQLModel
 
-from loaders.rows import light_rows, row_columns
+from loaders.rows import light_rows, narrow_columns, narrowed, row_columns
 from loaders.statements import KEYS, KeysIn
 
 K = TypeVar("K", bound=Hashable)
@@ -59,10 +61,23 @@ class ReadSessions(Protocol):
         ...
 
 
+NOT_NARROWED: Mapping[type[Any], frozenset[str]] = MappingProxyType({})
+
+
 class BaseLoader(DataLoader, Generic[K, V]):
+    # The columns a query's plan reads of each model (schema/narrow.py), shared with the
+    # request's registry; a model not in it is read whole.
+    narrow: Mapping[type[Any], frozenset[str]] = NOT_NARROWED
+
     def __init__(self, db: ReadSessions) -> None:
         super().__init__()
         self.db = db
+
+    def narrowed_to(self, model: type[SQLModel], *needed: str) -> frozenset[str] | None:
+        """The columns of `model` this batch selects (with those the loader itself reads:
+        its key, its order), or None for all of them."""
+        wanted = self.narrow.get(model)
+        return None if wanted is None else narrow_columns(model, wanted.union(needed))
 
     async def batch_load_fn(self, keys: Sequence[K]) -> list[V]:
         return await self.db.reading_batch(lambda reader: self.load_batch(reader, list(keys)))
@@ -74,14 +89,19 @@ class BaseLoader(DataLoader, Generic[K, V]):
 class Loaders:
     """The loaders of one request, created on first use inside the running event loop."""
 
-    def __init__(self, db: ReadSessions) -> None:
+    def __init__(self, db: ReadSessions, *, narrowable: bool = False) -> None:
         self._db = db
         self._cache: dict[type[Any], Any] = {}
+        # Filled by the compiled executor for the one query of an HTTP request; never on a
+        # WebSocket, whose operations share one registry and may run at once.
+        self.narrowable = narrowable
+        self.narrow: dict[type[Any], frozenset[str]] = {}
 
     def __getitem__(self, cls: type[L]) -> L:
         loader = self._cache.get(cls)
         if loader is None:
             loader = self._cache[cls] = cls(self._db)
+            loader.narrow = self.narrow
         return loader
 
     def clear(self) -> None:
@@ -122,9 +142,10 @@ class ByIdLoader(BuiltOnce, BaseLoader[int, M | None]):
         return select(*row_columns(cls.model)).where(KeysIn(table_column(cls.model, "id")))
 
     async def load_batch(self, connection: RowReader, keys: list[int]) -> list[M | None]:
-        rows: list[Any] = light_rows(
-            self.model, await connection.execute(self.statement(), {KEYS: keys})
-        )
+        columns = self.narrowed_to(self.model)
+        statement = narrowed_statement(self, columns)
+        result = await connection.execute(statement, {KEYS: keys})
+        rows: list[Any] = light_rows(self.model, result, columns)
         by_id = {row.id: row for row in rows}
         return [by_id.get(key) for key in keys]
 
@@ -145,8 +166,25 @@ class ManyByKeyLoader(BuiltOnce, BaseLoader[int, list[M]]):
         return select(*row_columns(cls.model)).where(keys).order_by(*order)
 
     async def load_batch(self, connection: RowReader, keys: list[int]) -> list[list[M]]:
-        result = await connection.execute(self.statement(), {KEYS: keys})
-        return group_by(light_rows(self.model, result), self.key, keys)
+        columns = self.narrowed_to(self.model, self.key, *self.order_by)
+        result = await connection.execute(narrowed_statement(self, columns), {KEYS: keys})
+        return group_by(light_rows(self.model, result, columns), self.key, keys)
+
+
+def narrowed_statement(loader: Any, columns: frozenset[str] | None) -> Select[Any]:
+    """A row loader's statement, selecting `columns` only when given."""
+    whole: Select[Any] = loader.statement()
+    if columns is None:
+        return whole
+    return _narrowed_statement(whole, loader.model, columns)
+
+
+@lru_cache(maxsize=1024)
+def _narrowed_statement(
+    whole: Select[Any], model: type[SQLModel], columns: frozenset[str]
+) -> Select[Any]:
+    # Kept like the whole statement: the raw read path prepares a statement once per object.
+    return whole.with_only_columns(*narrowed(model, columns).columns)
 
 
 def group_by(rows: Iterable[Any], attribute: str, keys: list[Any]) -> list[list[Any]]:

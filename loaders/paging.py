@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
 from loaders.base import BaseLoader, M, RowReader, column, table_column
-from loaders.rows import light_rows, model_of, row_columns, row_type
+from loaders.rows import light_rows, model_of, narrowed, row_columns
 from loaders.statements import KEYS, KeysIn
 
 PAGE_LIMIT = "page_limit"  # first + 1: the extra row says there is a next page
@@ -195,12 +195,14 @@ class ChildPageLoader(BaseLoader[tuple[int, PageQuery], Page[M]]):
 
     async def _rows(self, connection: RowReader, parent_ids: list[int], page: PageQuery) -> list[M]:
         single = len(parent_ids) == 1  # one parent needs no row_number() over partitions
+        columns = self.narrowed_to(self.model, self.parent, *self.ordering.sort_keys())
         shape = (self.model, self.parent, self.ordering)
-        statement = page_statement(*shape, page.filters, page.after is not None, single)
+        statement = page_statement(*shape, page.filters, page.after is not None, single, columns)
         values: dict[str, Any] = {KEYS: parent_ids, PAGE_LIMIT: page.first + 1}
         if page.after is not None:
             values.update(zip(_after_names(len(page.after)), page.after, strict=True))
-        rows: list[Any] = light_rows(self.model, await connection.execute(statement, values))
+        result = await connection.execute(statement, values)
+        rows: list[Any] = light_rows(self.model, result, columns)
         return rows
 
     async def load_batch(
@@ -235,14 +237,17 @@ def page_statement(
     filters: ListFilter | None,
     after: bool,
     single: bool,
+    columns: frozenset[str] | None = None,
 ) -> Select[Any]:
     """The page statement of a list for these filters, once. Filters are hashable values (a
     day, statuses, a contract id) and become part of the statement; the parent ids
-    (`KEYS`), `PAGE_LIMIT` and a cursor's values (`_after_names`) are bound per batch."""
+    (`KEYS`), `PAGE_LIMIT` and a cursor's values (`_after_names`) are bound per batch.
+    `columns`: a narrowed read's (loaders/rows.py), all of the model's when None."""
     parent = table_column(model, parent_name)
     order = order_clauses(model, ordering)
     rank = func.row_number().over(partition_by=parent, order_by=order).label("page_rank")
-    query = select(*row_columns(model), *(() if single else (rank,))).where(KeysIn(parent))
+    selected = row_columns(model) if columns is None else narrowed(model, columns).columns
+    query = select(*selected, *(() if single else (rank,))).where(KeysIn(parent))
     query = ChildPageLoader.filtered(query, filters)
     if after:
         query = query.where(_after_bound(model, ordering))
@@ -250,7 +255,7 @@ def page_statement(
     if single:
         return query.order_by(*order).limit(limit)
     ranked = query.subquery()
-    fields = [ranked.c[name] for name in row_type(model)._fields]  # type: ignore[attr-defined]
+    fields = [ranked.c[column.key] for column in selected]
     return select(*fields).where(ranked.c.page_rank <= limit).order_by(ranked.c.page_rank)
 
 

@@ -21,8 +21,8 @@ attributes, minus the columns in `NOT_READ`, and the model's own properties and 
 from __future__ import annotations
 
 from collections import namedtuple
-from collections.abc import Iterable, Mapping
-from functools import cache
+from collections.abc import Callable, Iterable, Mapping
+from functools import cache, lru_cache
 from inspect import isfunction
 from typing import Any, ClassVar, TypeVar, cast
 
@@ -90,10 +90,85 @@ def _table(model: type[SQLModel]) -> Table:
     return table
 
 
-def light_rows(model: type[M], rows: Iterable[Iterable[Any]]) -> list[M]:
-    """Rows of `row_columns(model)` as light rows (typed as the model: see the module's note)."""
+def light_rows(
+    model: type[M], rows: Iterable[Iterable[Any]], columns: frozenset[str] | None = None
+) -> list[M]:
+    """Rows of `row_columns(model)` as light rows (typed as the model: see the module's note);
+    rows of `narrow_columns(model, columns)` when a narrowed read gives `columns`."""
+    if columns is not None:
+        return cast(list[M], narrowed(model, columns).make(rows))
     make = row_type(model)._make  # type: ignore[attr-defined]
     return cast(list[M], list(map(make, rows)))
+
+
+class UnreadColumnError(TypeError):
+    """A column a narrowed read left out was used: the query's plan missed a field's reads."""
+
+
+class Unread:
+    """The value of a column a narrowed read left out (schema/narrow.py). Whatever uses it
+    (compares, hashes, prints, tests its truth) raises, so a field that reads such a column
+    fails loudly instead of answering a wrong value."""
+
+    __slots__ = ()
+
+    def _refuse(self, *_args: Any) -> Any:
+        raise UnreadColumnError("a column this query's plan did not read was used")
+
+    __bool__ = __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = _refuse
+    __hash__ = __str__ = __format__ = __int__ = __float__ = __index__ = __iter__ = _refuse
+
+    def __repr__(self) -> str:
+        return "<unread column>"
+
+
+UNREAD: Any = Unread()
+
+
+class Narrowed:
+    """A model's light rows read from a subset of its columns: the statement's columns, and a
+    function that makes full rows of them with `UNREAD` in every other field (the same row
+    class, so type checks and cursors work as ever)."""
+
+    __slots__ = ("columns", "make")
+
+    def __init__(self, model: type[SQLModel], names: frozenset[str]) -> None:
+        row = row_type(model)
+        kept = [name for name in row._fields if name in names]  # type: ignore[attr-defined]
+        table = _table(model)
+        self.columns: tuple[Column[Any], ...] = tuple(table.c[name] for name in kept)
+        position = {name: index for index, name in enumerate(kept)}
+        values = ", ".join(
+            f"r[{position[name]}]" if name in position else "U"
+            for name in row._fields  # type: ignore[attr-defined]
+        )
+        source = f"def make(rows):\n    return [new(Row, ({values},)) for r in rows]\n"
+        names_: dict[str, Any] = {"new": tuple.__new__, "Row": row, "U": UNREAD}
+        exec(compile(source, "<narrowed rows>", "exec"), names_)  # noqa: S102 - our own text
+        self.make: Callable[[Iterable[Any]], list[Any]] = names_["make"]
+
+
+@lru_cache(maxsize=1024)
+def narrowed(model: type[SQLModel], names: frozenset[str]) -> Narrowed:
+    """Made once per model and column set (bounded: the documents a client may send are not)."""
+    return Narrowed(model, names)
+
+
+def narrow_columns(model: type[SQLModel], wanted: frozenset[str]) -> frozenset[str] | None:
+    """The columns a narrowed read of `model` selects: those `wanted` and its keys (tenancy
+    and scope checks, parents and links read them); None when that is every column anyway."""
+    fields: tuple[str, ...] = row_type(model)._fields  # type: ignore[attr-defined]
+    kept = wanted.union(_keys(model)).intersection(fields)
+    return None if len(kept) == len(fields) else kept
+
+
+@cache
+def _keys(model: type[SQLModel]) -> frozenset[str]:
+    """The primary key and the foreign keys (`client_id`, `contract_id` …) of a table."""
+    table = _table(model)
+    return frozenset(
+        column.key for column in table.columns if column.primary_key or column.foreign_keys
+    )
 
 
 def is_row_of(obj: object, model: type[SQLModel]) -> bool:

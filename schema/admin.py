@@ -36,6 +36,7 @@ from schema.base import (
 )
 from schema.identity import UserError, user_errors
 from schema.message import MessageThread, MessageThreadFilterInput
+from schema.narrow import keys_only, row_free
 from schema.refs import ClientRef, DocumentRef, InvoiceRef, RequestRef
 from schema.request_admin import AdminRequestFilterInput
 from schema.support_view import (
@@ -230,6 +231,7 @@ class AdminMutation:
         return await support_view_start(info, input)
 
 
+@row_free
 @strawberry.type(description="Staff only: every client, for the admin console.")
 class Admin:
     @strawberry.field(
@@ -261,6 +263,7 @@ class Admin:
     @strawberry.field(
         description="Clients by name, NIP, client number or city.", extensions=clients_read()
     )
+    @keys_only
     async def clients(
         self,
         info: Info,

@@ -27,6 +27,7 @@ from resolvers.ids import GlobalIds
 from resolvers.node import Access, register_node
 from resolvers.paging import page_query
 from schema.flat import NO_DEFAULT, Projection
+from schema.narrow import keys_only, row_free
 
 Info = strawberry.Info[Context, None]
 T = TypeVar("T")
@@ -34,6 +35,7 @@ T = TypeVar("T")
 CurrencyEnum = strawberry.enum(Currency, description="ISO 4217 currency code.")
 
 
+@row_free
 @strawberry.type(description="An amount of money; never a float.")
 class Money:
     amount: Decimal
@@ -148,6 +150,7 @@ def staff_permission(permission: StaffPermission) -> list[FieldExtension]:
     return [PermissionExtension(permissions=[HasStaffPermission(permission)], use_directives=False)]
 
 
+@row_free
 @strawberry.type
 class PageInfo:
     has_next_page: bool
@@ -155,24 +158,29 @@ class PageInfo:
     page: strawberry.Private[Page[Any]]
 
     @strawberry.field
+    @keys_only
     def start_cursor(self) -> str | None:
         return self.page.cursor(self.page.rows[0]) if self.page.rows else None
 
     @strawberry.field
+    @keys_only
     def end_cursor(self) -> str | None:
         return self.page.cursor(self.page.rows[-1]) if self.page.rows else None
 
 
+@row_free
 @strawberry.type
 class Edge(Generic[T]):
     node: T
     page: strawberry.Private[Page[Any]]
 
     @strawberry.field
+    @keys_only
     def cursor(self) -> str:
         return self.page.cursor(self.node)
 
 
+@row_free
 @strawberry.type(description="A page of a list, with keyset cursors.")
 class Connection(Generic[T]):
     edges: list[Edge[T]]
@@ -181,6 +189,7 @@ class Connection(Generic[T]):
     page: strawberry.Private[Page[Any]]
 
     @strawberry.field(description="Size of the whole filtered list; costs one COUNT when asked.")
+    @keys_only
     async def total_count(self) -> int:
         return await self.page.total_count()
 

@@ -46,6 +46,7 @@ from schema.base import (
 from schema.client360 import ClientUser
 from schema.document import DocumentFilterInput
 from schema.invoice import InvoiceFilterInput, PaymentFilterInput, invoice_list
+from schema.narrow import keys_only
 from schema.refs import (
     ContractRef,
     DashboardRef,
@@ -117,6 +118,7 @@ class Client(Node):
         return sorted(rows, key=lambda row: not row.is_default)
 
     @strawberry.field(extensions=scoped(Scope.CONTRACTS_READ))
+    @keys_only
     async def contracts(
         self,
         root: ClientRow,

@@ -52,6 +52,7 @@ from schema.base import (
     scoped,
 )
 from schema.invoice import PAYMENT_DEADLINE, VAT_RATE_DEPRECATED, invoice_list, invoice_standing
+from schema.narrow import keys_only
 from schema.refs import ClientRef, InvoiceRef
 from schema.simulation import (
     ScheduleChangeSimulationInput,
@@ -92,6 +93,7 @@ class Contract(Node):
         return await info.context.loaders[LeasedItemsByContractIdLoader].load(root.id)
 
     @strawberry.field(extensions=scoped(Scope.SCHEDULES_READ), description="Repayment schedule.")
+    @keys_only
     async def schedule(self, root: ContractRow, info: Info) -> list[Instalment] | None:
         return await info.context.loaders[InstalmentsByContractIdLoader].load(root.id)
 

@@ -75,6 +75,7 @@ from schema.flat import (
     flat_object,
     serialised,
 )
+from schema.narrow import Reads
 from schema.together import together
 
 Completer = Callable[["CompiledExecutor", Any, Path], Any]
@@ -164,7 +165,7 @@ def _unset_completer(executor: CompiledExecutor, result: Any, path: Path) -> Any
 class Plan:
     """The compiled form of one operation, for one set of @skip/@include variable values."""
 
-    __slots__ = ("fields", "operation", "schema", "size")
+    __slots__ = ("fields", "narrow", "operation", "reads", "schema", "size")
 
     def __init__(self, schema: Any, operation: Any) -> None:
         # Both kept alive: their ids are the cache key. An app builds its own schema (tests run
@@ -173,6 +174,9 @@ class Plan:
         self.operation = operation
         self.fields: list[FieldPlan] = []
         self.size = 0
+        self.reads = Reads()
+        # Per model, the columns the plan's fields read (schema/narrow.py); empty: all.
+        self.narrow: dict[type[Any], frozenset[str]] = {}
 
 
 class PlanCache:
@@ -289,6 +293,8 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
             return None
         plan = Plan(self.schema, self.operation)
         plan.fields = self._field_plans(plan, root_type, grouped.items())
+        plan.reads.note(root_type, plan.fields)
+        plan.narrow = plan.reads.narrow()
         return plan
 
     def _field_plans(
@@ -373,6 +379,7 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
         if defers:
             raise NotCompilable(field.name)
         subplan = ObjectPlan(object_type, self._field_plans(plan, object_type, grouped.items()))
+        plan.reads.note(object_type, subplan.fields)
         getters = [(each.key, _flat_getter(each)) for each in subplan.fields]
         if all(getter is not None for _key, getter in getters):
             subplan.flat = flat_fields(cast("list[tuple[str, Getter]]", getters))
@@ -385,6 +392,9 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
         self._infos: list[Any] = [None] * plan.size
         self._scopes: dict[tuple[int, Any], bool] = {}
         self._converter = self.schema._strawberry_schema.schema_converter  # type: ignore[attr-defined]
+        loaders = getattr(self.context_value, "loaders", None)
+        if plan.narrow and getattr(loaders, "narrowable", False):
+            loaders.narrow.update(plan.narrow)  # type: ignore[union-attr]
         root = ObjectPlan(self.schema.query_type, plan.fields)  # type: ignore[arg-type]
         try:
             result = self.run_object(root, self.root_value, None)

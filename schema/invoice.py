@@ -49,6 +49,7 @@ from schema.base import (
     scoped,
 )
 from schema.identity import UserError
+from schema.narrow import keys_only
 from schema.payments import InvoicePayment, invoice_payment
 from schema.refs import ContractRef
 
@@ -262,7 +263,7 @@ def invoice_list(loader: type[ChildPageLoader[Any]], client_of: Callable[[Any], 
             info, loader, root.id, first=first, after=after, filters=filters
         )
 
-    return strawberry.field(resolver=resolve, extensions=scoped(Scope.INVOICES_READ))
+    return strawberry.field(resolver=keys_only(resolve), extensions=scoped(Scope.INVOICES_READ))
 
 
 @strawberry.input

@@ -23,6 +23,7 @@ from schema.intake import IntakeMutation
 from schema.interest_notes import InterestNotesMutation
 from schema.invoice import InvoiceMutation
 from schema.message import MessageMutation, MessageTopicInfo, message_topics
+from schema.narrow import keys_only, row_free
 from schema.payments import PaymentMutation
 from schema.profile import ProfileMutation
 from schema.request import RequestTypeInfo
@@ -37,6 +38,7 @@ from schema.tyre_desk import TyreDeskMutation
 from schema.tyre_relocation import TyreRelocationMutation
 
 
+@row_free
 @strawberry.type
 class Query:
     viewer: Viewer | None = strawberry.field(
@@ -46,6 +48,7 @@ class Query:
     # The roots that take an id are nullable (the Relay convention): a bad id answers null with
     # its error, and the other root fields of the same request still answer.
     @strawberry.field(description="One client company of the viewer: the client context.")
+    @keys_only
     async def client(self, info: Info, id: strawberry.ID) -> Client | None:
         return await get_client(info.context, id)  # type: ignore[return-value]
 
@@ -112,6 +115,7 @@ class Query:
         return scope_catalogue(info.context.language, search)
 
     @strawberry.field(description="Staff console; staff only.")
+    @keys_only
     def admin(self, info: Info) -> Admin | None:
         require_staff(info.context.viewer)
         return Admin()
