@@ -48,6 +48,8 @@ STEPS: list[tuple[str, str]] = [
     ("+ raw rows converted by one generated comprehension", "382342e"),
     ("+ extension hooks entered as plain generators", "1000f65"),
     ("+ idle read connections kept between batches", "f0ecd17"),
+    ("+ access log appended in one autocommitted statement", "56c28f6"),
+    ("+ narrowed reads: only the columns a query reads", "26960b5"),
     ("now", "WORKTREE"),
 ]
 QUERY_NAMES = (

@@ -104,6 +104,12 @@ class Loaders:
             loader.narrow = self.narrow
         return loader
 
+    def narrowed_for(self, narrow: Mapping[type[Any], frozenset[str]]) -> None:
+        """The reads of the one operation this registry serves (an HTTP request carries one:
+        batching is off). Only once: a later operation narrows nothing more."""
+        self.narrowable = False
+        self.narrow.update(narrow)
+
     def clear(self) -> None:
         """After a write: the next read sees the database, not this request's cache."""
         self._cache.clear()

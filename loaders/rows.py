@@ -101,7 +101,7 @@ def light_rows(
     return cast(list[M], list(map(make, rows)))
 
 
-class UnreadColumnError(TypeError):
+class UnreadColumnError(RuntimeError):
     """A column a narrowed read left out was used: the query's plan missed a field's reads."""
 
 
@@ -127,25 +127,33 @@ UNREAD: Any = Unread()
 
 class Narrowed:
     """A model's light rows read from a subset of its columns: the statement's columns, and a
-    function that makes full rows of them with `UNREAD` in every other field (the same row
-    class, so type checks and cursors work as ever)."""
+    function that makes rows of them. Their class is a subclass of the model's row class (type
+    checks, cursors and `model_of` work as ever) whose left-out columns raise when read, and
+    hold `UNREAD` should anything index the tuple."""
 
     __slots__ = ("columns", "make")
 
     def __init__(self, model: type[SQLModel], names: frozenset[str]) -> None:
         row = row_type(model)
-        kept = [name for name in row._fields if name in names]  # type: ignore[attr-defined]
+        fields: tuple[str, ...] = row._fields  # type: ignore[attr-defined]
+        kept = [name for name in fields if name in names]
         table = _table(model)
         self.columns: tuple[Column[Any], ...] = tuple(table.c[name] for name in kept)
+        left_out = {name: property(_unread(model, name)) for name in fields if name not in names}
+        narrow_row = type(row.__name__, (row,), {"__slots__": (), **left_out})
         position = {name: index for index, name in enumerate(kept)}
-        values = ", ".join(
-            f"r[{position[name]}]" if name in position else "U"
-            for name in row._fields  # type: ignore[attr-defined]
-        )
+        values = ", ".join(f"r[{position[name]}]" if name in position else "U" for name in fields)
         source = f"def make(rows):\n    return [new(Row, ({values},)) for r in rows]\n"
-        names_: dict[str, Any] = {"new": tuple.__new__, "Row": row, "U": UNREAD}
+        names_: dict[str, Any] = {"new": tuple.__new__, "Row": narrow_row, "U": UNREAD}
         exec(compile(source, "<narrowed rows>", "exec"), names_)  # noqa: S102 - our own text
         self.make: Callable[[Iterable[Any]], list[Any]] = names_["make"]
+
+
+def _unread(model: type[SQLModel], name: str) -> Callable[[Any], Any]:
+    def read(_row: Any) -> Any:
+        raise UnreadColumnError(f"{model.__name__}.{name} was left out of a narrowed read")
+
+    return read
 
 
 @lru_cache(maxsize=1024)

@@ -359,6 +359,7 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
         if is_leaf_type(return_type):
             return _leaf(return_type)
         if is_abstract_type(return_type):
+            plan.reads.unknown()
             return _abstract(field, return_type)
         if is_object_type(return_type):
             return self._object_completer(plan, field, return_type)
@@ -393,8 +394,8 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
         self._scopes: dict[tuple[int, Any], bool] = {}
         self._converter = self.schema._strawberry_schema.schema_converter  # type: ignore[attr-defined]
         loaders = getattr(self.context_value, "loaders", None)
-        if plan.narrow and getattr(loaders, "narrowable", False):
-            loaders.narrow.update(plan.narrow)  # type: ignore[union-attr]
+        if getattr(loaders, "narrowable", False):
+            loaders.narrowed_for(plan.narrow)  # type: ignore[union-attr]
         root = ObjectPlan(self.schema.query_type, plan.fields)  # type: ignore[arg-type]
         try:
             result = self.run_object(root, self.root_value, None)

@@ -39,9 +39,9 @@ OPEN: Any = None  # a document whose reads are not all known
 
 
 def keys_only(resolver: F) -> F:
-    """Declares that `resolver` reads only key columns (primary and foreign keys, a page's sort columns) of
-    its source and of the rows it loads: it hands rows on (a list, a page, a parent), the
-    fields of their own types read the rest."""
+    """Declares that `resolver` reads only key columns (primary and foreign keys, a page's sort
+    columns) of its source and of the rows it loads: it hands rows on (a list, a page, a
+    parent), the fields of their own types read the rest."""
     resolver.__keys_only__ = True  # type: ignore[attr-defined]
     return resolver
 
@@ -89,6 +89,11 @@ class Reads:
                 self.columns = OPEN
                 return
             self.columns.setdefault(model, set()).update(names, optional & columns)
+
+    def unknown(self) -> None:
+        """A field whose values the plan does not complete itself (an interface or a union,
+        left to graphql-core): what their fields read is not seen."""
+        self.columns = OPEN
 
     def narrow(self) -> dict[type[Any], frozenset[str]]:
         """Per model, the columns the plan's fields read; empty when any read is unknown."""

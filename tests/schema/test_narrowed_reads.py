@@ -3,13 +3,16 @@ selects only those columns, and answers exactly as the whole rows would."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
 
-from loaders.rows import UNREAD, UnreadColumnError
+from loaders.rows import UnreadColumnError, narrowed
+from models.contract import Contract
 from schema.execution import CompiledExecutor, PlanCache
 from schema.narrow import Reads
+from tests import crosscheck
 from tests.conftest import Hub, count_statements
 from tests.schema.helpers import client_ids
 
@@ -92,5 +95,36 @@ async def test_a_cursor_from_a_narrowed_page_reads_the_next_page(hub: Hub) -> No
     [bool, str, hash, lambda value: value == 1, lambda value: value < 1, lambda value: f"{value}"],
 )
 def test_a_column_a_narrowed_read_left_out_fails_on_any_use(use: Any) -> None:
+    row = narrowed(Contract, frozenset({"id", "number"})).make([(7, "UM/1")])[0]
+    assert (row.id, row.number) == (7, "UM/1")
     with pytest.raises(UnreadColumnError):
-        use(UNREAD)
+        row.status  # noqa: B018 - reading it is the test
+    with pytest.raises(UnreadColumnError):
+        getattr(row, "currency", None)  # no default hides it
+    with pytest.raises(UnreadColumnError):
+        use(row[row._fields.index("status")])  # indexed, the tuple holds UNREAD
+    assert crosscheck.UNREAD_USES  # what the suite's fixture fails a test on
+    crosscheck.UNREAD_USES.clear()
+
+
+async def test_a_plan_that_misses_a_read_fails_its_test(
+    hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The safety net: a declaration that forgets a column cannot answer a wrong value."""
+    whole = Reads.narrow
+
+    def forgetful(self: Reads) -> dict[type[Any], frozenset[str]]:
+        reads = whole(self)
+        return {**reads, Contract: reads[Contract] - {"number"}}
+
+    monkeypatch.setattr(Reads, "narrow", forgetful)
+    monkeypatch.setattr(CompiledExecutor, "plans", PlanCache())
+    variables = {"id": (await client_ids(hub, "anna"))[0]}
+    body = await hub.gql(DEEP, variables, as_="anna")
+    assert body["errors"] and body["data"]["client"]["contracts"] is None
+    # The failed contracts' schedule and invoice batches outlive the answer: let them give
+    # their connections back before the session's hub is disposed.
+    others = asyncio.all_tasks() - {asyncio.current_task()}
+    await asyncio.wait(others, timeout=2)
+    assert any("Contract.number" in use for use in crosscheck.UNREAD_USES)
+    crosscheck.UNREAD_USES.clear()
