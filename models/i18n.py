@@ -14,6 +14,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from babel.messages.pofile import read_po
@@ -82,6 +83,7 @@ def translate(message: str | Msg, language: Language) -> str:
     return text.format(**values)
 
 
+@lru_cache(maxsize=256)  # browsers send a handful of distinct headers; each request asks
 def negotiate(accept_language: str | None) -> Language:
     """The language of an Accept-Language header: English when the reader ranks it above
     Polish (q-values respected, ties to the earlier range), Polish for anything else."""
