@@ -180,10 +180,16 @@ class Edge(Generic[T]):
         return self.page.cursor(self.node)
 
 
+@keys_only
+def _edges_of(root: Any) -> list[Any]:
+    return [Edge(node=row, page=root.page) for row in root.page.rows]
+
+
 @row_free
 @strawberry.type(description="A page of a list, with keyset cursors.")
 class Connection(Generic[T]):
-    edges: list[Edge[T]]
+    # Made when asked: a page of 60 instalments built 60 Edge objects nobody read.
+    edges: list[Edge[T]] = strawberry.field(resolver=_edges_of)
     nodes: list[T]
     page_info: PageInfo
     page: strawberry.Private[Page[Any]]
@@ -196,7 +202,6 @@ class Connection(Generic[T]):
 
 def connection(page: Page[Any]) -> Connection[Any]:
     return Connection(
-        edges=[Edge(node=row, page=page) for row in page.rows],
         nodes=page.rows,
         page_info=PageInfo(
             has_next_page=page.has_next_page,
