@@ -15,7 +15,9 @@ per model: a named tuple, with the model's column names as fields.
   still names its table (`model_of`).
 
 Loaders are typed as answering the model: a light row has exactly the model's column
-attributes, minus the columns in `NOT_READ`, and the model's own properties and methods.
+attributes, minus the columns in `NOT_READ`, and the model's own properties and methods. A
+narrowed read (schema/narrow.py) answers rows of a subclass whose left-out columns raise when
+read.
 """
 
 from __future__ import annotations
