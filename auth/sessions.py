@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
+from aiodataloader import DataLoader
 from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlmodel import col
@@ -17,6 +18,7 @@ from auth.staff import StaffPermission, permissions_of
 from auth.tokens import SESSION_PREFIX, SUPPORT_PREFIX, hash_secret, new_secret
 from auth.viewer import ANONYMOUS, Viewer
 from loaders.base import RowReader
+from loaders.statements import KEYS, KeysIn
 from models.client import Client
 from models.identity import AuthToken, Membership, StaffRole, TokenKind, User
 
@@ -145,6 +147,58 @@ async def still_valid(
     row = _live_facts(
         await reader.execute(_liveness(entry), {"token_id": entry.token_id, "now": now})
     )
+    return _judged(row, key=key, entry=entry, now=now, cache=cache)
+
+
+# The same facts for many cached tokens at once (`LivenessChecks`): one statement for the
+# requests that arrive together, whatever their tokens.
+_MANY_STILL_LIVE = (
+    select(_tokens.c.id, _users.c.auth_version, _tokens.c.last_used_at)
+    .select_from(_tokens.join(_users, _users.c.id == _tokens.c.user_id))
+    .where(KeysIn(_tokens.c.id), *_live)
+)
+
+
+class LivenessChecks(DataLoader):
+    """Process-wide: the cached tokens of the requests that arrived in the same turn of the
+    event loop are confirmed by one `_MANY_STILL_LIVE` together. Each request still waits for a
+    statement sent after it arrived, so a change committed before is seen: the guarantee of
+    `still_valid`, for fewer statements under load. Nothing is cached between batches."""
+
+    def __init__(self, db: Any) -> None:
+        super().__init__(cache=False)
+        self.db = db
+
+    async def batch_load_fn(
+        self, keys: list[tuple[int, datetime]]
+    ) -> list[tuple[int, datetime | None] | None]:
+        now = max(at for _token, at in keys)  # the latest arrival: never more lenient
+        ids = sorted({token for token, _at in keys})
+
+        async def read(reader: RowReader) -> dict[int, tuple[int, datetime | None]]:
+            rows = await reader.execute(_MANY_STILL_LIVE, {KEYS: ids, "now": now})
+            return {row[0]: (row[1], row[2]) for row in rows}
+
+        found = await self.db.reading_batch(read)
+        return [found.get(token) for token, _at in keys]
+
+
+async def still_valid_together(
+    checks: LivenessChecks, *, key: str, entry: CachedViewer, now: datetime, cache: ViewerCache
+) -> Viewer | None:
+    """`still_valid` through `checks` (not for a support view, whose staff is checked too)."""
+    row = await checks.load((entry.token_id, now))
+    return _judged(row, key=key, entry=entry, now=now, cache=cache)
+
+
+def _judged(
+    row: tuple[int, datetime | None] | None,
+    *,
+    key: str,
+    entry: CachedViewer,
+    now: datetime,
+    cache: ViewerCache,
+) -> Viewer | None:
     if row is None:
         cache.discard(key)
         return ANONYMOUS

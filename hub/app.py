@@ -31,7 +31,13 @@ from auth.cache import ViewerCache
 from auth.captcha import CaptchaVerifier, ImageCaptchaVerifier
 from auth.clock import warsaw_today
 from auth.errors import ServiceUnavailableError, UnauthenticatedError
-from auth.sessions import authenticate, bearer_secret, still_valid
+from auth.sessions import (
+    LivenessChecks,
+    authenticate,
+    bearer_secret,
+    still_valid,
+    still_valid_together,
+)
 from auth.tokens import hash_secret
 from auth.viewer import Viewer
 from hub.db import Database
@@ -105,6 +111,7 @@ class LeaseHubGraphQL(HardenedGraphQL):
         # This process's verified viewers by token hash (auth/cache.py); each hit is checked
         # against the database with one statement, so a change in any process ends it at once.
         self.viewers = ViewerCache(settings.auth_cache_size, settings.auth_cache_ttl_seconds)
+        self._checks: LivenessChecks | None = None
 
     async def get_context(self, request: Any, response: Any) -> Context:
         now = utcnow()
@@ -139,16 +146,29 @@ class LeaseHubGraphQL(HardenedGraphQL):
         """A token this process verified before costs one statement on a loader's reader;
         any other is authenticated in a session."""
         if secret and (entry := self.viewers.get(key := hash_secret(secret), now)) is not None:
-            viewer = await self.db.reading_batch(
-                lambda reader: still_valid(
-                    reader, key=key, entry=entry, now=now, cache=self.viewers
+            if entry.viewer.on_behalf_of is None:
+                viewer = await still_valid_together(
+                    self._liveness(), key=key, entry=entry, now=now, cache=self.viewers
                 )
-            )
+            else:
+                viewer = await self.db.reading_batch(
+                    lambda reader: still_valid(
+                        reader, key=key, entry=entry, now=now, cache=self.viewers
+                    )
+                )
             if viewer is not None:
                 return viewer
         return await self.db.reading(
             lambda session: authenticate(session, secret=secret, now=now, cache=self.viewers)
         )
+
+    def _liveness(self) -> LivenessChecks:
+        """Made inside the running event loop, which a DataLoader binds to (an app outlives a
+        loop in tests)."""
+        checks = self._checks
+        if checks is None or checks.loop is not asyncio.get_running_loop():
+            checks = self._checks = LivenessChecks(self.db)
+        return checks
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """A WebSocket signs in with its `connection_init` payload (`{"authorization": "Bearer

@@ -320,8 +320,8 @@ async def test_an_expired_session_is_refused_though_it_is_cached(
 async def test_twenty_parallel_requests_with_one_token(
     two: tuple[Hub, Hub], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Cold and warm, a session and an API token: every answer right, one check each when
-    warm, and the API token's last use stamped once per minute, not once per request."""
+    """Cold and warm, a session and an API token: every answer right, the warm checks made
+    together, and the API token's last use stamped once per minute, not once per request."""
     first, second = two
     _, company, session = await account(first)
     created = await first.gql(TOKEN_CREATE, {"c": company, "s": None, "ro": True}, token=session)
@@ -339,7 +339,8 @@ async def test_twenty_parallel_requests_with_one_token(
         cold = await twenty(token)
         assert len(loads(cold)) <= 40
         warm = await twenty(token)
-        assert len(checks(warm)) == 20 and loads(warm) == [] and stamps(warm) == []
+        # Arrived together: their checks are one statement, sent after all of them arrived.
+        assert 1 <= len(checks(warm)) < 20 and loads(warm) == [] and stamps(warm) == []
     assert len(stamps(cold)) == 1  # the API token's first use, once for twenty requests
 
     later = utcnow() + timedelta(minutes=2)
