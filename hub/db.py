@@ -23,6 +23,7 @@ from auth.errors import ServiceUnavailableError
 from hub.events import ChangeFeed
 from hub.raw_reads import RawReads, StatementListener, has_unavailable_state
 from hub.settings import Settings
+from hub.shared_reads import SharedReads
 from models.audit import current_frame, record_writes
 from models.search import register_sqlite_fold
 
@@ -221,9 +222,12 @@ class Database:
     _raw: RawReads | None = field(default=None, init=False, repr=False)
     # What writes changed, for live subscriptions (hub/events.py).
     changes: ChangeFeed = field(init=False, repr=False)
+    # Reads by primary key that requests arriving together share (hub/shared_reads.py).
+    shared: SharedReads = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.changes = ChangeFeed(self.engine)
+        self.shared = SharedReads(self.reading_batch)
         if self.read_engine.dialect.driver == "asyncpg":
             self._raw = RawReads(self.read_engine, self.statement_listeners)
 

@@ -60,6 +60,16 @@ class ReadSessions(Protocol):
         """`work` on a loader batch's `RowReader`, once more if the connection was cut."""
         ...
 
+    @property
+    def shared(self) -> SharedRows: ...
+
+
+class SharedRows(Protocol):
+    async def rows(self, statement: Select[Any], keys: list[Any]) -> list[Any]:
+        """The rows of `statement` for `keys` (and maybe others'), one statement for the
+        requests that ask in the same turn of the event loop (hub/shared_reads.py)."""
+        ...
+
 
 NOT_NARROWED: Mapping[type[Any], frozenset[str]] = MappingProxyType({})
 
@@ -147,11 +157,22 @@ class ByIdLoader(BuiltOnce, BaseLoader[int, M | None]):
     def build(cls) -> Select[Any]:
         return select(*row_columns(cls.model)).where(KeysIn(table_column(cls.model, "id")))
 
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[M | None]:
+        """Through the process's shared reads: requests asking for rows of this table in the
+        same turn of the loop share one statement, and each keeps the rows of its keys."""
+        columns = self.narrowed_to(self.model)
+        found = await self.db.shared.rows(narrowed_statement(self, columns), list(keys))
+        return self._by_id(found, columns, keys)
+
     async def load_batch(self, connection: RowReader, keys: list[int]) -> list[M | None]:
         columns = self.narrowed_to(self.model)
-        statement = narrowed_statement(self, columns)
-        result = await connection.execute(statement, {KEYS: keys})
-        rows: list[Any] = light_rows(self.model, result, columns)
+        found = await connection.execute(narrowed_statement(self, columns), {KEYS: keys})
+        return self._by_id(found, columns, keys)
+
+    def _by_id(
+        self, found: Iterable[Any], columns: frozenset[str] | None, keys: Sequence[int]
+    ) -> list[M | None]:
+        rows: list[Any] = light_rows(self.model, found, columns)
         by_id = {row.id: row for row in rows}
         return [by_id.get(key) for key in keys]
 
