@@ -50,6 +50,10 @@ STEPS: list[tuple[str, str]] = [
     ("+ idle read connections kept between batches", "f0ecd17"),
     ("+ access log appended in one autocommitted statement", "56c28f6"),
     ("+ narrowed reads: only the columns a query reads", "26960b5"),
+    # The next two share statements between requests that arrive together: one at a time, as
+    # measured here, they change nothing; `make bench-peer` measures them under 8 connections.
+    ("+ tokens arriving together confirmed by one statement", "6ef10b0"),
+    ("+ reads by primary key shared by requests arriving together", "2679531"),
     ("now", "WORKTREE"),
 ]
 QUERY_NAMES = (
