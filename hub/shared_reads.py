@@ -15,6 +15,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Any
 
+from auth.errors import ServiceUnavailableError
 from loaders.statements import KEYS
 
 Reading = Callable[[Callable[[Any], Awaitable[list[Any]]]], Awaitable[list[Any]]]
@@ -40,8 +41,8 @@ class SharedReads:
         """The rows of `statement` (bound to `KEYS` alone) for `keys`, and maybe for keys
         other requests asked for in the same turn: the caller picks its own."""
         turn = self._turns.get(statement)
-        if turn is None:
-            loop = asyncio.get_running_loop()
+        loop = asyncio.get_running_loop()
+        if turn is None or turn.future.get_loop() is not loop:  # (a dead loop's: tests)
             turn = self._turns[statement] = _Turn(loop.create_future())
             turn.future.add_done_callback(_retrieved)  # its callers may all be gone
             loop.call_soon(self._send, statement)
@@ -64,7 +65,9 @@ class SharedReads:
         try:
             rows = await self._reading(read)
         except asyncio.CancelledError:
-            turn.future.cancel()
+            # The callers' loaders settle only on an error (aiodataloader catches Exception),
+            # and the process is going down: they answer SERVICE_UNAVAILABLE.
+            turn.future.set_exception(ServiceUnavailableError())
             raise
         except Exception as error:  # every caller gets it, as its own read would
             turn.future.set_exception(error)

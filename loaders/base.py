@@ -161,8 +161,10 @@ class ByIdLoader(BuiltOnce, BaseLoader[int, M | None]):
         """Through the process's shared reads: requests asking for rows of this table in the
         same turn of the loop share one statement, and each keeps the rows of its keys."""
         columns = self.narrowed_to(self.model)
-        found = await self.db.shared.rows(narrowed_statement(self, columns), list(keys))
-        return self._by_id(found, columns, keys)
+        statement = narrowed_statement(self, columns)
+        found = await self.db.shared.rows(statement, list(keys))
+        at, wanted = _id_position(statement), set(keys)
+        return self._by_id([row for row in found if row[at] in wanted], columns, keys)
 
     async def load_batch(self, connection: RowReader, keys: list[int]) -> list[M | None]:
         columns = self.narrowed_to(self.model)
@@ -212,6 +214,13 @@ def _narrowed_statement(
 ) -> Select[Any]:
     # Kept like the whole statement: the raw read path prepares a statement once per object.
     return whole.with_only_columns(*narrowed(model, columns).columns)
+
+
+@lru_cache(maxsize=1024)
+def _id_position(statement: Select[Any]) -> int:
+    """Where a row loader's statement selects the primary key (rows others asked for in a
+    shared read are dropped before they are made light rows)."""
+    return [column.key for column in statement.selected_columns].index("id")
 
 
 def group_by(rows: Iterable[Any], attribute: str, keys: list[Any]) -> list[list[Any]]:

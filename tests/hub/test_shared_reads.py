@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from auth.errors import ServiceUnavailableError
 from hub.shared_reads import SharedReads
 from loaders.statements import KEYS
 from tests.conftest import Hub, count_statements
@@ -78,3 +79,23 @@ async def test_a_failed_shared_read_fails_every_caller_and_a_cancelled_one_spare
         with pytest.raises(RuntimeError, match="database gone"):
             await each
     assert len(calls) == 2
+
+
+async def test_a_shared_read_cut_short_answers_its_callers_service_unavailable() -> None:
+    """A read cancelled under them (the process going down) settles every caller with the
+    coded error their loaders pass on, never leaving a request waiting."""
+    started = asyncio.Event()
+
+    async def reading(_work: Any) -> list[Any]:
+        started.set()
+        await asyncio.sleep(3600)
+        return []
+
+    shared = SharedReads(reading)
+    callers = [asyncio.ensure_future(shared.rows(object(), [n])) for n in (1, 2)]
+    await started.wait()
+    for task in list(shared._running):
+        task.cancel()
+    for caller in callers:
+        with pytest.raises(ServiceUnavailableError):
+            await caller
