@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from graphql import ExecutionResult, GraphQLError
@@ -119,14 +120,14 @@ async def test_paths_agree_when_a_list_item_fails_and_nulls_propagate(
 async def test_paths_agree_when_a_plain_attribute_is_null_or_not_plain_data(
     hub: Hub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    generic_load = ClientByIdLoader.load_batch
+    rows_by_id = ClientByIdLoader._by_id
 
-    async def damaged(self: ClientByIdLoader, connection: object, keys: list[int]) -> list:
-        rows = await generic_load(self, connection, keys)  # type: ignore[arg-type]
+    def damaged(self: ClientByIdLoader, *args: Any) -> list[Any]:
+        rows = rows_by_id(self, *args)
         return [row._replace(name=None, nip=object()) for row in rows]  # type: ignore[union-attr]
 
     client_id = (await client_ids(hub, "anna"))[0]
-    monkeypatch.setattr(ClientByIdLoader, "load_batch", damaged)
+    monkeypatch.setattr(ClientByIdLoader, "_by_id", damaged)
     body = await _checked(
         hub, "query($id: ID!) { client(id: $id) { id number name nip } }", {"id": client_id}, "anna"
     )
