@@ -143,8 +143,9 @@ class LeaseHubGraphQL(HardenedGraphQL):
         )
 
     async def _viewer(self, secret: str | None, now: datetime) -> Viewer:
-        """A token this process verified before costs one statement on a loader's reader;
-        any other is authenticated in a session."""
+        """A token this process verified before costs one statement, shared with the requests
+        that arrive together (a support view's its own); any other is authenticated in a
+        session."""
         if secret and (entry := self.viewers.get(key := hash_secret(secret), now)) is not None:
             if entry.viewer.on_behalf_of is None:
                 viewer = await still_valid_together(
