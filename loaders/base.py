@@ -1,7 +1,9 @@
 """Loader base classes and the per-request registry.
 
 Every batch takes its own pooled read connection: two loaders never share one, and read
-connections run in autocommit, so a batch is exactly one SELECT. Loaders answer light rows
+connections run in autocommit, so a batch is exactly one SELECT (a `ByIdLoader`'s is shared
+with the requests that ask in the same turn of the event loop: hub/shared_reads.py). A query's
+plan may narrow the columns row loaders select (schema/narrow.py). Loaders answer light rows
 (loaders/rows.py) read by Core statements built once per loader class (loaders/statements.py),
 never ORM entities: a write loads what it changes in its own session.
 
