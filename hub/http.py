@@ -174,27 +174,27 @@ class HardenedGraphQL(GraphQL[Context, None]):
 
     async def _respond(self, request: Request) -> Response:
         media_type: str = request.state.media_type
-        language = negotiate(request.headers.get("accept-language"))
-        too_large = translate(self._too_large(), language)
         length = request.headers.get("content-length", "")
         if length.isdigit() and int(length) > self.limits.body_bytes:
-            return error_response(too_large, 413, media_type)
+            return self._too_large(request, media_type)
         try:
             response = await self.run(request)
         except HTTPException as error:
             # strawberry's own refusals stay English: they speak of the protocol, to developers
             message, code = getattr(error, "text", error.reason), getattr(error, "code", None)
-            text = translate(message, language)
+            text = translate(message, negotiate(request.headers.get("accept-language")))
             return error_response(text, error.status_code, media_type, code)
         except BodyTooLarge:
-            return error_response(too_large, 413, media_type)
+            return self._too_large(request, media_type)
         response.status_code = getattr(request.state, "graphql_status", response.status_code)
         if media_type == GRAPHQL_RESPONSE and response.media_type == JSON:
             response.headers["content-type"] = f"{GRAPHQL_RESPONSE}; charset=utf-8"
         return response
 
-    def _too_large(self) -> Msg:
-        return _("The request body is larger than {limit} bytes.", limit=self.limits.body_bytes)
+    def _too_large(self, request: Request, media_type: str) -> Response:
+        text = _("The request body is larger than {limit} bytes.", limit=self.limits.body_bytes)
+        language = negotiate(request.headers.get("accept-language"))
+        return error_response(translate(text, language), 413, media_type)
 
     def _capped(self, receive: Receive) -> Receive:
         remaining = self.limits.body_bytes
@@ -229,16 +229,21 @@ class HardenedGraphQL(GraphQL[Context, None]):
         return parsed
 
     def _check(self, data: GraphQLRequestData) -> None:
-        if not isinstance(data.operation_name, str | None):
+        self.check_request(
+            query=data.query or "", variables=data.variables or {}, operation=data.operation_name
+        )
+
+    def check_request(self, *, query: str, variables: dict[str, Any], operation: object) -> None:
+        """This module's limits on a request's fields; a Refusal names the one broken."""
+        if not isinstance(operation, str | None):
             raise Refusal(400, _("The GraphQL operation's `operationName` must be a string."))
-        variables = data.variables or {}
         if len(variables) > self.limits.variables:
             limit = self.limits.variables
             raise Refusal(400, _("At most {limit} variables are accepted.", limit=limit))
         if max(map(json_depth, variables.values()), default=0) > self.limits.variable_depth:
             depth = self.limits.variable_depth
             raise Refusal(400, _("Variables may nest at most {depth} levels deep.", depth=depth))
-        if (where := unstorable_text(data.query or "", variables)) is not None:
+        if (where := unstorable_text(query, variables)) is not None:
             message = _(
                 "The text in {where} contains a NUL character, which cannot be stored.",
                 where=where,

@@ -19,6 +19,20 @@ if TYPE_CHECKING:  # hub builds the context; resolvers only use what it hands th
 
 
 @dataclass(slots=True)
+class LaneVisit:
+    """What the fast lane (hub/lane.py) and strawberry's own path tell each other about one
+    HTTP request."""
+
+    result: Any = None
+    """The lane's execution of the query, which had errors: strawberry's path finishes it
+    (masking, codes, translation) instead of running the query again."""
+    document: Any = None
+    """The validated document of a query strawberry's path ran, for the lane to keep."""
+    operation_name: str | None = None
+    """The operation strawberry chose in that document (the first, when none was named)."""
+
+
+@dataclass(slots=True)
 class Context:
     request: Any
     response: Any
@@ -43,3 +57,5 @@ class Context:
     audit: AuditFrame = field(default_factory=AuditFrame)
     """Who acts and from where: every write is recorded as its (models/audit.py), and a
     person at the lessor's reads of company data are noted in it for the access log."""
+    lane: LaneVisit | None = None
+    """Over HTTP, set by the fast lane (hub/lane.py)."""

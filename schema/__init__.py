@@ -19,6 +19,7 @@ from strawberry.extensions import (
 from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
+from strawberry.types.graphql import OperationType
 
 from auth.errors import PublicError
 from hub.settings import Environment, Settings, get_settings
@@ -89,6 +90,19 @@ class LeaseHubSchema(Schema):
     ) -> SchemaExtensionsRunner:
         """Our extensions' generator hooks run without a context manager each (schema/hooks.py)."""
         return GeneratorHooksRunner(execution_context=execution_context, extensions=extensions)
+
+    async def _execute_operation(self, execution_context: ExecutionContext, *args: Any) -> Any:
+        """Over HTTP the fast lane (hub/lane.py) learns the queries strawberry validated and
+        ran, and hands back the ones it ran itself whose answer has errors: their result is
+        finished by strawberry's steps (masking, codes, translation) without running again."""
+        lane = getattr(execution_context.context, "lane", None)
+        if lane is not None:
+            if lane.result is not None:
+                execution_context.result = lane.result
+            elif execution_context.operation_type is OperationType.QUERY:
+                lane.document = execution_context.graphql_document
+                lane.operation_name = execution_context.operation_name
+        return await super()._execute_operation(execution_context, *args)
 
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         """Expected errors are answers, not incidents: `is_unexpected` logs the others. Only the

@@ -230,17 +230,32 @@ class QueryCostLimiter(SchemaExtension):
         # Only a valid document is priced: its fragments exist and form no cycle.
         context = self.execution_context
         if validated(context) and context.graphql_document is not None:
-            self.cost = query_cost(
+            self.cost = self.price(
                 context.schema._schema,
                 context.graphql_document,
                 context.operation_name,
                 context.variables,
-                page_max=self.page_max,
-                prices=self.prices,
             )
             if self.cost > self.budget:
                 context.pre_execution_errors = [self._refusal(self.cost)]
         yield
+
+    def price(
+        self,
+        schema: GraphQLSchema,
+        document: DocumentNode,
+        operation_name: str | None,
+        variables: dict[str, Any] | None,
+    ) -> int:
+        """What the operation costs with these variables (also for hub/lane.py)."""
+        return query_cost(
+            schema,
+            document,
+            operation_name,
+            variables,
+            page_max=self.page_max,
+            prices=self.prices,
+        )
 
     def _refusal(self, cost: int) -> GraphQLError:
         message = _(
@@ -255,6 +270,8 @@ class QueryCostLimiter(SchemaExtension):
         )
 
     def get_results(self) -> dict[str, Any]:
-        if self.cost is None:
-            return {}
-        return {"cost": {"requested": self.cost, "budget": self.budget}}
+        return {} if self.cost is None else self.results(self.cost)
+
+    def results(self, cost: int) -> dict[str, Any]:
+        """The answer's `extensions` entry for a request of this cost."""
+        return {"cost": {"requested": cost, "budget": self.budget}}

@@ -27,6 +27,7 @@ from hub.demo import (
     DemoSpec,
     load_demo,
 )
+from hub.lane import FastLane
 from hub.migrate import upgrade
 from hub.settings import Settings
 from loaders.rows import UnreadColumnError
@@ -42,8 +43,10 @@ _names = itertools.count(1)
 def _compiled_against_generic() -> Iterator[None]:
     """Every query of the suite runs on both execution paths; see tests/crosscheck.py."""
     CompiledExecutor.crosscheck = crosscheck.compare
+    FastLane.crosscheck = crosscheck.compare_lane
     yield
     CompiledExecutor.crosscheck = None
+    FastLane.crosscheck = None
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -74,7 +77,8 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     """How many queries the cross-check compared, and how many graphql-core could not answer."""
     terminalreporter.write_line(
         f"compiled vs generic execution: {crosscheck.CHECKED[0]} queries compared, "
-        f"{len(crosscheck.UNANSWERED)} not answered by graphql-core's own path"
+        f"{len(crosscheck.UNANSWERED)} not answered by graphql-core's own path; "
+        f"fast lane vs strawberry's view: {crosscheck.LANE_CHECKED[0]} answers compared"
     )
 
 

@@ -1,4 +1,5 @@
-"""The compiled execution path checked against graphql-core's generic one on every test query.
+"""The compiled execution path checked against graphql-core's generic one on every test query,
+and the fast lane's answers against strawberry's view.
 
 While the suite runs, `CompiledExecutor.crosscheck` is `compare`: each query the tests send is
 answered by its plan, then executed again on graphql-core's generic path by a twin of the same
@@ -6,6 +7,10 @@ executor (same context, so the loaders' caches answer it without new statements)
 results must be the same bytes: data in response order, errors with message, locations, path,
 extensions and the type of the original exception. A difference is recorded and fails the test
 that sent the query (see the autouse fixture in conftest.py).
+
+While the suite runs, `FastLane.crosscheck` is `compare_lane`: every answer the fast lane
+(hub/lane.py) gives is made again by strawberry's view for the same request and context, from
+the same execution result, and the two responses must have the same status, headers and body.
 """
 
 from __future__ import annotations
@@ -18,7 +23,11 @@ from typing import Any
 from graphql import ExecutionResult
 from graphql.execution.executor import CollectedErrors
 from graphql.pyutils import RefMap
+from starlette.requests import Request
+from starlette.responses import Response
 
+from hub.lane import FastLane
+from resolvers.context import Context, LaneVisit
 from schema.execution import CompiledExecutor
 
 MISMATCHES: list[str] = []
@@ -27,6 +36,7 @@ MISMATCHES: list[str] = []
 UNREAD_USES: list[str] = []
 UNANSWERED: list[Any] = []
 CHECKED: list[int] = [0]
+LANE_CHECKED: list[int] = [0]
 
 
 def render(result: ExecutionResult) -> str:
@@ -86,3 +96,15 @@ def compare(executor: CompiledExecutor, compiled: Any) -> Any:
         _compare(executor, compiled, generic)
         return compiled
     return _settled(executor, compiled, generic)
+
+
+async def compare_lane(
+    lane: FastLane, request: Request, context: Context, result: ExecutionResult, answer: Response
+) -> None:
+    context.lane = LaneVisit(result=result)
+    reference = await lane.view.run_strawberry(request, context)
+    LANE_CHECKED[0] += 1
+    ours = (answer.status_code, answer.headers.raw, bytes(answer.body))
+    theirs = (reference.status_code, reference.headers.raw, bytes(reference.body))
+    if ours != theirs:
+        MISMATCHES.append(f"fast lane: {ours}\nstrawberry's view: {theirs}")
