@@ -153,24 +153,14 @@ class FastLane:
         if call is None:
             return await view.run_strawberry(request, UNSET)
         learnt = self._learnt.get((call.query, call.operation))
-        cost = None if learnt is None else self._cost(call, learnt)
         sub_response = await view.get_sub_response(request)
         request.scope[SUB_RESPONSE] = sub_response  # strawberry's path answers with it too
         context = await view.get_context(request, response=sub_response)
         visit = context.lane = LaneVisit()
-        if learnt is not None and cost is not None:
-            result = await self._execute(learnt, call, context)
-            if not result.errors:
-                assert self.limiter is not None  # taken only with one
-                data: GraphQLHTTPResponse = {
-                    "data": result.data,
-                    "extensions": self.limiter.results(cost),
-                }
-                response = view.create_response(response_data=data, sub_response=sub_response)
-                if (check := FastLane.crosscheck) is not None:
-                    await check(self, request, context, result, response)
-                return response
-            visit.result = result
+        if learnt is not None and self._within_limits(call):
+            answer = await self._answer(learnt, call, context, request)
+            if answer is not None:
+                return answer
         response = await view.run_strawberry(request, context)
         if learnt is None and visit.document is not None:
             self._learn(call, visit)
@@ -186,33 +176,53 @@ class FastLane:
                 return None
         return plain_call(await request.body())
 
-    def _cost(self, call: Call, learnt: Learnt) -> int | None:
-        """The request's price; None when the limits or the budget refuse it."""
-        assert self.limiter is not None
+    def _within_limits(self, call: Call) -> bool:
         try:
             self.view.check_request(
                 query=call.query, variables=call.variables or {}, operation=call.operation
             )
         except Refusal:
-            return None
-        cost = self.limiter.price(self._schema, learnt.document, learnt.operation, call.variables)
-        return cost if cost <= self.limiter.budget else None
+            return False
+        return True
 
-    async def _execute(self, learnt: Learnt, call: Call, context: Context) -> ExecutionResult:
-        """As strawberry's `Schema._execute_operation` calls graphql-core's `execute`."""
-        result = self.view.schema._get_execute_function()(  # type: ignore[attr-defined]
+    async def _answer(
+        self, learnt: Learnt, call: Call, context: Context, request: Request
+    ) -> Response | None:
+        """The lane's answer; None leaves it to strawberry's path, with the lane's result when
+        the lane ran the query. Built and run as graphql-core's `execute` does, with the
+        arguments strawberry's `Schema._execute_operation` gives it; the variables are coerced
+        once, for the price and the run."""
+        executor = self._executor_class.build(
             self._schema,
             learnt.document,
-            root_value=None,
+            None,
+            context,
+            call.variables,
+            learnt.operation,
             middleware=MiddlewareManager(),
-            variable_values=call.variables,
-            operation_name=learnt.operation,
-            context_value=context,
             is_awaitable=optimized_is_awaitable,
-            executor_class=self._executor_class,
             operation_extensions=None,
         )
-        return await result if isawaitable(result) else result
+        assert context.lane is not None and self.limiter is not None
+        if isinstance(executor, list):  # variables that do not fit the document
+            context.lane.result = ExecutionResult(None, errors=executor)
+            return None
+        document, operation = learnt.document, executor.operation
+        coerced = executor.variable_values.coerced
+        cost = self.limiter.price_coerced(self._schema, document, operation, coerced)
+        if cost > self.limiter.budget:
+            return None  # refused by strawberry's path before anything runs
+        result = executor.execute_operation()
+        if isawaitable(result):
+            result = await result
+        if result.errors:
+            context.lane.result = result
+            return None
+        data: GraphQLHTTPResponse = {"data": result.data, "extensions": self.limiter.results(cost)}
+        response = self.view.create_response(response_data=data, sub_response=context.response)
+        if (check := FastLane.crosscheck) is not None:
+            await check(self, request, context, result, response)
+        return response
 
     def _learn(self, call: Call, visit: LaneVisit) -> None:
         if asks_introspection(visit.document):

@@ -152,6 +152,19 @@ def query_cost(
     coerced = _coerced(schema, operation, variables or {})
     if coerced is None:
         return 0
+    return coerced_cost(schema, document, operation, coerced, page_max=page_max, prices=prices)
+
+
+def coerced_cost(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation: OperationDefinitionNode,
+    coerced: dict[str, Any],
+    *,
+    page_max: int,
+    prices: PriceCache | None = None,
+) -> int:
+    """The cost of `operation` with variables already coerced (by the executor, say)."""
     if prices is None:
         return _price(schema, document, operation, coerced, page_max)
     return prices.price(schema, document, operation, coerced, page_max)
@@ -247,7 +260,6 @@ class QueryCostLimiter(SchemaExtension):
         operation_name: str | None,
         variables: dict[str, Any] | None,
     ) -> int:
-        """What the operation costs with these variables (also for hub/lane.py)."""
         return query_cost(
             schema,
             document,
@@ -255,6 +267,18 @@ class QueryCostLimiter(SchemaExtension):
             variables,
             page_max=self.page_max,
             prices=self.prices,
+        )
+
+    def price_coerced(
+        self,
+        schema: GraphQLSchema,
+        document: DocumentNode,
+        operation: OperationDefinitionNode,
+        coerced: dict[str, Any],
+    ) -> int:
+        """`price` once the executor has coerced the variables (hub/lane.py)."""
+        return coerced_cost(
+            schema, document, operation, coerced, page_max=self.page_max, prices=self.prices
         )
 
     def _refusal(self, cost: int) -> GraphQLError:
