@@ -40,6 +40,7 @@ from auth.sessions import (
 )
 from auth.tokens import hash_secret
 from auth.viewer import Viewer
+from hub.asgi import HubApp
 from hub.db import Database
 from hub.downloads import HeavyWork, download_endpoint
 from hub.http import (
@@ -217,10 +218,9 @@ class LeaseHubGraphQL(HardenedGraphQL):
                     answer = await self.lane.answer(request)
                 else:
                     answer = await super().run(request, context, root_value)
-                # A person at the lessor read company data: on record before the answer goes.
-                await write_access_log(
-                    self.db, frame, reason=request.headers.get(ACCESS_REASON_HEADER)
-                )
+                if frame.reads:  # a person at the lessor read company data: on record first
+                    reason = request.headers.get(ACCESS_REASON_HEADER)
+                    await write_access_log(self.db, frame, reason=reason)
             return answer
         except ServiceUnavailableError as error:
             language = negotiate(request.headers.get("accept-language"))
@@ -302,7 +302,7 @@ def create_app(
             if db is None:
                 await database.dispose()
 
-    app = Starlette(
+    app = HubApp(
         routes=[
             Route("/health", health, methods=["GET"]),
             Route("/graphql", graphql, methods=["GET", "POST"]),

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -47,6 +48,7 @@ HTTP_CODES = {
 # A request refused before execution answers 400 under graphql-response+json, unless the refusal
 # is the server's fault.
 REFUSAL_STATUS = {INTERNAL: 500, "SERVICE_UNAVAILABLE": 503}
+GRAPHQL_STATUS = "leasehub.graphql_status"  # the scope key of a refusal's status
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +102,7 @@ def _weights(accept: str) -> dict[str, float]:
     return weights
 
 
+@lru_cache(maxsize=256)  # a client sends the same Accept with every request
 def negotiate_media_type(accept: str | None) -> str:
     """graphql-response+json when the client ranks it at least as high as application/json;
     application/json otherwise, also for no Accept or `*/*` (the spec's legacy clients)."""
@@ -186,7 +189,7 @@ class HardenedGraphQL(GraphQL[Context, None]):
             return error_response(text, error.status_code, media_type, code)
         except BodyTooLarge:
             return self._too_large(request, media_type)
-        response.status_code = getattr(request.state, "graphql_status", response.status_code)
+        response.status_code = request.scope.get(GRAPHQL_STATUS, response.status_code)
         if media_type == GRAPHQL_RESPONSE and response.media_type == JSON:
             response.headers["content-type"] = f"{GRAPHQL_RESPONSE}; charset=utf-8"
         return response
@@ -257,7 +260,8 @@ class HardenedGraphQL(GraphQL[Context, None]):
         if request.state.media_type == GRAPHQL_RESPONSE and is_refused(result):
             answer.pop("data", None)
             codes = [code_of(error) for error in result.errors or []]
-            request.state.graphql_status = max(REFUSAL_STATUS.get(c or "", 400) for c in codes)
+            status = max(REFUSAL_STATUS.get(c or "", 400) for c in codes)
+            request.scope[GRAPHQL_STATUS] = status
         return answer
 
 
