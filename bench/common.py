@@ -51,7 +51,9 @@ async def prepare(url: str, clients: int) -> None:
 
 def server_command(server: str, port: int, workers: int) -> list[str]:
     """The command line serving the hub's app factory: uvicorn (httptools, uvloop) or granian
-    (ASGI with its lifespan, uvloop, HTTP/1.1), as `leasehub serve --server` runs them."""
+    (ASGI with its lifespan, uvloop, HTTP/1.1), as `leasehub serve --server` runs them (uvicorn
+    without proxy headers: the hub reads X-Forwarded-For itself), but without uvicorn's access
+    log (PostGraphile writes none either)."""
     if server not in SERVERS:
         raise ValueError(f"unknown server {server!r}: one of {', '.join(SERVERS)}")
     if server == "granian":
@@ -62,7 +64,7 @@ def server_command(server: str, port: int, workers: int) -> list[str]:
     command = [sys.executable, "-m", "uvicorn", "hub.app:create_app", "--factory"]
     command += ["--loop", "uvloop", "--http", "httptools"]
     command += ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
-    return [*command, "--log-level", "warning", "--no-access-log"]
+    return [*command, "--no-proxy-headers", "--log-level", "warning", "--no-access-log"]
 
 
 @contextmanager

@@ -54,6 +54,8 @@ STEPS: list[tuple[str, str]] = [
     # measured here, they change nothing; `make bench-peer` measures them under 8 connections.
     ("+ tokens arriving together confirmed by one statement", "6ef10b0"),
     ("+ reads by primary key shared by requests arriving together", "2679531"),
+    ("+ fast lane: known queries without strawberry's view", "f0332a0"),
+    ("+ GraphQL POSTs without Starlette's middleware layers", "1d1be0c"),
     ("now", "WORKTREE"),
 ]
 QUERY_NAMES = (
