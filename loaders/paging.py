@@ -215,18 +215,34 @@ class ChildPageLoader(BaseLoader[tuple[int, PageQuery], Page[M]]):
         for page, parent_ids in by_query.items():
             for row in await self._rows(connection, parent_ids, page):
                 rows_by_key.setdefault((getattr(row, self.parent), page), []).append(row)
-        return [self._page(key, rows_by_key.get(key, [])) for key in keys]
+        counts = self.counts()
+        return [self._page(key, rows_by_key.get(key, []), counts) for key in keys]
 
-    def _page(self, key: tuple[int, PageQuery], rows: list[M]) -> Page[M]:
+    def _page(self, key: tuple[int, PageQuery], rows: list[M], counts: Counts) -> Page[M]:
         parent_id, page = key
-        return make_page(
-            rows, page, self.ordering, lambda: self.counter().load((parent_id, page.filters))
-        )
+        return make_page(rows, page, self.ordering, lambda: counts.load((parent_id, page.filters)))
 
-    def counter(self) -> ChildCountLoader:
-        if not hasattr(self, "_counter"):
-            self._counter = ChildCountLoader(self.db, type(self))
-        return self._counter
+    def counts(self) -> Counts:
+        if not hasattr(self, "_counts"):
+            self._counts = Counts(self.db, type(self))
+        return self._counts
+
+
+class Counts:
+    """A page's `totalCount`, its loader made when a count is first asked for. The pages hold
+    this rather than their own loader, whose cache holds them: a cycle that kept every page
+    and row of a request for the collector to find."""
+
+    __slots__ = ("_db", "_loader", "_pages")
+
+    def __init__(self, db: Any, pages: type[ChildPageLoader[Any]]) -> None:
+        self._db, self._pages = db, pages
+        self._loader: ChildCountLoader | None = None
+
+    def load(self, key: tuple[int, ListFilter | None]) -> Awaitable[int]:
+        if self._loader is None:
+            self._loader = ChildCountLoader(self._db, self._pages)
+        return self._loader.load(key)
 
 
 @lru_cache(maxsize=512)
