@@ -40,10 +40,16 @@ class HubApp(Starlette):
         super().__init__(**options)
         route = next(r for r in self.routes if isinstance(r, Route) and r.path == GRAPHQL_PATH)
         self._graphql: ASGIApp = route.app
-        self._endpoint = route.endpoint
+        self._route = route
         self._server_error: Handler | None = None
         self._handlers: dict[Any, Handler] = {}
         self._status_handlers: dict[int, Handler] = {}
+        self._direct: bool | None = None  # decided at the first request, as Starlette's stack
+
+    def _stands_in(self) -> bool:
+        """Splits the handlers as Starlette's stack does, and tells whether the shortcut stands
+        in for it: CORS the only middleware of ours, a 500 handler, none of Starlette's own
+        options (debug pages, a body limit), a route taking POST."""
         for key, value in self.exception_handlers.items():
             handler = cast("Handler", value)
             if key in (500, Exception):
@@ -52,16 +58,18 @@ class HubApp(Starlette):
                 self._status_handlers[key] = handler
             else:
                 self._handlers[key] = handler
-        # What the shortcut stands in for: CORS the only middleware of ours, a 500 handler.
         layers = [layer.cls for layer in self.user_middleware]
-        self._direct = (
+        return (
             layers == [OriginCORSMiddleware]
             and self._server_error is not None
             and not self.debug
             and self.max_body_size is None
+            and "POST" in (self._route.methods or ())
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self._direct is None:
+            self._direct = self._stands_in()
         if (
             HubApp.shortcut
             and self._direct
@@ -79,7 +87,8 @@ class HubApp(Starlette):
         scope["app"] = self
         scope["starlette.exception_handlers"] = (self._handlers, self._status_handlers)
         scope["router"] = self.router
-        scope["endpoint"] = self._endpoint
+        scope["route"] = self._route
+        scope["endpoint"] = self._route.endpoint
         scope["path_params"] = {}
         started = False
 
@@ -99,10 +108,11 @@ class HubApp(Starlette):
                 if not await self._handled(error, scope, receive, varied, started=started):
                     raise
         except Exception as error:
-            if self._server_error is not None and not started:  # always, when direct
-                response = await self._server_error(Request(scope), error)
-                if response is not None:
-                    await response(scope, receive, send)
+            # As ServerErrorMiddleware: the handler runs (it logs), its answer goes if it can.
+            assert self._server_error is not None  # always, when direct
+            response = await self._server_error(Request(scope), error)
+            if response is not None and not started:
+                await response(scope, receive, send)
             raise
 
     async def _handled(

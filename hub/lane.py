@@ -60,6 +60,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger("leasehub.lane")
 
 LANE_SIZE = 512  # documents kept per app, as many as the parser and validation caches hold
+# Longer texts are not kept: comments and string literals are not tokens, so a client could
+# otherwise make the lane hold hundreds of megabytes of them.
+LANE_TEXT_MAX = 32 * 1024
 SUB_RESPONSE = "leasehub.sub_response"  # the scope key of the response the context was made with
 # The extensions whose work on a validated query without errors is the price alone.
 KNOWN_EXTENSIONS = (
@@ -113,10 +116,13 @@ def plain_call(body: bytes) -> Call | None:
 
 def limiter_of(schema: BaseSchema) -> QueryCostLimiter | None:
     """The schema's cost limiter, when every extension is one the lane knows; else None."""
+    if getattr(schema, "directives", None):  # strawberry adds an extension resolving them
+        logger.info("fast lane off: the schema has custom directives")
+        return None
     limiter = None
     for factory in getattr(schema, "extensions", ()):
         kind = getattr(factory, "func", factory)
-        if not (isinstance(kind, type) and issubclass(kind, KNOWN_EXTENSIONS)):
+        if kind not in KNOWN_EXTENSIONS:  # a subclass may do more
             logger.info("fast lane off: the schema has the extension %r", kind)
             return None
         if kind is QueryCostLimiter:
@@ -212,9 +218,13 @@ class FastLane:
         cost = self.limiter.price_coerced(self._schema, document, operation, coerced)
         if cost > self.limiter.budget:
             return None  # refused by strawberry's path before anything runs
-        result = executor.execute_operation()
-        if isawaitable(result):
-            result = await result
+        try:
+            result = executor.execute_operation()
+            if isawaitable(result):
+                result = await result
+        except Exception as error:  # strawberry's path answers it as if raised there
+            context.lane.error = error
+            return None
         if result.errors:
             context.lane.result = result
             return None
@@ -225,7 +235,7 @@ class FastLane:
         return response
 
     def _learn(self, call: Call, visit: LaneVisit) -> None:
-        if asks_introspection(visit.document):
+        if len(call.query) > LANE_TEXT_MAX or asks_introspection(visit.document):
             return
         if len(self._learnt) >= self.size:
             self._learnt.clear()  # as the parser cache turns over

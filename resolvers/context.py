@@ -26,6 +26,8 @@ class LaneVisit:
     result: Any = None
     """The lane's execution of the query, which had errors: strawberry's path finishes it
     (masking, codes, translation) instead of running the query again."""
+    error: Exception | None = None
+    """What the lane's execution raised: raised again where strawberry's path executes."""
     document: Any = None
     """The validated document of a query strawberry's path ran, for the lane to keep."""
     operation_name: str | None = None

@@ -8,6 +8,7 @@ from functools import partial
 from typing import Any
 
 from graphql import ASTValidationRule, GraphQLError
+from graphql import ExecutionResult as GraphQLExecutionResult
 from strawberry import Schema
 from strawberry.extensions import (
     AddValidationRules,
@@ -91,24 +92,53 @@ class LeaseHubSchema(Schema):
         """Our extensions' generator hooks run without a context manager each (schema/hooks.py)."""
         return GeneratorHooksRunner(execution_context=execution_context, extensions=extensions)
 
-    async def _execute_operation(self, execution_context: ExecutionContext, *args: Any) -> Any:
+    async def _execute_operation(
+        self,
+        execution_context: ExecutionContext,
+        extensions_runner: SchemaExtensionsRunner,
+        middleware_manager: Any,
+        execute_function: Callable[..., Any],
+        custom_context_kwargs: dict[str, Any],
+    ) -> Any:
         """Over HTTP the fast lane (hub/lane.py) learns the queries strawberry validated and
         ran, and hands back the ones it ran itself whose answer has errors: their result is
-        finished by strawberry's steps (masking, codes, translation) without running again."""
+        finished by strawberry's steps (masking, codes, translation) without running again;
+        an exception the lane's run raised is raised again where the run would raise it."""
         lane = getattr(execution_context.context, "lane", None)
         if lane is not None:
-            if lane.result is not None:
+            if lane.error is not None:
+                execute_function = partial(_raise, lane.error)
+            elif lane.result is not None:
                 execution_context.result = lane.result
             elif execution_context.operation_type is OperationType.QUERY:
                 lane.document = execution_context.graphql_document
                 lane.operation_name = execution_context.operation_name
-        return await super()._execute_operation(execution_context, *args)
+        try:
+            return await super()._execute_operation(
+                execution_context,
+                extensions_runner,
+                middleware_manager,
+                execute_function,
+                custom_context_kwargs,
+            )
+        except Exception as error:
+            # strawberry answers an exception from execution itself outside every extension:
+            # its text unmasked, no code. Here it is answered as a field's would be: masked,
+            # logged and coded by the extensions, which see it as the operation's result.
+            failed = GraphQLExecutionResult(None, [GraphQLError(str(error), original_error=error)])
+            execution_context.result = failed
+            execution_context.pre_execution_errors = failed.errors
+            return failed
 
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         """Expected errors are answers, not incidents: `is_unexpected` logs the others. Only the
         parse errors get their code here (see `code_parse_errors`); ErrorCodes codes the rest."""
         if execution_context is None or execution_context.graphql_document is None:
             code_parse_errors(errors)
+
+
+def _raise(error: Exception, *_args: Any, **_kwargs: Any) -> Any:
+    raise error
 
 
 def limit_rules(settings: Settings) -> list[type[ASTValidationRule]]:

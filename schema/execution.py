@@ -236,6 +236,7 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
     """graphql-core's executor, running queries from cached plans."""
 
     plans: ClassVar[PlanCache] = PlanCache()
+    _infos: list[Any]
     # Set by the test suite: called with (executor, compiled result) for every planned query.
     crosscheck: ClassVar[Callable[[CompiledExecutor, Any], Any] | None] = None
 
@@ -265,7 +266,7 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
         objects a request filling the young generation, whose collections paused every request
         in flight. Nothing runs on the executor once its result is complete."""
         self.async_helpers = None  # type: ignore[assignment]
-        self._infos.clear()
+        self._infos = [None] * len(self._infos)  # work left running finds no Info to hold
 
     def execute_generic(self) -> Any:
         """The operation through graphql-core's own path (for the cross-check)."""
@@ -410,7 +411,7 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
 
     def _run(self, plan: Plan) -> Any:
         """Mirrors `Executor.execute_operation` for a query whose root fields are planned."""
-        self._infos: list[Any] = [None] * plan.size
+        self._infos = [None] * plan.size
         self._scopes: dict[tuple[int, Any], bool] = {}
         self._converter = self.schema._strawberry_schema.schema_converter  # type: ignore[attr-defined]
         loaders = getattr(self.context_value, "loaders", None)

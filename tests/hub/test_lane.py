@@ -10,11 +10,15 @@ from typing import Any
 import httpx
 import orjson
 import pytest
+from graphql import parse
 from strawberry.extensions import SchemaExtension
 
 from hub.app import LeaseHubGraphQL, create_app
-from hub.lane import Call, FastLane, Learnt, limiter_of
+from hub.lane import LANE_TEXT_MAX, Call, FastLane, Learnt, limiter_of
+from resolvers.context import LaneVisit
 from schema import build_schema
+from schema.errors import INTERNAL
+from schema.execution import CompiledExecutor
 from tests import crosscheck
 from tests.conftest import Hub, count_statements
 from tests.schema.helpers import client_ids, error_codes, other_client_id
@@ -236,3 +240,33 @@ async def test_twenty_parallel_requests_in_the_lane_answer_alike(
     answers = await asyncio.gather(*(send(fresh, hub, "anna", body) for _ in range(20)))
     assert {seen(answer) for answer in answers} == {seen(learnt)}
     assert crosscheck.LANE_CHECKED[0] == answered + 20
+
+
+async def test_an_exception_in_the_lanes_run_is_answered_as_strawberry_answers_it(
+    hub: Hub, fresh: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    body = {"query": CLIENT, "variables": {"id": (await client_ids(hub, "anna"))[0]}}
+    await send(fresh, hub, "anna", body)  # learnt
+    runs = lane_runs(monkeypatch)
+
+    def broken(self: CompiledExecutor, serially: bool | None = None) -> Any:
+        raise RuntimeError("the executor broke")
+
+    monkeypatch.setattr(CompiledExecutor, "execute_operation", broken)
+    async with another_app(hub) as unlearnt:
+        reference = await send(unlearnt, hub, "anna", body)
+    answer = await send(fresh, hub, "anna", body)
+    assert seen(answer) == seen(reference)
+    assert error_codes(answer.json()) == [INTERNAL]
+    assert "broke" not in answer.text  # masked
+    assert runs == [CLIENT]
+
+
+def test_a_long_text_is_not_learnt(hub: Hub) -> None:
+    assert hub.settings is not None
+    lane = view_of(create_app(hub.settings, db=hub.db)).lane
+    visit = LaneVisit(document=parse("{ viewer { isStaff } }"))
+    padded = "#" + "x" * LANE_TEXT_MAX + "\n{ viewer { isStaff } }"
+    lane._learn(Call(padded, None, None), visit)
+    lane._learn(Call("{ viewer { isStaff } }", None, None), visit)
+    assert list(lane._learnt) == [("{ viewer { isStaff } }", None)]
