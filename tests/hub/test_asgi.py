@@ -19,10 +19,9 @@ from tests.schema.helpers import client_ids
 CLIENT = "query Client($id: ID!) { client(id: $id) { id name } }"
 
 
-async def call(app: Any, body: bytes, headers: dict[str, str]) -> tuple[list[Any], str | None]:
-    """The messages the app sends for one POST /graphql, and the exception it raised."""
-    raw = [(k.encode(), v.encode()) for k, v in headers.items()]
-    scope = {
+def graphql_post(headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:
+    """The ASGI scope of a POST /graphql from 127.0.0.1."""
+    return {
         "type": "http",
         "asgi": {"version": "3.0"},
         "http_version": "1.1",
@@ -32,11 +31,16 @@ async def call(app: Any, body: bytes, headers: dict[str, str]) -> tuple[list[Any
         "raw_path": b"/graphql",
         "query_string": b"",
         "root_path": "",
-        "headers": raw,
+        "headers": headers,
         "client": ("127.0.0.1", 40000),
-        "server": ("hub.test", 80),
+        "server": ("127.0.0.1", 80),
         "state": {},
     }
+
+
+async def call(app: Any, body: bytes, headers: dict[str, str]) -> tuple[list[Any], str | None]:
+    """The messages the app sends for one POST /graphql, and the exception it raised."""
+    scope = graphql_post([(k.encode(), v.encode()) for k, v in headers.items()])
     sent: list[Any] = []
     chunks = [{"type": "http.request", "body": body, "more_body": False}]
 

@@ -8,25 +8,13 @@ from typing import Any
 import pytest
 
 from tests.conftest import Hub
+from tests.hub.test_asgi import graphql_post
 
 
 async def test_a_client_that_leaves_mid_request_is_logged_as_information_not_an_error(
     hub: Hub, caplog: pytest.LogCaptureFixture
 ) -> None:
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": "/graphql",
-        "raw_path": b"/graphql",
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(b"content-type", b"application/json"), (b"content-length", b"100")],
-        "client": ("127.0.0.1", 40000),
-        "server": ("127.0.0.1", 80),
-    }
+    scope = graphql_post([(b"content-type", b"application/json"), (b"content-length", b"100")])
     sent: list[dict[str, Any]] = []
 
     async def receive() -> dict[str, Any]:
