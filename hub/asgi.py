@@ -5,11 +5,12 @@ tool, a dashboard's server) passed five layers before reaching the view: the ser
 middleware, CORS (which only adds `Vary: Origin` when there is no Origin), the exception
 middleware, the router's walk over the routes and the route's method check. For a small query
 that was a tenth of its CPU. `HubApp` hands such a request to the view directly, with what
-those layers give it: the scope's `app`, `router`, `endpoint`, `path_params` and exception
-handlers; `Vary: Origin` on the answer; a `HTTPException` answered by its handler; and any
-other exception answered by the 500 handler (when nothing was sent yet) and raised on to the
-server, as Starlette's `ServerErrorMiddleware` does. Every other request takes Starlette's
-way. `tests/hub/test_asgi.py` sends the same requests both ways and compares the bytes.
+those layers give it: the scope's `app`, `router`, `route`, `endpoint`, `path_params` and
+exception handlers; `Vary: Origin` on the answer; a `HTTPException` answered by its handler;
+and any other exception given to the 500 handler (its answer sent when nothing was sent yet)
+and raised on to the server, as Starlette's `ServerErrorMiddleware` does. Every other request
+takes Starlette's way. `tests/hub/test_asgi.py` sends the same requests both ways and compares
+the bytes.
 """
 
 from __future__ import annotations

@@ -7,21 +7,25 @@ validation caches' lookups, the answer's assembly. For a small query that is mos
 it costs. The lane keeps, per app, the documents of the queries strawberry's own path
 validated and ran over HTTP (learnt from that path, never parsed or validated here), and runs
 the next request with the same text itself: with the same limits (`check_request`), price
-(`QueryCostLimiter.price`), context (`get_context`), executor (the schema's, with the
-arguments strawberry gives it) and answer assembly (`create_response`).
+(`QueryCostLimiter.price_coerced`, from the executor's coerced variables), context
+(`get_context`), executor (the schema's, with the arguments strawberry gives it) and answer
+assembly (`create_response`).
 
 Anything else goes strawberry's way:
-* before the context is made: another method or content type, a body other than a JSON
-  object of GraphQL's four fields, a stream asked for, a document not learnt yet;
-* after it (the context is handed on, so the viewer is not checked twice): a request the
-  limits or the cost budget refuse, which strawberry's path refuses in its own words; and an
-  answer with errors, which strawberry's steps finish (masking, codes, translation) from the
-  lane's result, without running the query again (`LeaseHubSchema._execute_operation`).
+* as it came: another method or content type, a body other than a JSON object of GraphQL's
+  four fields, a stream asked for;
+* with the context the lane made (so the viewer is not checked twice): a document not learnt
+  yet, which strawberry's path runs and the lane then learns; a request the limits or the cost
+  budget refuse, which strawberry's path refuses in its own words; an answer with errors, which
+  strawberry's steps finish (masking, codes, translation) from the lane's result without
+  running the query again; and an exception the lane's run raised, raised again where
+  strawberry's path runs the query (`LeaseHubSchema._execute_operation`).
 
 Documents that ask for introspection are never learnt: whether they may run depends on who
-asks (`IntrospectionPolicy`). The lane stays shut when the schema has an extension it does not
-know to leave nothing to do on a plain query. In the test suite every answer the lane gives is
-compared with strawberry's for the same request, status, headers and body (tests/crosscheck.py).
+asks (`IntrospectionPolicy`); nor are texts over `LANE_TEXT_MAX`. The lane stays shut when the
+schema has an extension (or a custom directive) it does not know to leave nothing to do on a
+plain query. In the test suite every answer the lane gives is compared with strawberry's for
+the same request, status, headers and body (tests/crosscheck.py).
 """
 
 from __future__ import annotations
