@@ -125,7 +125,9 @@ class LeaseHubSchema(Schema):
             # strawberry answers an exception from execution itself outside every extension:
             # its text unmasked, no code. Here it is answered as a field's would be: masked,
             # logged and coded by the extensions, which see it as the operation's result.
-            failed = GraphQLExecutionResult(None, [GraphQLError(str(error), original_error=error)])
+            coded = error if isinstance(error, GraphQLError) else None
+            coded = coded or GraphQLError(str(error), original_error=error)
+            failed = GraphQLExecutionResult(None, [coded])
             execution_context.result = failed
             execution_context.pre_execution_errors = failed.errors
             return failed

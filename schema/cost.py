@@ -243,31 +243,17 @@ class QueryCostLimiter(SchemaExtension):
         # Only a valid document is priced: its fragments exist and form no cycle.
         context = self.execution_context
         if validated(context) and context.graphql_document is not None:
-            self.cost = self.price(
+            self.cost = query_cost(
                 context.schema._schema,
                 context.graphql_document,
                 context.operation_name,
                 context.variables,
+                page_max=self.page_max,
+                prices=self.prices,
             )
             if self.cost > self.budget:
                 context.pre_execution_errors = [self._refusal(self.cost)]
         yield
-
-    def price(
-        self,
-        schema: GraphQLSchema,
-        document: DocumentNode,
-        operation_name: str | None,
-        variables: dict[str, Any] | None,
-    ) -> int:
-        return query_cost(
-            schema,
-            document,
-            operation_name,
-            variables,
-            page_max=self.page_max,
-            prices=self.prices,
-        )
 
     def price_coerced(
         self,
@@ -276,7 +262,7 @@ class QueryCostLimiter(SchemaExtension):
         operation: OperationDefinitionNode,
         coerced: dict[str, Any],
     ) -> int:
-        """`price` once the executor has coerced the variables (hub/lane.py)."""
+        """The price of `operation` with variables the executor coerced (hub/lane.py)."""
         return coerced_cost(
             schema, document, operation, coerced, page_max=self.page_max, prices=self.prices
         )
